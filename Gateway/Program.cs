@@ -1,4 +1,34 @@
-using Microsoft.Data.Sqlite;
-var c = new SqliteConnection("Data Source=/tmp/x.db"); c.Open(); var cmd = c.CreateCommand(); cmd.CommandText = "select sqlite_version()"; Console.WriteLine(cmd.ExecuteScalar());
-var b = WebApplication.CreateBuilder(args); b.Services.AddReverseProxy(); var app = b.Build(); Console.WriteLine("ok"); 
-public partial class Program {}
+using Tribuo.Gateway.Cli;
+using Tribuo.Gateway.Hosting;
+using Tribuo.Gateway.Http;
+using Tribuo.Gateway.Operations;
+using Tribuo.Gateway.Proxy;
+using Tribuo.Gateway.Storage;
+
+// Tribuo Gateway: API keys, the login hub and identity forwarding in front of YARP.
+if (GatewayCli.Handles(args))
+{
+    return await GatewayCli.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddGatewayDefaults();                                  // embedded defaults, secret-free logging, paths
+builder.Services.AddGatewayStorage(builder.Configuration);     // Redis / PostgreSQL / embedded SQLite
+builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
+
+var app = builder.Build();
+if (!await app.TryLoadRoutesAsync())                           // an invalid routes.json stops the start, readably
+{
+    return 2;
+}
+
+app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
+
+var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route
+gateway.MapHealth();                                           // /healthz, /readyz
+app.MapGatewayProxy();                                         // everything else: routes.json
+
+await app.RunAsync();
+return 0;
+
+public partial class Program;

@@ -1,0 +1,527 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A throwaway <c>redis-server</c> process on a free loopback port, in its own temp dir, without
+/// persistence. Tests may <see cref="StopAsync"/> it to simulate an outage and <see cref="StartAsync"/>
+/// it again on the same port to simulate recovery (the data is gone after a restart).
+/// </summary>
+/// <remarks>
+/// The binary is taken from <c>TRIBUO_TEST_REDIS_SERVER</c>, else <c>redis-server</c> on PATH,
+/// else <c>/usr/bin/redis-server</c>. Use <see cref="StartOrSkipAsync"/> inside a test, or
+/// <see cref="RedisFixture"/> as a class fixture.
+/// </remarks>
+public sealed class RedisServer : IAsyncDisposable
+{
+    public const string BinaryEnvironmentVariable = "TRIBUO_TEST_REDIS_SERVER";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+    private static readonly ConcurrentDictionary<RedisServer, byte> Live = new();
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConcurrentQueue<string> _log = new();
+    private Process? _process;
+    private bool _disposed;
+
+    static RedisServer()
+    {
+        // Last line of defence: never leave redis-server processes behind when the test host exits.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var server in Live.Keys)
+            {
+                server.KillNow();
+                server.DeleteDirectory();
+            }
+        };
+    }
+
+    private RedisServer(string binary, string directory, int port)
+    {
+        Binary = binary;
+        Directory = directory;
+        Port = port;
+    }
+
+    /// <summary>Path of the redis-server binary in use.</summary>
+    public string Binary { get; }
+
+    /// <summary>The server's private working directory (deleted on dispose).</summary>
+    public string Directory { get; }
+
+    /// <summary>Loopback TCP port; stays the same across <see cref="StopAsync"/>/<see cref="StartAsync"/>.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Always 127.0.0.1.</summary>
+    public string Host => "127.0.0.1";
+
+    /// <summary>StackExchange.Redis configuration string for this server.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
+
+    /// <summary>True while the redis-server process is alive.</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            var p = _process;
+            return p is not null && !HasExited(p);
+        }
+    }
+
+    /// <summary>The last lines redis-server wrote (for diagnostics).</summary>
+    public string RecentLog => string.Join(Environment.NewLine, _log);
+
+    /// <summary>The redis-server binary to use, or null when none is installed.</summary>
+    public static string? FindBinary()
+    {
+        var configured = Environment.GetEnvironmentVariable(BinaryEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return File.Exists(configured) ? Path.GetFullPath(configured) : null;
+        }
+
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "redis-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null;
+    }
+
+    /// <summary>
+    /// Starts a new server, or skips the current test (fails it when CI=true) when redis-server is
+    /// missing or does not answer PING within 10 s. Call it from inside a test.
+    /// </summary>
+    public static async Task<RedisServer> StartOrSkipAsync()
+    {
+        try
+        {
+            return await StartNewAsync().ConfigureAwait(false);
+        }
+        catch (TestServerUnavailableException e)
+        {
+            ServerRequirement.SkipOrFail(e.Message);
+            throw; // unreachable
+        }
+    }
+
+    /// <summary>
+    /// Starts a new server on a free loopback port; throws <see cref="TestServerUnavailableException"/>
+    /// when redis-server is missing or does not come up within 10 s.
+    /// </summary>
+    public static async Task<RedisServer> StartNewAsync()
+    {
+        var binary = FindBinary();
+        if (binary is null)
+        {
+            var configured = Environment.GetEnvironmentVariable(BinaryEnvironmentVariable);
+            throw new TestServerUnavailableException(string.IsNullOrWhiteSpace(configured)
+                ? "redis-server not found (not on PATH, no /usr/bin/redis-server): apt-get install redis-server, or set " + BinaryEnvironmentVariable
+                : $"{BinaryEnvironmentVariable}={configured} does not exist");
+        }
+
+        string? lastError = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var directory = System.IO.Directory.CreateTempSubdirectory("tribuo-redis-").FullName;
+            var server = new RedisServer(binary, directory, LoopbackPort.GetFree());
+            try
+            {
+                await server.StartAsync().ConfigureAwait(false);
+                return server;
+            }
+            catch (TestServerUnavailableException e)
+            {
+                lastError = e.Message;
+                await server.DisposeAsync().ConfigureAwait(false);
+                // A port taken between probing and binding is worth another try; anything else is not.
+                if (!e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    break;
+                }
+            }
+        }
+
+        throw new TestServerUnavailableException(lastError ?? "redis-server did not start");
+    }
+
+    /// <summary>
+    /// Starts (or restarts after <see cref="StopAsync"/>) the process on <see cref="Port"/> and waits until it
+    /// answers PING. No-op when already running. Throws <see cref="TestServerUnavailableException"/> on failure.
+    /// </summary>
+    public async Task StartAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (IsRunning)
+            {
+                return;
+            }
+
+            _process?.Dispose(); // a previous run that died or was stopped
+            _process = null;
+            _log.Clear();
+            var psi = new ProcessStartInfo(Binary)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = false,
+                WorkingDirectory = Directory,
+            };
+            foreach (var arg in new[]
+                     {
+                         "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                         "--bind", "127.0.0.1",
+                         "--dir", Directory,
+                         "--save", "",
+                         "--appendonly", "no",
+                         "--daemonize", "no",
+                         "--logfile", "",
+                         "--loglevel", "warning",
+                     })
+            {
+                psi.ArgumentList.Add(arg);
+            }
+
+            var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+            process.OutputDataReceived += (_, e) => AddLog(e.Data);
+            process.ErrorDataReceived += (_, e) => AddLog(e.Data);
+            try
+            {
+                process.Start();
+            }
+            catch (Exception e)
+            {
+                process.Dispose();
+                throw new TestServerUnavailableException($"could not run {Binary}: {e.Message}", e);
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            _process = process;
+            Live.TryAdd(this, 0);
+
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                if (HasExited(process))
+                {
+                    await process.WaitForExitAsync().ConfigureAwait(false); // flush the log readers
+                    throw new TestServerUnavailableException(
+                        $"redis-server ({Binary}) exited with code {process.ExitCode} while starting on 127.0.0.1:{Port}: {Last(RecentLog)}");
+                }
+
+                if (await PingAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                if (deadline.Elapsed > StartTimeout)
+                {
+                    KillNow();
+                    throw new TestServerUnavailableException(
+                        $"redis-server ({Binary}) did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s: {Last(RecentLog)}");
+                }
+
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Kills the process (an abrupt outage: clients see reset connections). The port stays reserved for <see cref="StartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var process = _process;
+            if (process is null)
+            {
+                return;
+            }
+
+            KillNow();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed with SIGKILL; the output readers may lag behind, nothing else to wait for.
+            }
+
+            process.Dispose();
+            _process = null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends a raw inline PING; true when the server answers +PONG within 1 s.</summary>
+    public async Task<bool> PingAsync() => (await SendInlineCommandAsync("PING").ConfigureAwait(false))?.StartsWith("+PONG", StringComparison.Ordinal) == true;
+
+    /// <summary>Deletes every key (FLUSHALL) through a raw socket; throws when the server does not answer +OK.</summary>
+    public async Task FlushAllAsync()
+    {
+        var reply = await SendInlineCommandAsync("FLUSHALL").ConfigureAwait(false);
+        if (reply?.StartsWith("+OK", StringComparison.Ordinal) != true)
+        {
+            throw new InvalidOperationException($"FLUSHALL on 127.0.0.1:{Port} answered '{reply ?? "nothing"}'");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        _disposed = true;
+        Live.TryRemove(this, out _);
+        DeleteDirectory();
+        _gate.Dispose();
+    }
+
+    private async Task<string?> SendInlineCommandAsync(string command)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Port), cts.Token).ConfigureAwait(false);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\r\n"), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            var buffer = new byte[256];
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+                if (Array.IndexOf(buffer, (byte)'\n', 0, read) >= 0)
+                {
+                    break;
+                }
+            }
+
+            return read == 0 ? null : Encoding.ASCII.GetString(buffer, 0, read).TrimEnd();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private void AddLog(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _log.Enqueue(line);
+        while (_log.Count > 40 && _log.TryDequeue(out _))
+        {
+        }
+    }
+
+    private void KillNow()
+    {
+        try
+        {
+            var p = _process;
+            if (p is not null && !HasExited(p))
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception)
+        {
+            // Already gone.
+        }
+    }
+
+    private void DeleteDirectory()
+    {
+        try
+        {
+            if (System.IO.Directory.Exists(Directory))
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+        }
+        catch (Exception)
+        {
+            // Best effort: it lives under the temp dir.
+        }
+    }
+
+    private static bool HasExited(Process p)
+    {
+        try
+        {
+            return p.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private static string Last(string log)
+    {
+        var trimmed = log.Trim();
+        if (trimmed.Length == 0)
+        {
+            return "(no output)";
+        }
+
+        return trimmed.Length <= 2000 ? trimmed : "..." + trimmed[^2000..];
+    }
+
+    public override string ToString() => $"redis-server 127.0.0.1:{Port} ({(IsRunning ? "running" : "stopped")})";
+}
+
+/// <summary>
+/// xunit v3 class fixture: one <see cref="RedisServer"/> per test class. It never throws from
+/// <see cref="InitializeAsync"/>: when the server cannot start, the reason is kept and every test that
+/// touches <see cref="Server"/> (or calls <see cref="RequireServer"/>) is skipped, or failed under CI=true.
+/// </summary>
+/// <example>
+/// <code>
+/// public sealed class CacheTests(RedisFixture redis) : IClassFixture&lt;RedisFixture&gt;
+/// {
+///     [Fact]
+///     public async Task Works()
+///     {
+///         var server = redis.RequireServer();          // skip/fail here when redis-server is missing
+///         await server.FlushAllAsync();                // isolate from the class's other tests
+///         using var mux = ConnectionMultiplexer.Connect(server.ConnectionString);
+///         ...
+///     }
+/// }
+/// </code>
+/// </example>
+public sealed class RedisFixture : IAsyncLifetime
+{
+    private RedisServer? _server;
+    private string? _unavailableReason;
+
+    /// <summary>The class's server; skips/fails the current test when it could not be started.</summary>
+    public RedisServer Server => RequireServer();
+
+    /// <summary>Shortcut for <c>Server.ConnectionString</c>.</summary>
+    public string ConnectionString => Server.ConnectionString;
+
+    /// <summary>Why the server is unavailable, or null when it started.</summary>
+    public string? UnavailableReason => _unavailableReason;
+
+    /// <summary>Returns the server, or skips (fails when CI=true) the calling test when it could not be started.</summary>
+    public RedisServer RequireServer()
+    {
+        if (_server is null)
+        {
+            ServerRequirement.SkipOrFail(_unavailableReason ?? "the Redis fixture was not initialized");
+        }
+
+        return _server;
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            _server = await RedisServer.StartNewAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _unavailableReason = e is TestServerUnavailableException ? e.Message : $"could not start redis-server: {e}";
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>Free TCP ports on 127.0.0.1.</summary>
+internal static class LoopbackPort
+{
+    /// <summary>
+    /// A port that was free a moment ago. It is picked below the kernel's ephemeral range when possible, so
+    /// that no outgoing connection takes it while a server that owns it is stopped and about to restart.
+    /// </summary>
+    public static int GetFree()
+    {
+        var ephemeralLow = 32768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            ephemeralLow = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception)
+        {
+            // Not Linux, or unreadable: keep the default.
+        }
+
+        const int low = 20000;
+        if (ephemeralLow - low > 1000)
+        {
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                var port = Random.Shared.Next(low, ephemeralLow);
+                if (TryBind(port))
+                {
+                    return port;
+                }
+            }
+        }
+
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+
+    private static bool TryBind(int port)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            probe.Listen(1);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

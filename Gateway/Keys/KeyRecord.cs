@@ -1,0 +1,39 @@
+namespace Tribuo.Gateway.Keys;
+
+/// <summary>
+/// An API key as stored: never the secret, only its SHA-256 (lowercase hex), which is also how the hot path
+/// finds it. Revoked keys stay in the store (with <see cref="RevokedAt"/>) so that seeding cannot bring
+/// them back.
+/// </summary>
+internal sealed record KeyRecord
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Sha256 { get; init; }
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+    public DateTimeOffset? Expires { get; init; }
+    public bool Disabled { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+    /// <summary>Browser origins a site key may be used from (CORS and <c>Origin</c> check).</summary>
+    public IReadOnlyList<string> Origins { get; init; } = [];
+    /// <summary>Set when the key is a user's personal API token.</summary>
+    public string? UserId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? LastUsedAt { get; init; }
+}
+
+/// <summary>Where keys live: Redis when <c>ConnectionStrings:Redis</c> is set, the embedded store otherwise.</summary>
+internal interface IKeyStore
+{
+    Task<KeyRecord?> FindByHashAsync(string sha256, CancellationToken cancellationToken = default);
+
+    Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a key; false when a key with this <c>Id</c> already exists (revoked ones included).</summary>
+    Task<bool> CreateAsync(KeyRecord key, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a key revoked; false when there is no such key.</summary>
+    Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default);
+}

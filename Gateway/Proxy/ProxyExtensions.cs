@@ -1,0 +1,67 @@
+using Tribuo.Gateway.Http;
+using Tribuo.Gateway.Routes;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Tribuo.Gateway.Proxy;
+
+internal static class ProxyExtensions
+{
+    /// <summary>YARP fed by <c>routes.json</c>, with the gateway's access step and identity transforms.</summary>
+    public static IServiceCollection AddGatewayProxy(this IServiceCollection services)
+    {
+        services.AddReverseProxy().AddTransforms(IdentityTransforms.Apply);
+        services.AddSingleton<RoutesValidator>();
+        services.AddSingleton<RoutesLoader>();
+        services.AddSingleton<RoutesFileConfigProvider>();
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RoutesFileConfigProvider>());
+        services.AddSingleton<RouteAccess>();
+        return services;
+    }
+
+    /// <summary>
+    /// Loads the routes file before YARP asks for it. False, with every error written to stderr, when the file
+    /// is invalid: the process must stop with a message an operator can act on, not a stack trace.
+    /// </summary>
+    public static async Task<bool> TryLoadRoutesAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.Services.GetRequiredService<RoutesFileConfigProvider>().LoadInitialAsync();
+            return true;
+        }
+        catch (GatewayConfigException ex)
+        {
+            await Console.Error.WriteLineAsync("Tribuo Gateway cannot start: the routes file is invalid." + Environment.NewLine + ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The proxy pipeline: access (authenticate, authorize, strip forged identity), YARP's load balancing and
+    /// health, then a readable body for upstream failures. Every route endpoint carries its
+    /// <see cref="RoutePolicy"/>, and never outranks the gateway's own endpoints.
+    /// </summary>
+    public static void MapGatewayProxy(this WebApplication app)
+    {
+        var routes = app.Services.GetRequiredService<RoutesFileConfigProvider>();
+        app.MapReverseProxy(pipeline =>
+            {
+                pipeline.Use(UpstreamErrors.DescribeAsync);
+                pipeline.UseMiddleware<RouteAccessMiddleware>();
+                pipeline.UseSessionAffinity();
+                pipeline.UseLoadBalancing();
+                pipeline.UsePassiveHealthChecks();
+            })
+            .ConfigureEndpoints((endpoint, route) =>
+            {
+                endpoint.WithMetadata(routes.Snapshot?.Policies.GetValueOrDefault(route.RouteId) ?? RoutePolicy.Closed);
+                endpoint.Add(b =>
+                {
+                    if (b is RouteEndpointBuilder routeEndpoint && routeEndpoint.Order < GatewayEndpoints.FirstProxyOrder)
+                    {
+                        routeEndpoint.Order = GatewayEndpoints.FirstProxyOrder;
+                    }
+                });
+            });
+    }
+}

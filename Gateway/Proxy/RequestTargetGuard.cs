@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Http.Features;
+using Tribuo.Gateway.Http;
+
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// Refuses request targets whose meaning depends on who reads them. Routing and scope checks see Kestrel's
+/// decoded path; an upstream may decode <c>%2F</c>, fold <c>\</c> into <c>/</c>, drop <c>;params</c> or
+/// collapse <c>//</c> differently and resolve another resource than the route that was authorized. Dot
+/// segments are fine: Kestrel removes them before routing and YARP forwards that normalized path.
+/// </summary>
+internal static class RequestTargetGuard
+{
+    public static IApplicationBuilder UseRequestTargetGuard(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+            var reason = FindAmbiguity(rawTarget);
+            return reason is null
+                ? next(context)
+                : Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous request path", reason);
+        });
+
+    /// <summary>Why this target is refused, or null. Only the path is examined, not the query.</summary>
+    public static string? FindAmbiguity(string rawTarget)
+    {
+        var path = rawTarget.AsSpan();
+        var query = path.IndexOf('?');
+        if (query >= 0)
+        {
+            path = path[..query];
+        }
+
+        if (path.Length > 0 && path[0] != '/')
+        {
+            // absolute-form ("http://host/path") or authority-form: look at the path part only.
+            var scheme = path.IndexOf("://");
+            if (scheme < 0)
+            {
+                return null;
+            }
+
+            var rest = path[(scheme + 3)..];
+            var slash = rest.IndexOf('/');
+            path = slash < 0 ? "/" : rest[slash..];
+        }
+
+        if (path.Contains('\\'))
+        {
+            return "The path contains a backslash; use '/'.";
+        }
+
+        if (path.Contains(';'))
+        {
+            return "The path contains ';' (path parameters); upstreams disagree on what it means.";
+        }
+
+        if (path.Contains("//", StringComparison.Ordinal))
+        {
+            return "The path contains an empty segment ('//').";
+        }
+
+        foreach (var c in path)
+        {
+            if (char.IsControl(c) || c == ' ')
+            {
+                return "The path contains a control or space character.";
+            }
+        }
+
+        for (var i = path.IndexOf('%'); i >= 0; i = NextPercent(path, i))
+        {
+            var encoded = path.Slice(i, Math.Min(3, path.Length - i));
+            if (encoded.Equals("%2f", StringComparison.OrdinalIgnoreCase) || encoded.Equals("%5c", StringComparison.OrdinalIgnoreCase))
+            {
+                return "The path contains an encoded '/' or '\\'; send the character itself.";
+            }
+
+            if (encoded.Equals("%2e", StringComparison.OrdinalIgnoreCase))
+            {
+                return "The path contains an encoded '.'; send the character itself.";
+            }
+
+            if (encoded.Equals("%00", StringComparison.Ordinal) || encoded.Equals("%3b", StringComparison.OrdinalIgnoreCase))
+            {
+                return "The path contains an encoded NUL or ';'.";
+            }
+
+            if (encoded.Equals("%25", StringComparison.Ordinal))
+            {
+                return "The path contains an encoded '%' (double encoding).";
+            }
+        }
+
+        return null;
+    }
+
+    private static int NextPercent(ReadOnlySpan<char> path, int current)
+    {
+        var next = path[(current + 1)..].IndexOf('%');
+        return next < 0 ? -1 : current + 1 + next;
+    }
+}

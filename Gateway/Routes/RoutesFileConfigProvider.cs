@@ -1,0 +1,219 @@
+using Tribuo.Gateway.Hosting;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Tribuo.Gateway.Routes;
+
+/// <summary>
+/// Feeds YARP from <c>routes.json</c> and keeps it current. The file is watched (plus a cheap poll, since
+/// watchers miss edits on some file systems); each edit is parsed and validated completely before it is
+/// published, so an invalid edit is logged and the previous configuration keeps serving. YARP swaps its
+/// endpoints atomically on the change token, so requests in flight finish on the config they started with.
+/// </summary>
+internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, IDisposable
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(150);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    private readonly string _path;
+    private readonly RoutesLoader _loader;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RoutesFileConfigProvider> _logger;
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private FileSystemWatcher? _watcher;
+    private ITimer? _debounceTimer;
+    private ITimer? _pollTimer;
+    private (DateTime WriteTime, long Length) _lastSeen;
+    private byte[] _lastHash = [];
+    private volatile PublishedConfig? _current;
+
+    public RoutesFileConfigProvider(GatewayPaths paths, RoutesLoader loader, TimeProvider time, ILogger<RoutesFileConfigProvider> logger)
+    {
+        _path = paths.RoutesFile;
+        _loader = loader;
+        _time = time;
+        _logger = logger;
+    }
+
+    public RoutesStatus Status { get; private set; } = RoutesStatus.NotLoaded;
+
+    public RoutesSnapshot? Snapshot => _current?.Snapshot;
+
+    public IProxyConfig GetConfig() =>
+        _current ?? throw new InvalidOperationException("The routes file has not been loaded yet; call LoadInitialAsync at start.");
+
+    /// <summary>Loads the file at start; an invalid file throws so the process stops with a readable message.</summary>
+    public async Task LoadInitialAsync()
+    {
+        var result = await _loader.LoadAsync(_path);
+        if (result.Snapshot is null)
+        {
+            throw new GatewayConfigException(result.Describe(_path));
+        }
+
+        _lastHash = HashFile();
+        _lastSeen = FileStamp();
+        Publish(result.Snapshot);
+        Log.Loaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count);
+        StartWatching();
+    }
+
+    /// <summary>Re-reads the file; returns false when it was invalid (the previous configuration stays).</summary>
+    public async Task<bool> ReloadAsync()
+    {
+        await _reloadLock.WaitAsync(_stopping.Token);
+        try
+        {
+            var hash = HashFile();
+            if (hash.AsSpan().SequenceEqual(_lastHash))
+            {
+                // Reverted to what is already serving: nothing to load, and no longer an error to report.
+                Status = Status with { LastError = null, LastErrorAt = null };
+                return true;
+            }
+
+            var result = await _loader.LoadAsync(_path);
+            if (result.Snapshot is null)
+            {
+                var message = result.Describe(_path);
+                Status = Status with { LastError = message, LastErrorAt = _time.GetUtcNow() };
+                Log.ReloadRejected(_logger, message);
+                return false;
+            }
+
+            _lastHash = hash;
+            Publish(result.Snapshot);
+            Log.Reloaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count);
+            return true;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    private void Publish(RoutesSnapshot snapshot)
+    {
+        var previous = _current;
+        _current = new PublishedConfig(snapshot, Guid.NewGuid().ToString("n"));
+        Status = new RoutesStatus(_path, _time.GetUtcNow(), snapshot.Routes.Count, snapshot.Clusters.Count, null, null);
+        previous?.SignalChange();
+    }
+
+    private void StartWatching()
+    {
+        _debounceTimer = _time.CreateTimer(_ => _ = ReloadQuietlyAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var directory = Path.GetDirectoryName(_path)!;
+        try
+        {
+            _watcher = new FileSystemWatcher(directory, Path.GetFileName(_path))
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+            };
+            _watcher.Changed += (_, _) => ScheduleReload();
+            _watcher.Created += (_, _) => ScheduleReload();
+            _watcher.Renamed += (_, _) => ScheduleReload();
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            Log.WatcherUnavailable(_logger, _path, ex.Message);
+        }
+
+        _pollTimer = _time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
+    }
+
+    private void Poll()
+    {
+        var stamp = FileStamp();
+        if (stamp != _lastSeen)
+        {
+            _lastSeen = stamp;
+            ScheduleReload();
+        }
+    }
+
+    private void ScheduleReload() => _debounceTimer?.Change(Debounce, Timeout.InfiniteTimeSpan);
+
+    private async Task ReloadQuietlyAsync()
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A reload must never take the process down; the previous configuration keeps serving.
+            Status = Status with { LastError = ex.Message, LastErrorAt = _time.GetUtcNow() };
+            Log.ReloadFailed(_logger, ex);
+        }
+    }
+
+    private (DateTime, long) FileStamp()
+    {
+        var info = new FileInfo(_path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+    }
+
+    private byte[] HashFile()
+    {
+        try
+        {
+            return SHA256.HashData(File.ReadAllBytes(_path));
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _watcher?.Dispose();
+        _debounceTimer?.Dispose();
+        _pollTimer?.Dispose();
+    }
+
+    private sealed class PublishedConfig(RoutesSnapshot snapshot, string revision) : IProxyConfig
+    {
+        private readonly CancellationTokenSource _changed = new();
+
+        public RoutesSnapshot Snapshot { get; } = snapshot;
+        public string RevisionId { get; } = revision;
+        public IReadOnlyList<RouteConfig> Routes => Snapshot.Routes;
+        public IReadOnlyList<ClusterConfig> Clusters => Snapshot.Clusters;
+        public IChangeToken ChangeToken => new CancellationChangeToken(_changed.Token);
+
+        public void SignalChange() => _changed.Cancel();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Loaded {Path}: {Routes} routes, {Clusters} clusters")]
+        public static partial void Loaded(ILogger logger, string path, int routes, int clusters);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Reloaded {Path}: {Routes} routes, {Clusters} clusters")]
+        public static partial void Reloaded(ILogger logger, string path, int routes, int clusters);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Routes file change rejected; the previous configuration keeps serving. {Errors}")]
+        public static partial void ReloadRejected(ILogger logger, string errors);
+
+        [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Routes reload failed; the previous configuration keeps serving")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Cannot watch {Path} ({Reason}); falling back to polling")]
+        public static partial void WatcherUnavailable(ILogger logger, string path, string reason);
+    }
+}
+
+/// <summary>What <c>GET /gateway/config</c> and <c>/readyz</c> report about the routes file.</summary>
+internal sealed record RoutesStatus(string? File, DateTimeOffset? LoadedAt, int Routes, int Clusters, string? LastError, DateTimeOffset? LastErrorAt)
+{
+    public static readonly RoutesStatus NotLoaded = new(null, null, 0, 0, null, null);
+}

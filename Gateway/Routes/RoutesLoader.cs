@@ -1,0 +1,40 @@
+namespace Tribuo.Gateway.Routes;
+
+/// <summary>Reads, parses and validates a routes file. Shared by the server and <c>routes check</c>.</summary>
+internal sealed class RoutesLoader(RoutesValidator validator)
+{
+    public async Task<RoutesLoadResult> LoadAsync(string path)
+    {
+        var fileName = $"routes file '{path}'";
+        string json;
+        try
+        {
+            json = await File.ReadAllTextAsync(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}"));
+        }
+
+        var parsed = RoutesDocument.Parse(json, fileName, out var parseError);
+        if (parsed is null)
+        {
+            return RoutesLoadResult.Failed(parseError!);
+        }
+
+        var errors = new List<ConfigError>();
+        var snapshot = await validator.ValidateAsync(parsed.Value.Routes, parsed.Value.Clusters, errors);
+        return snapshot is null ? new RoutesLoadResult(null, errors) : new RoutesLoadResult(snapshot, []);
+    }
+}
+
+internal sealed record RoutesLoadResult(RoutesSnapshot? Snapshot, IReadOnlyList<ConfigError> Errors)
+{
+    public static RoutesLoadResult Failed(ConfigError error) => new(null, [error]);
+
+    public string Describe(string path) =>
+        $"{path}: {Errors.Count} error(s)" + Environment.NewLine + string.Join(Environment.NewLine, Errors.Select(e => "  - " + e));
+}
+
+/// <summary>Thrown at start when the routes file is invalid; Program turns it into a message and exit code 2.</summary>
+internal sealed class GatewayConfigException(string message) : Exception(message);

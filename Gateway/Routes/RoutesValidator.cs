@@ -1,0 +1,72 @@
+using Tribuo.Gateway.Http;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Tribuo.Gateway.Routes;
+
+/// <summary>
+/// Checks a parsed routes file as a whole and reports every error at once: the gateway's own rules
+/// (auth metadata, reserved paths, clusters that exist, affinity policies this YARP build can run) and
+/// YARP's own route and cluster validation.
+/// </summary>
+internal sealed class RoutesValidator(IConfigValidator yarpValidator)
+{
+    /// <summary>YARP's default affinity policy; it needs System.IO.Hashing, which is not available to us.</summary>
+    private const string HashCookiePolicy = "HashCookie";
+
+    public async Task<RoutesSnapshot?> ValidateAsync(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, List<ConfigError> errors)
+    {
+        var clusterIds = new HashSet<string>(clusters.Select(c => c.ClusterId), StringComparer.OrdinalIgnoreCase);
+        var policies = new Dictionary<string, RoutePolicy>(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var route in routes)
+        {
+            var subject = $"route '{route.RouteId}'";
+            policies[route.RouteId] = RoutePolicy.Parse(route, errors);
+
+            if (string.IsNullOrEmpty(route.ClusterId))
+            {
+                errors.Add(new(subject, "ClusterId", "is missing; name one of the Clusters."));
+            }
+            else if (!clusterIds.Contains(route.ClusterId))
+            {
+                errors.Add(new(subject, "ClusterId", $"'{route.ClusterId}' is not defined in Clusters."));
+            }
+
+            if (ReservedPaths.ClaimedBy(route.Match?.Path) is { } reserved)
+            {
+                errors.Add(new(subject, "Match.Path", $"'{route.Match!.Path}' claims {reserved}, which the gateway answers itself; choose another prefix."));
+            }
+
+            foreach (var exception in await yarpValidator.ValidateRouteAsync(route))
+            {
+                errors.Add(new(subject, "(YARP)", exception.Message));
+            }
+        }
+
+        foreach (var cluster in clusters)
+        {
+            var subject = $"cluster '{cluster.ClusterId}'";
+            if (cluster.SessionAffinity is { Enabled: true } affinity
+                && (string.IsNullOrEmpty(affinity.Policy) || affinity.Policy.Equals(HashCookiePolicy, StringComparison.OrdinalIgnoreCase)))
+            {
+                errors.Add(new(subject, "SessionAffinity.Policy",
+                    $"'{affinity.Policy ?? "(default: HashCookie)"}' is not available in this gateway's YARP build; set Policy to \"Cookie\" or \"CustomHeader\"."));
+            }
+
+            if (cluster.Destinations is null || cluster.Destinations.Count == 0)
+            {
+                errors.Add(new(subject, "Destinations", "is empty; add at least one destination with an Address."));
+            }
+
+            foreach (var exception in await yarpValidator.ValidateClusterAsync(cluster))
+            {
+                errors.Add(new(subject, "(YARP)", exception.Message));
+            }
+        }
+
+        return errors.Count == 0 ? new RoutesSnapshot(routes, clusters, policies) : null;
+    }
+}
+
+/// <summary>A validated configuration: YARP's records plus each route's parsed policy.</summary>
+internal sealed record RoutesSnapshot(IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyDictionary<string, RoutePolicy> Policies);

@@ -1,0 +1,139 @@
+using StackExchange.Redis;
+using Tribuo.Gateway.Keys;
+
+namespace Tribuo.Gateway.Storage.Redis;
+
+/// <summary>
+/// Keys in Redis. Layout (also in the README):
+/// <c>tgw:key:{sha256}</c> a hash holding the record, addressed by what the hot path has in hand;
+/// <c>tgw:key-id:{id}</c> the id → sha256 index; <c>tgw:keys</c> the set of ids, for listing.
+/// </summary>
+internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
+{
+    private const string KeysSet = RedisConnection.Prefix + "keys";
+
+    private static RedisKey RecordKey(string sha256) => RedisConnection.Prefix + "key:" + sha256;
+
+    private static RedisKey IdKey(string id) => RedisConnection.Prefix + "key-id:" + id;
+
+    public async Task<KeyRecord?> FindByHashAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var fields = await database.HashGetAllAsync(RecordKey(sha256));
+        return fields.Length == 0 ? null : KeyFields.ToRecord(fields);
+    }
+
+    public async Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var sha256 = await database.StringGetAsync(IdKey(id));
+        return sha256.IsNullOrEmpty ? null : await FindByHashAsync(sha256!, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var ids = await database.SetMembersAsync(KeysSet);
+        var records = await Task.WhenAll(ids.Select(id => GetAsync(id!, cancellationToken)));
+        return records.OfType<KeyRecord>().OrderBy(k => k.Id, StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task<bool> CreateAsync(KeyRecord key, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var transaction = database.CreateTransaction();
+        // Both conditions: a second key with the same id, or with the same secret, must not be created.
+        transaction.AddCondition(Condition.KeyNotExists(IdKey(key.Id)));
+        transaction.AddCondition(Condition.KeyNotExists(RecordKey(key.Sha256)));
+        _ = transaction.HashSetAsync(RecordKey(key.Sha256), KeyFields.From(key));
+        _ = transaction.StringSetAsync(IdKey(key.Id), key.Sha256);
+        _ = transaction.SetAddAsync(KeysSet, key.Id);
+        return await transaction.ExecuteAsync();
+    }
+
+    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var sha256 = await database.StringGetAsync(IdKey(id));
+        if (sha256.IsNullOrEmpty)
+        {
+            return false;
+        }
+
+        // HSETNX keeps the first revocation time when a key is revoked twice.
+        await database.HashSetAsync(RecordKey(sha256!), KeyFields.RevokedAt, at.ToUnixTimeMilliseconds(), When.NotExists);
+        return true;
+    }
+}
+
+/// <summary>The field names of a key's Redis hash and the mapping to <see cref="KeyRecord"/>.</summary>
+internal static class KeyFields
+{
+    public const string Id = "id";
+    public const string Name = "name";
+    public const string Sha256 = "sha256";
+    public const string Scopes = "scopes";
+    public const string ExpiresAt = "expires_at";
+    public const string Disabled = "disabled";
+    public const string RevokedAt = "revoked_at";
+    public const string Origins = "origins";
+    public const string UserId = "user_id";
+    public const string CreatedAt = "created_at";
+    public const string LastUsedAt = "last_used_at";
+
+    public static HashEntry[] From(KeyRecord key)
+    {
+        var entries = new List<HashEntry>
+        {
+            new(Id, key.Id),
+            new(Name, key.Name),
+            new(Sha256, key.Sha256),
+            new(Scopes, StoredValues.JoinList(key.Scopes)),
+            new(Disabled, key.Disabled ? 1 : 0),
+            new(Origins, StoredValues.JoinList(key.Origins)),
+            new(CreatedAt, key.CreatedAt.ToUnixTimeMilliseconds()),
+        };
+        AddIfSet(entries, ExpiresAt, key.Expires);
+        AddIfSet(entries, RevokedAt, key.RevokedAt);
+        AddIfSet(entries, LastUsedAt, key.LastUsedAt);
+        if (key.UserId is not null)
+        {
+            entries.Add(new(UserId, key.UserId));
+        }
+
+        return entries.ToArray();
+    }
+
+    public static KeyRecord ToRecord(HashEntry[] entries)
+    {
+        var fields = entries.ToDictionary(e => (string)e.Name!, e => e.Value);
+        return new KeyRecord
+        {
+            Id = Text(fields, Id) ?? "",
+            Name = Text(fields, Name) ?? "",
+            Sha256 = Text(fields, Sha256) ?? "",
+            Scopes = StoredValues.SplitList(Text(fields, Scopes)),
+            Expires = Time(fields, ExpiresAt),
+            Disabled = Text(fields, Disabled) == "1",
+            RevokedAt = Time(fields, RevokedAt),
+            Origins = StoredValues.SplitList(Text(fields, Origins)),
+            UserId = Text(fields, UserId),
+            CreatedAt = Time(fields, CreatedAt) ?? DateTimeOffset.UnixEpoch,
+            LastUsedAt = Time(fields, LastUsedAt),
+        };
+    }
+
+    private static void AddIfSet(List<HashEntry> entries, string field, DateTimeOffset? value)
+    {
+        if (value is { } time)
+        {
+            entries.Add(new(field, time.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    private static string? Text(Dictionary<string, RedisValue> fields, string name) =>
+        fields.TryGetValue(name, out var value) && !value.IsNull ? (string?)value : null;
+
+    private static DateTimeOffset? Time(Dictionary<string, RedisValue> fields, string name) =>
+        long.TryParse(Text(fields, name), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+}

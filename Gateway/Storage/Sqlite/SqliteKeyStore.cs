@@ -1,0 +1,96 @@
+using Dapper;
+using Tribuo.Gateway.Keys;
+
+namespace Tribuo.Gateway.Storage.Sqlite;
+
+/// <summary>Keys in the embedded store, for running without Redis.</summary>
+internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
+{
+    private const string Columns = "id, name, sha256, scopes, expires_at, disabled, revoked_at, origins, user_id, created_at, last_used_at";
+
+    public async Task<KeyRecord?> FindByHashAsync(string sha256, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>($"SELECT {Columns} FROM keys WHERE sha256 = @sha256", new { sha256 });
+        return row?.ToRecord();
+    }
+
+    public async Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>($"SELECT {Columns} FROM keys WHERE id = @id", new { id });
+        return row?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<KeyRow>($"SELECT {Columns} FROM keys ORDER BY id");
+        return rows.Select(r => r.ToRecord()).ToArray();
+    }
+
+    public async Task<bool> CreateAsync(KeyRecord key, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // ON CONFLICT DO NOTHING covers both the id and the hash: a duplicate secret must not create a second key.
+        var inserted = await connection.ExecuteAsync(
+            $"INSERT INTO keys ({Columns}) VALUES (@id, @name, @sha256, @scopes, @expires_at, @disabled, @revoked_at, @origins, @user_id, @created_at, @last_used_at) ON CONFLICT DO NOTHING",
+            KeyRow.From(key));
+        return inserted == 1;
+    }
+
+    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(
+            "UPDATE keys SET revoked_at = COALESCE(revoked_at, @at) WHERE id = @id",
+            new { id, at = at.ToUnixTimeMilliseconds() });
+        return updated == 1;
+    }
+
+    /// <summary>The table's row; lists are space-joined and times are Unix milliseconds, as in Redis.</summary>
+    private sealed class KeyRow
+    {
+        public string id { get; init; } = "";
+        public string name { get; init; } = "";
+        public string sha256 { get; init; } = "";
+        public string scopes { get; init; } = "";
+        public long? expires_at { get; init; }
+        public long disabled { get; init; }
+        public long? revoked_at { get; init; }
+        public string origins { get; init; } = "";
+        public string? user_id { get; init; }
+        public long created_at { get; init; }
+        public long? last_used_at { get; init; }
+
+        public KeyRecord ToRecord() => new()
+        {
+            Id = id,
+            Name = name,
+            Sha256 = sha256,
+            Scopes = StoredValues.SplitList(scopes),
+            Expires = StoredValues.FromMilliseconds(expires_at),
+            Disabled = disabled != 0,
+            RevokedAt = StoredValues.FromMilliseconds(revoked_at),
+            Origins = StoredValues.SplitList(origins),
+            UserId = user_id,
+            CreatedAt = StoredValues.FromMilliseconds(created_at)!.Value,
+            LastUsedAt = StoredValues.FromMilliseconds(last_used_at),
+        };
+
+        public static KeyRow From(KeyRecord key) => new()
+        {
+            id = key.Id,
+            name = key.Name,
+            sha256 = key.Sha256,
+            scopes = StoredValues.JoinList(key.Scopes),
+            expires_at = key.Expires?.ToUnixTimeMilliseconds(),
+            disabled = key.Disabled ? 1 : 0,
+            revoked_at = key.RevokedAt?.ToUnixTimeMilliseconds(),
+            origins = StoredValues.JoinList(key.Origins),
+            user_id = key.UserId,
+            created_at = key.CreatedAt.ToUnixTimeMilliseconds(),
+            last_used_at = key.LastUsedAt?.ToUnixTimeMilliseconds(),
+        };
+    }
+}

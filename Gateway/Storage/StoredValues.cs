@@ -1,0 +1,13 @@
+namespace Tribuo.Gateway.Storage;
+
+/// <summary>How every backend writes lists and times, so records look the same in SQLite and Redis.</summary>
+internal static class StoredValues
+{
+    public static string JoinList(IReadOnlyList<string> values) => string.Join(' ', values);
+
+    public static string[] SplitList(string? text) =>
+        string.IsNullOrEmpty(text) ? [] : text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    public static DateTimeOffset? FromMilliseconds(long? milliseconds) =>
+        milliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+}
