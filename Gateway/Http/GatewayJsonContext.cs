@@ -13,8 +13,16 @@ internal sealed partial class GatewayJsonContext : JsonSerializerContext
     /// Relaxed escaping: these bodies are JSON documents, never inlined into HTML, and "can't" reads better
     /// than "can\u0027t" to the person debugging a 403.
     /// </summary>
-    public static GatewayJsonContext Relaxed { get; } = new(new JsonSerializerOptions(Default.Options)
+    public static GatewayJsonContext Relaxed => RelaxedHolder.Instance;
+
+    // A nested holder: the generated Default and this instance must not depend on each other's static init order.
+    private static class RelaxedHolder
     {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+        public static readonly GatewayJsonContext Instance = new(new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+    }
 }
