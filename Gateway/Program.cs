@@ -13,7 +13,7 @@ if (GatewayCli.Handles(args))
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayDefaults();                                  // embedded defaults, secret-free logging, paths
-builder.Services.AddGatewayStorage(builder.Configuration);     // Redis / PostgreSQL / embedded SQLite
+builder.Services.AddGatewayStorage();                          // Redis / PostgreSQL / embedded SQLite
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
 
 var app = builder.Build();

@@ -15,12 +15,7 @@ internal static class RoutesCommand
         }
 
         var path = Path.GetFullPath(args[1]);
-        await using var services = new ServiceCollection()
-            .AddLogging()
-            .AddReverseProxy().Services
-            .AddSingleton<RoutesValidator>()
-            .AddSingleton<RoutesLoader>()
-            .BuildServiceProvider();
+        await using var services = RoutesLoader.CreateStandalone();
 
         var result = await services.GetRequiredService<RoutesLoader>().LoadAsync(path);
         if (result.Snapshot is null)

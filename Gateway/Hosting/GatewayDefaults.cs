@@ -25,7 +25,7 @@ internal static class GatewayDefaults
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Settings });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(GatewayPaths.From(builder.Configuration));
+        builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>()));
         return builder;
     }
 }

@@ -15,7 +15,7 @@ internal static class HealthEndpoints
         gateway.MapGet("/readyz", ReadyAsync);
     }
 
-    private static async Task ReadyAsync(HttpContext context, RoutesFileConfigProvider routes, IEnumerable<IStoreCheck> stores)
+    private static async Task ReadyAsync(HttpContext context, RoutesFileConfigProvider routes, IReadOnlyList<IStoreCheck> stores)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(StoreCheckTimeout);

@@ -3,6 +3,14 @@ namespace Tribuo.Gateway.Routes;
 /// <summary>Reads, parses and validates a routes file. Shared by the server and <c>routes check</c>.</summary>
 internal sealed class RoutesLoader(RoutesValidator validator)
 {
+    /// <summary>A loader outside the server (for <c>routes check</c>): YARP's validators without a host.</summary>
+    public static ServiceProvider CreateStandalone() => new ServiceCollection()
+        .AddLogging()
+        .AddReverseProxy().Services
+        .AddSingleton<RoutesValidator>()
+        .AddSingleton<RoutesLoader>()
+        .BuildServiceProvider();
+
     public async Task<RoutesLoadResult> LoadAsync(string path)
     {
         var fileName = $"routes file '{path}'";

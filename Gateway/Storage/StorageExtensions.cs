@@ -6,43 +6,60 @@ using Tribuo.Gateway.Storage.Sqlite;
 
 namespace Tribuo.Gateway.Storage;
 
+/// <summary>Which backend holds what, read from configuration when the first store is resolved.</summary>
+internal sealed record StoreSelection(string? Redis, string? Postgres)
+{
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(Postgres);
+    public bool UsesEmbedded => !UsesRedis || !UsesPostgres;
+
+    public static StoreSelection From(IConfiguration configuration) =>
+        new(configuration.GetConnectionString("Redis"), configuration.GetConnectionString("Postgres"));
+}
+
 internal static class StorageExtensions
 {
     /// <summary>
-    /// Picks each store's backend from configuration: Redis for keys when <c>ConnectionStrings:Redis</c> is
-    /// set, PostgreSQL for users when <c>ConnectionStrings:Postgres</c> is set, the embedded SQLite file for
-    /// whatever is left. Every backend chosen is also a readiness check.
+    /// Redis for keys when <c>ConnectionStrings:Redis</c> is set, PostgreSQL for users when
+    /// <c>ConnectionStrings:Postgres</c> is set, the embedded SQLite file for whatever is left. Everything is
+    /// decided at resolution time, so configuration added by hosts and tests after this call still counts.
     /// </summary>
-    public static IServiceCollection AddGatewayStorage(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddGatewayStorage(this IServiceCollection services)
     {
-        var redis = configuration.GetConnectionString("Redis");
-        var postgres = configuration.GetConnectionString("Postgres");
-        var embeddedNeeded = string.IsNullOrWhiteSpace(redis) || string.IsNullOrWhiteSpace(postgres);
+        services.AddSingleton(sp => StoreSelection.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<GatewayPaths>().DataDir));
+        services.AddSingleton(sp => new RedisConnection(sp.GetRequiredService<StoreSelection>().Redis!));
+        services.AddSingleton(sp => new PostgresDatabase(sp.GetRequiredService<StoreSelection>().Postgres!));
 
-        if (embeddedNeeded)
-        {
-            services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<GatewayPaths>().DataDir));
-            services.AddSingleton<IStoreCheck>(sp => sp.GetRequiredService<SqliteDatabase>());
-        }
+        services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
+            ? new RedisKeyStore(sp.GetRequiredService<RedisConnection>())
+            : new SqliteKeyStore(sp.GetRequiredService<SqliteDatabase>()));
 
-        if (string.IsNullOrWhiteSpace(redis))
-        {
-            services.AddSingleton<IKeyStore, SqliteKeyStore>();
-        }
-        else
-        {
-            services.AddSingleton(new RedisConnection(redis));
-            services.AddSingleton<IStoreCheck>(sp => sp.GetRequiredService<RedisConnection>());
-            services.AddSingleton<IKeyStore, RedisKeyStore>();
-        }
-
-        if (!string.IsNullOrWhiteSpace(postgres))
-        {
-            services.AddSingleton(new PostgresDatabase(postgres));
-            services.AddSingleton<IStoreCheck>(sp => sp.GetRequiredService<PostgresDatabase>());
-        }
-
+        services.AddSingleton(sp => ConfiguredStores(sp));
         services.AddHostedService<StoreInitializer>();
         return services;
+    }
+
+    /// <summary>Every store this instance uses, for readiness and migrations.</summary>
+    private static IReadOnlyList<IStoreCheck> ConfiguredStores(IServiceProvider services)
+    {
+        var selection = services.GetRequiredService<StoreSelection>();
+        var stores = new List<IStoreCheck>();
+        if (selection.UsesEmbedded)
+        {
+            stores.Add(services.GetRequiredService<SqliteDatabase>());
+        }
+
+        if (selection.UsesRedis)
+        {
+            stores.Add(services.GetRequiredService<RedisConnection>());
+        }
+
+        if (selection.UsesPostgres)
+        {
+            stores.Add(services.GetRequiredService<PostgresDatabase>());
+        }
+
+        return stores;
     }
 }

@@ -8,15 +8,15 @@ namespace Tribuo.Gateway.Storage;
 /// failure there is a broken disk, worth stopping for); PostgreSQL is retried in the background until it
 /// answers, and stays unready meanwhile.
 /// </summary>
-internal sealed partial class StoreInitializer(IServiceProvider services, ILogger<StoreInitializer> logger) : BackgroundService
+internal sealed partial class StoreInitializer(IServiceProvider services, StoreSelection selection, ILogger<StoreInitializer> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (services.GetService<SqliteDatabase>() is { } embedded)
+        if (selection.UsesEmbedded)
         {
-            await embedded.EnsureMigratedAsync();
+            await services.GetRequiredService<SqliteDatabase>().EnsureMigratedAsync();
         }
 
         await base.StartAsync(cancellationToken);
@@ -24,10 +24,12 @@ internal sealed partial class StoreInitializer(IServiceProvider services, ILogge
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<PostgresDatabase>() is not { } postgres)
+        if (!selection.UsesPostgres)
         {
             return;
         }
+
+        var postgres = services.GetRequiredService<PostgresDatabase>();
 
         while (!stoppingToken.IsCancellationRequested)
         {
