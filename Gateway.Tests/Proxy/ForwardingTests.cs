@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Proxy;
+
+public sealed class ForwardingTests : IAsyncLifetime
+{
+    private EchoUpstream _upstream = null!;
+    private GatewayApp _gateway = null!;
+    private HttpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await EchoUpstream.StartAsync();
+        _gateway = GatewayApp.Start(RoutesJson.With(_upstream.Address,
+            RoutesJson.Route("open", "/open/{**rest}", "public"),
+            RoutesJson.Route("closed", "/closed/{**rest}", "key", "\"Scopes\": \"x\""),
+            RoutesJson.Route("catch-all", "/{**rest}", "public")));
+        _client = _gateway.NewClient();
+    }
+
+    [Fact]
+    public async Task Method_path_query_body_and_headers_reach_the_upstream()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/open/items/42?x=1&y=%C3%A9")
+        {
+            Content = new StringContent("{\"name\":\"é\"}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Custom", "kept");
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = EchoedRequest.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("PUT", echoed.Method);
+        Assert.Equal("/open/items/42", echoed.Path);
+        Assert.Equal("?x=1&y=%C3%A9", echoed.Query);
+        Assert.Equal("{\"name\":\"é\"}", echoed.Body);
+        Assert.Equal("kept", echoed.Header("X-Custom"));
+        Assert.StartsWith("application/json", echoed.Header("Content-Type"));
+        Assert.Equal("127.0.0.1", echoed.Header("X-Forwarded-For"));
+    }
+
+    [Theory]
+    [InlineData("X-Tribuo-User-Id")]
+    [InlineData("x-tribuo-user-role")]
+    [InlineData("X_Tribuo_User_Email")]
+    [InlineData("x_tribuo-key-id")]
+    [InlineData("X-TRIBUO-ASSERTION")]
+    [InlineData("X-Tribuo-Anything-New")]
+    public async Task Forged_identity_headers_never_reach_the_upstream(string name)
+    {
+        // A raw request: HttpClient would refuse some of these names, a real attacker's client does not.
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress,
+            $"GET /open/forged HTTP/1.1\r\nHost: localhost\r\n{name}: admin\r\n{name}: second\r\nConnection: {name}, close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var echoed = _upstream.Received.Last(r => r.Path == "/open/forged");
+        Assert.DoesNotContain(echoed.Headers.Keys, key => key.Replace('_', '-').StartsWith("x-tribuo-", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_dead_upstream_is_a_502_problem()
+    {
+        await using var gateway = GatewayApp.Start(RoutesJson.With("http://127.0.0.1:9/", RoutesJson.Route("dead", "/dead", "public")));
+        using var response = await gateway.NewClient().GetAsync("/dead", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Upstream unreachable", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_route_that_needs_a_credential_refuses_without_one_and_forwards_nothing()
+    {
+        using var response = await _client.GetAsync("/closed/secret", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("KEY realm=\"tribuo\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.DoesNotContain(_upstream.Received, r => r.Path.StartsWith("/closed"));
+    }
+
+    [Theory]
+    [InlineData("/healthz", HttpStatusCode.OK)]
+    [InlineData("/readyz", HttpStatusCode.OK)]
+    [InlineData("/auth/anything", HttpStatusCode.NotFound)]
+    [InlineData("/login", HttpStatusCode.NotFound)]
+    [InlineData("/gateway/whatever/deep", HttpStatusCode.NotFound)]
+    [InlineData("/.well-known/unknown", HttpStatusCode.NotFound)]
+    [InlineData("/AUTH/x", HttpStatusCode.NotFound)]
+    public async Task Gateway_paths_win_over_a_catch_all_route_and_are_never_proxied(string path, HttpStatusCode expected)
+    {
+        _upstream.ClearReceived();
+        using var response = await _client.GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task Other_paths_fall_through_to_the_catch_all_route()
+    {
+        using var response = await _client.GetAsync("/authority/x", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/authority/x", EchoedRequest.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Path);
+    }
+
+    [Theory]
+    [InlineData("/closed%2fx")]
+    [InlineData("/open/..%2fclosed/x")]
+    [InlineData("/open/%2e%2e/closed/x")]
+    [InlineData("/open\\..\\closed/x")]
+    [InlineData("/open;jsessionid=1/../closed/x")]
+    [InlineData("/closed;x=1/y")]
+    [InlineData("//closed/x")]
+    [InlineData("/open//x")]
+    [InlineData("/open/%252e%252e/closed")]
+    [InlineData("/open/%5c..%5cclosed")]
+    public async Task Ambiguous_paths_are_refused_before_routing(string target)
+    {
+        _upstream.ClearReceived();
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, $"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400", response);
+        Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task Dot_segments_are_resolved_before_routing_so_the_scope_check_sees_what_the_upstream_sees()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, "GET /open/../closed/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+        // Kestrel normalizes to /closed/x, which is the key route: refused, not served by the public one.
+        Assert.StartsWith("HTTP/1.1 401", response);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}
+
+/// <summary>Sends bytes exactly as given, for request targets and header names HttpClient would fix up.</summary>
+internal static class RawHttp
+{
+    public static async Task<string> SendAsync(Uri server, string request)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return await reader.ReadToEndAsync(timeout.Token);
+    }
+}

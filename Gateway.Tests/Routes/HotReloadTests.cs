@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Routes;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Routes;
+
+public sealed class HotReloadTests : IAsyncLifetime
+{
+    private EchoUpstream _upstream = null!;
+    private GatewayApp _gateway = null!;
+    private HttpClient _client = null!;
+
+    private string Config(params string[] publicPaths) =>
+        RoutesJson.With(_upstream.Address, publicPaths.Select((p, i) => RoutesJson.Route($"r{i}", p, "public")).ToArray());
+
+    public async ValueTask InitializeAsync()
+    {
+        _upstream = await EchoUpstream.StartAsync();
+        _gateway = GatewayApp.Start(Config("/a"));
+        _client = _gateway.NewClient();
+    }
+
+    [Fact]
+    public async Task A_valid_edit_is_live_within_two_seconds()
+    {
+        var token = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/b", token)).StatusCode);
+
+        var watch = Stopwatch.StartNew();
+        _gateway.WriteRoutes(Config("/a", "/b"));
+        while ((await _client.GetAsync("/b", token)).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "the new route was not served within 2 s");
+            await Task.Delay(50, token);
+        }
+    }
+
+    [Fact]
+    public async Task An_invalid_edit_is_logged_and_the_previous_configuration_keeps_serving()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var routes = _gateway.Services.GetRequiredService<RoutesFileConfigProvider>();
+        var loadedAt = routes.Status.LoadedAt;
+
+        _gateway.WriteRoutes(RoutesJson.With(_upstream.Address, RoutesJson.Route("broken", "/b", "sometimes")));
+        await WaitUntilAsync(() => routes.Status.LastError is not null, token);
+
+        Assert.Contains("route 'broken': Metadata.Auth", routes.Status.LastError);
+        Assert.Equal(loadedAt, routes.Status.LoadedAt);
+        Assert.Contains(_gateway.Logs, line => line.Contains("route 'broken': Metadata.Auth") && line.StartsWith("Error"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/a", token)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/b", token)).StatusCode);
+
+        // Fixing the file clears the error and applies it.
+        _gateway.WriteRoutes(Config("/a", "/b"));
+        await WaitUntilAsync(() => routes.Status.LastError is null && routes.Status.Routes == 2, token);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/b", token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task No_request_fails_while_the_routes_are_reloaded_under_load()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var routes = _gateway.Services.GetRequiredService<RoutesFileConfigProvider>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var failures = new List<string>();
+        var succeeded = 0;
+
+        var load = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await _client.GetAsync("/a", CancellationToken.None);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        Interlocked.Increment(ref succeeded);
+                    }
+                    else
+                    {
+                        lock (failures) { failures.Add(response.StatusCode.ToString()); }
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    lock (failures) { failures.Add(ex.Message); }
+                }
+            }
+        }).ToArray();
+
+        // Ten reloads, each one really applied (the second route alternates), while requests run.
+        for (var i = 0; i < 10; i++)
+        {
+            var loaded = routes.Status.LoadedAt;
+            _gateway.WriteRoutes(Config("/a", i % 2 == 0 ? "/x" : "/y"));
+            await WaitUntilAsync(() => routes.Status.LoadedAt != loaded, token);
+            await Task.Delay(100, token);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Empty(failures);
+        Assert.True(succeeded > 200, $"only {succeeded} requests ran during the reloads");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken token)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), "condition not met within 5 s");
+            await Task.Delay(25, token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}

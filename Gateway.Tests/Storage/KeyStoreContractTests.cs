@@ -1,0 +1,115 @@
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Storage.Redis;
+using Tribuo.Gateway.Storage.Sqlite;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Storage;
+
+/// <summary>The same key-record behaviour, asserted against every backend.</summary>
+public abstract class KeyStoreContractTests
+{
+    private protected abstract IKeyStore Store { get; }
+
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_000);
+
+    private static KeyRecord NewKey(string? id = null) => new()
+    {
+        Id = id ?? "k-" + Guid.NewGuid().ToString("n")[..8],
+        Name = "Docs site",
+        Sha256 = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()),
+        Scopes = ["docs:read", "api"],
+        Origins = ["https://docs.tribuo.cloud"],
+        Expires = Now.AddDays(30),
+        UserId = "146098000645190267",
+        CreatedAt = Now,
+    };
+
+    [Fact]
+    public async Task A_created_key_is_found_by_hash_and_by_id_with_every_field()
+    {
+        var key = NewKey();
+        Assert.True(await Store.CreateAsync(key));
+
+        Assert.Equal(key, await Store.FindByHashAsync(key.Sha256) with { Scopes = key.Scopes, Origins = key.Origins });
+        var found = await Store.GetAsync(key.Id);
+        Assert.NotNull(found);
+        Assert.Equal(key.Scopes, found.Scopes);
+        Assert.Equal(key.Origins, found.Origins);
+        Assert.Equal(key.Expires, found.Expires);
+        Assert.Equal(key.UserId, found.UserId);
+        Assert.False(found.Disabled);
+        Assert.Null(found.RevokedAt);
+    }
+
+    [Fact]
+    public async Task Unknown_hashes_and_ids_are_not_found()
+    {
+        Assert.Null(await Store.FindByHashAsync(new string('0', 64)));
+        Assert.Null(await Store.GetAsync("no-such-key"));
+        Assert.False(await Store.RevokeAsync("no-such-key", Now));
+    }
+
+    [Fact]
+    public async Task A_second_key_with_the_same_id_or_the_same_secret_is_refused()
+    {
+        var key = NewKey();
+        Assert.True(await Store.CreateAsync(key));
+
+        Assert.False(await Store.CreateAsync(NewKey(key.Id)));
+        Assert.False(await Store.CreateAsync(NewKey() with { Sha256 = key.Sha256 }));
+        Assert.Equal(key.Name, (await Store.GetAsync(key.Id))!.Name);
+    }
+
+    [Fact]
+    public async Task Revoking_keeps_the_record_and_the_first_revocation_time()
+    {
+        var key = NewKey();
+        await Store.CreateAsync(key);
+
+        Assert.True(await Store.RevokeAsync(key.Id, Now.AddHours(1)));
+        Assert.True(await Store.RevokeAsync(key.Id, Now.AddHours(2)));
+
+        var revoked = await Store.FindByHashAsync(key.Sha256);
+        Assert.Equal(Now.AddHours(1), revoked!.RevokedAt);
+        Assert.False(await Store.CreateAsync(NewKey(key.Id)), "a revoked id must not be reusable");
+    }
+
+    [Fact]
+    public async Task Listing_returns_every_key_sorted_by_id()
+    {
+        var first = NewKey("list-a-" + Guid.NewGuid().ToString("n")[..6]);
+        var second = NewKey("list-b-" + Guid.NewGuid().ToString("n")[..6]);
+        await Store.CreateAsync(second);
+        await Store.CreateAsync(first);
+
+        var ids = (await Store.ListAsync()).Select(k => k.Id).ToList();
+        Assert.Contains(first.Id, ids);
+        Assert.Contains(second.Id, ids);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+    }
+}
+
+public sealed class SqliteKeyStoreTests : KeyStoreContractTests, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("tgw-sqlite-").FullName;
+
+    public SqliteKeyStoreTests() => Store = new SqliteKeyStore(new SqliteDatabase(_directory));
+
+    private protected override IKeyStore Store { get; }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+public sealed class RedisKeyStoreTests(RedisFixture redis) : KeyStoreContractTests, IClassFixture<RedisFixture>, IDisposable
+{
+    private readonly RedisConnection _connection = new(redis.RequireServer().ConnectionString);
+
+    private protected override IKeyStore Store => new RedisKeyStore(_connection);
+
+    public void Dispose() => _connection.Dispose();
+}
