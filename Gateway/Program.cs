@@ -1,8 +1,10 @@
 using Tribuo.Gateway.Cli;
 using Tribuo.Gateway.Hosting;
 using Tribuo.Gateway.Http;
+using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Operations;
 using Tribuo.Gateway.Proxy;
+using Tribuo.Gateway.Routes;
 using Tribuo.Gateway.Storage;
 
 // Tribuo Gateway: API keys, the login hub and identity forwarding in front of YARP.
@@ -14,10 +16,11 @@ if (GatewayCli.Handles(args))
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayDefaults();                                  // embedded defaults, secret-free logging, paths
 builder.Services.AddGatewayStorage();                          // Redis / PostgreSQL / embedded SQLite
+builder.Services.AddGatewayKeys();                             // the KEY scheme, key cache, seeding, administration
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
 
 var app = builder.Build();
-if (!await app.TryLoadRoutesAsync())                           // an invalid routes.json stops the start, readably
+if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile())  // invalid routes or keys file: stop, readably
 {
     return 2;
 }
@@ -26,6 +29,9 @@ app.UseRequestTargetGuard();                                   // refuse paths t
 
 var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route
 gateway.MapHealth();                                           // /healthz, /readyz
+var admin = gateway.MapGroup("").AddEndpointFilter<AdminAccess>(); // /gateway/*: admin keys only
+admin.MapKeysApi();                                            // /gateway/keys
+admin.MapConfigApi();                                          // /gateway/config
 app.MapGatewayProxy();                                         // everything else: routes.json
 
 await app.RunAsync();

@@ -31,9 +31,29 @@ internal interface IKeyStore
 
     Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Adds a key; false when a key with this <c>Id</c> already exists (revoked ones included).</summary>
+    /// <summary>Adds a key; false when a key with this <c>Id</c> or this hash already exists (revoked ones included).</summary>
     Task<bool> CreateAsync(KeyRecord key, CancellationToken cancellationToken = default);
 
     /// <summary>Marks a key revoked; false when there is no such key.</summary>
     Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Overwrites name, scopes, expiry, disabled, origins of the key with this <c>Id</c> (not its hash).</summary>
+    Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives a key a new secret; the old hash stops existing. Returns the old hash, or null when there is no such key.</summary>
+    Task<string?> ReplaceHashAsync(string id, string newSha256, CancellationToken cancellationToken = default);
+
+    /// <summary>Records when keys were last used (batched by the caller; hash → time).</summary>
+    Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Tells every instance which keys changed so they drop them from their caches: Redis pub/sub, or a change
+/// table the embedded store polls. A reset means "changes may have been missed: forget everything".
+/// </summary>
+internal interface IKeyChangeFeed
+{
+    Task PublishAsync(string sha256, CancellationToken cancellationToken = default);
+
+    Task SubscribeAsync(Action<string> changed, Action reset, CancellationToken cancellationToken);
 }

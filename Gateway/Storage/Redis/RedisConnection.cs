@@ -25,7 +25,7 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
 
     public async Task<IDatabase> GetDatabaseAsync() => (await _multiplexer.Value).GetDatabase();
 
-    public async Task<ISubscriber> GetSubscriberAsync() => (await _multiplexer.Value).GetSubscriber();
+    public Task<ConnectionMultiplexer> GetMultiplexerAsync() => _multiplexer.Value;
 
     public async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {

@@ -64,6 +64,61 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
         await database.HashSetAsync(RecordKey(sha256!), KeyFields.RevokedAt, at.ToUnixTimeMilliseconds(), When.NotExists);
         return true;
     }
+    public async Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var sha256 = await database.StringGetAsync(IdKey(key.Id));
+        if (sha256.IsNullOrEmpty)
+        {
+            return false;
+        }
+
+        var record = RecordKey(sha256!);
+        var transaction = database.CreateTransaction();
+        transaction.AddCondition(Condition.KeyExists(record));
+        var entries = KeyFields.From(key with { Sha256 = sha256! })
+            .Where(e => e.Name != KeyFields.CreatedAt && e.Name != KeyFields.RevokedAt && e.Name != KeyFields.LastUsedAt)
+            .ToArray();
+        _ = transaction.HashSetAsync(record, entries);
+        if (key.Expires is null)
+        {
+            _ = transaction.HashDeleteAsync(record, KeyFields.ExpiresAt);
+        }
+
+        return await transaction.ExecuteAsync();
+    }
+
+    public async Task<string?> ReplaceHashAsync(string id, string newSha256, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        var old = await database.StringGetAsync(IdKey(id));
+        if (old.IsNullOrEmpty)
+        {
+            return null;
+        }
+
+        var fields = await database.HashGetAllAsync(RecordKey(old!));
+        var moved = fields.Where(f => f.Name != KeyFields.Sha256).Append(new HashEntry(KeyFields.Sha256, newSha256)).ToArray();
+        var transaction = database.CreateTransaction();
+        // Only if nobody rotated it meanwhile, and the new secret is not another key's.
+        transaction.AddCondition(Condition.StringEqual(IdKey(id), old));
+        transaction.AddCondition(Condition.KeyNotExists(RecordKey(newSha256)));
+        _ = transaction.HashSetAsync(RecordKey(newSha256), moved);
+        _ = transaction.KeyDeleteAsync(RecordKey(old!));
+        _ = transaction.StringSetAsync(IdKey(id), newSha256);
+        return await transaction.ExecuteAsync() ? (string?)old : null;
+    }
+
+    public async Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default)
+    {
+        var database = await redis.GetDatabaseAsync();
+        // HSET only where the record still exists: a rotated key's old hash must not come back as a stub.
+        var writes = lastUsedByHash.Select(pair => database.ScriptEvaluateAsync(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1]) end return 0",
+            [RecordKey(pair.Key)],
+            [pair.Value.ToUnixTimeMilliseconds()])).ToArray();
+        await Task.WhenAll(writes);
+    }
 }
 
 /// <summary>The field names of a key's Redis hash and the mapping to <see cref="KeyRecord"/>.</summary>

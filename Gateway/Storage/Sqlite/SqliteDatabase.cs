@@ -117,5 +117,12 @@ internal static class SqliteMigrations
                 detail TEXT NULL
             );
             """),
+        new(3, "key changes", """
+            CREATE TABLE key_changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                sha256 TEXT NOT NULL,
+                at INTEGER NOT NULL
+            );
+            """),
     ];
 }

@@ -48,6 +48,40 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         return updated == 1;
     }
 
+    public async Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(
+            "UPDATE keys SET name = @name, scopes = @scopes, expires_at = @expires_at, disabled = @disabled, origins = @origins, user_id = @user_id WHERE id = @id",
+            KeyRow.From(key));
+        return updated == 1;
+    }
+
+    public async Task<string?> ReplaceHashAsync(string id, string newSha256, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var old = await connection.QuerySingleOrDefaultAsync<string>("SELECT sha256 FROM keys WHERE id = @id", new { id }, transaction);
+        if (old is not null)
+        {
+            await connection.ExecuteAsync("UPDATE keys SET sha256 = @newSha256 WHERE id = @id", new { id, newSha256 }, transaction);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return old;
+    }
+
+    public async Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "UPDATE keys SET last_used_at = MAX(COALESCE(last_used_at, 0), @at) WHERE sha256 = @sha256",
+            lastUsedByHash.Select(pair => new { sha256 = pair.Key, at = pair.Value.ToUnixTimeMilliseconds() }),
+            transaction);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     /// <summary>The table's row; lists are space-joined and times are Unix milliseconds, as in Redis.</summary>
     private sealed class KeyRow
     {

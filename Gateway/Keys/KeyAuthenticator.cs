@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+
+namespace Tribuo.Gateway.Keys;
+
+internal enum KeyStatus
+{
+    Active,
+    /// <summary>No <c>Authorization</c> header, or <c>KEY</c> with nothing after it.</summary>
+    Missing,
+    /// <summary>An <c>Authorization</c> header of another scheme (Bearer, Basic, ...).</summary>
+    OtherScheme,
+    Unknown,
+    Revoked,
+    Disabled,
+    Expired,
+    /// <summary>The store could not be asked and nothing recent enough is cached.</summary>
+    Unavailable,
+}
+
+internal readonly record struct KeyAuthResult(KeyStatus Status, CachedKey? Key);
+
+/// <summary>
+/// Turns a secret into a key, the way an authentication handler turns a header into a principal, but
+/// without the per-request principal/ticket allocations (see ../shared/PERFORMANCE.md §4): hash on the
+/// stack, look up the cache, and only go to the store on a miss or when the entry is due for revalidation.
+/// While the store is unreachable, entries validated within <see cref="KeyOptions.StaleWhileUnreachable"/>
+/// keep working; everything else is <see cref="KeyStatus.Unavailable"/>, never a pass.
+/// </summary>
+internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, TimeProvider time, ILogger<KeyAuthenticator> logger)
+{
+    /// <summary>Authenticates an <c>Authorization</c> header value (<c>KEY &lt;secret&gt;</c>).</summary>
+    public ValueTask<KeyAuthResult> AuthenticateHeaderAsync(string authorization)
+    {
+        if (authorization.Length == 0)
+        {
+            return new(new KeyAuthResult(KeyStatus.Missing, null));
+        }
+
+        if (!KeySecrets.TryReadKey(authorization, out var secret))
+        {
+            return new(new KeyAuthResult(KeyStatus.OtherScheme, null));
+        }
+
+        return secret.IsEmpty ? new(new KeyAuthResult(KeyStatus.Missing, null)) : AuthenticateAsync(secret);
+    }
+
+    public ValueTask<KeyAuthResult> AuthenticateAsync(ReadOnlySpan<char> secret)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        KeySecrets.Hash(secret, hash);
+
+        if (cache.TryGet(hash, out var cached) && IsFresh(cached))
+        {
+            return new(Evaluate(cached));
+        }
+
+        return RevalidateAsync(hash.ToArray(), cached);
+    }
+
+    private bool IsFresh(CachedKey entry)
+    {
+        var ttl = entry.Record is null ? options.UnknownKeyTtl : options.RevalidateAfter;
+        return time.GetElapsedTime(entry.ValidatedAt) < ttl;
+    }
+
+    private async ValueTask<KeyAuthResult> RevalidateAsync(byte[] hash, CachedKey? stale)
+    {
+        var version = cache.Version;
+        KeyRecord? record;
+        try
+        {
+            record = await store.FindByHashAsync(Convert.ToHexStringLower(hash)).WaitAsync(options.StoreTimeout, time);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreUnreachable(logger, ex.GetType().Name);
+            var usable = stale is { Record: not null } && time.GetElapsedTime(stale.ValidatedAt) < options.StaleWhileUnreachable;
+            return usable ? Evaluate(stale!) : new KeyAuthResult(KeyStatus.Unavailable, null);
+        }
+
+        // The store answered by hash; confirm in constant time anyway, so no code path compares secrets naively.
+        if (record is not null && !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(record.Sha256), hash))
+        {
+            record = null;
+        }
+
+        var entry = new CachedKey(record, hash, time.GetTimestamp());
+        cache.Set(entry, version);
+        return Evaluate(entry);
+    }
+
+    private KeyAuthResult Evaluate(CachedKey entry)
+    {
+        var record = entry.Record;
+        var status = record switch
+        {
+            null => KeyStatus.Unknown,
+            { RevokedAt: not null } => KeyStatus.Revoked,
+            { Disabled: true } => KeyStatus.Disabled,
+            { Expires: { } expires } when expires <= time.GetUtcNow() => KeyStatus.Expired,
+            _ => KeyStatus.Active,
+        };
+        if (status == KeyStatus.Active)
+        {
+            entry.LastUsedUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        }
+
+        return new KeyAuthResult(status, entry);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Key store unreachable ({Kind}); serving recently validated keys only")]
+        public static partial void StoreUnreachable(ILogger logger, string kind);
+    }
+}

@@ -1,0 +1,128 @@
+namespace Tribuo.Gateway.Keys;
+
+/// <summary>Applies every key change any instance publishes to this instance's cache (and origin index).</summary>
+internal sealed class KeyCacheSync(IKeyChangeFeed feed, KeyCache cache, SiteOrigins origins) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        feed.SubscribeAsync(
+            sha256 =>
+            {
+                cache.Evict(sha256);
+                origins.Invalidate();
+            },
+            () =>
+            {
+                cache.Clear();
+                origins.Invalidate();
+            },
+            stoppingToken);
+}
+
+/// <summary>
+/// Writes last-use times in batches: the hot path only stamps the cached entry, and this writes what was
+/// stamped since the previous flush, so no request waits on a store write.
+/// </summary>
+internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, KeyOptions options, TimeProvider time, ILogger<KeyUsageRecorder> logger) : BackgroundService
+{
+    private long _flushedUpTo;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.LastUsedFlushInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await FlushAsync(stoppingToken);
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var since = _flushedUpTo;
+        var batch = new Dictionary<string, DateTimeOffset>();
+        var newest = since;
+        foreach (var entry in cache.Entries)
+        {
+            var used = Volatile.Read(ref entry.LastUsedUnixMs);
+            if (used > since && entry.Record is { } record)
+            {
+                batch[record.Sha256] = DateTimeOffset.FromUnixTimeMilliseconds(used);
+                newest = Math.Max(newest, used);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.TouchAsync(batch, cancellationToken);
+            _flushedUpTo = newest;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.FlushFailed(logger, batch.Count, ex.GetType().Name);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Could not record last use of {Count} keys ({Kind}); will retry")]
+        public static partial void FlushFailed(ILogger logger, int count, string kind);
+    }
+}
+
+/// <summary>
+/// Imports <c>Gateway:KeysFile</c> at start: keys whose Id is not in the store yet. The file was validated
+/// before the server started; the import itself retries in the background while the store is unreachable.
+/// </summary>
+internal sealed partial class KeySeeder(KeysFileAtStart file, KeyService keys, ILogger<KeySeeder> logger) : BackgroundService
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    public TaskCompletionSource Completed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (file.Contents is not { } contents)
+        {
+            Completed.TrySetResult();
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var (imported, skipped) = await keys.ImportAsync(contents, "seed:" + Path.GetFileName(file.Path), stoppingToken);
+                Log.Seeded(logger, file.Path, imported, skipped);
+                Completed.TrySetResult();
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.SeedRetry(logger, ex.GetType().Name);
+                await Task.Delay(RetryDelay, stoppingToken);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 330, Level = LogLevel.Information, Message = "Keys file {Path}: {Imported} imported, {Skipped} already known or skipped")]
+        public static partial void Seeded(ILogger logger, string path, int imported, int skipped);
+
+        [LoggerMessage(EventId = 331, Level = LogLevel.Warning, Message = "Key store not reachable for seeding ({Kind}); retrying")]
+        public static partial void SeedRetry(ILogger logger, string kind);
+    }
+}
+
+/// <summary>The keys file as read and validated at start (null contents: no file).</summary>
+internal sealed record KeysFileAtStart(string Path, KeysFile? Contents, IReadOnlyList<string> Errors);

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace Tribuo.Gateway.Keys;
+
+/// <summary>
+/// What one instance knows about a hash: the record (or that there is none), when it was read from the
+/// store, and what the hot path needs precomputed (scopes, the identity header values).
+/// </summary>
+internal sealed class CachedKey
+{
+    public CachedKey(KeyRecord? record, byte[] hash, long validatedAt)
+    {
+        Record = record;
+        Hash = hash;
+        ValidatedAt = validatedAt;
+        if (record is not null)
+        {
+            HasAllScopes = record.Scopes.Contains("*");
+            ScopesHeader = string.Join(' ', record.Scopes);
+        }
+    }
+
+    /// <summary>Null: the store has no key with this hash.</summary>
+    public KeyRecord? Record { get; }
+    public byte[] Hash { get; }
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the store read this entry came from.</summary>
+    public long ValidatedAt { get; }
+    public bool HasAllScopes { get; }
+    public string ScopesHeader { get; } = "";
+    /// <summary>Unix milliseconds of the last request that used this key, or 0; flushed in batches.</summary>
+    public long LastUsedUnixMs;
+
+    public bool HoldsAnyOf(IReadOnlyList<string> scopes)
+    {
+        if (HasAllScopes)
+        {
+            return true;
+        }
+
+        var held = Record!.Scopes;
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            for (var j = 0; j < held.Count; j++)
+            {
+                if (string.Equals(scopes[i], held[j], StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// The in-process key cache, addressed by the first 128 bits of the SHA-256 (a struct key: no hex string
+/// per request), confirmed on the full hash. Bounded. Every change an instance hears of evicts, and bumps a
+/// version so that a store read which raced with the change is not cached.
+/// </summary>
+internal sealed class KeyCache(KeyOptions options)
+{
+    private readonly ConcurrentDictionary<UInt128, CachedKey> _entries = new();
+    private long _version;
+
+    public int Count => _entries.Count;
+
+    public long Version => Interlocked.Read(ref _version);
+
+    public static UInt128 Address(ReadOnlySpan<byte> hash) => MemoryMarshal.Read<UInt128>(hash);
+
+    public bool TryGet(ReadOnlySpan<byte> hash, out CachedKey entry) =>
+        _entries.TryGetValue(Address(hash), out entry!) && hash.SequenceEqual(entry.Hash);
+
+    /// <summary>Caches <paramref name="entry"/> unless something changed since <paramref name="readVersion"/>.</summary>
+    public void Set(CachedKey entry, long readVersion)
+    {
+        if (readVersion != Version)
+        {
+            return;
+        }
+
+        if (_entries.Count >= options.CacheSize)
+        {
+            Trim();
+        }
+
+        _entries[Address(entry.Hash)] = entry;
+    }
+
+    public void Evict(string sha256Hex)
+    {
+        Interlocked.Increment(ref _version);
+        if (sha256Hex.Length == 64)
+        {
+            _entries.TryRemove(Address(Convert.FromHexString(sha256Hex)), out _);
+        }
+    }
+
+    public void Clear()
+    {
+        Interlocked.Increment(ref _version);
+        _entries.Clear();
+    }
+
+    public IEnumerable<CachedKey> Entries => _entries.Values;
+
+    private void Trim()
+    {
+        foreach (var stale in _entries.OrderBy(e => e.Value.ValidatedAt).Take(_entries.Count / 2))
+        {
+            _entries.TryRemove(stale.Key, out _);
+        }
+    }
+}

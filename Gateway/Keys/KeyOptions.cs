@@ -1,0 +1,23 @@
+namespace Tribuo.Gateway.Keys;
+
+/// <summary><c>Gateway:Keys</c>: how long what the cache knows may be trusted.</summary>
+internal sealed class KeyOptions
+{
+    /// <summary>A cached key older than this is re-read from the store on its next use.</summary>
+    public TimeSpan RevalidateAfter { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>While the store is unreachable, keys validated within this window keep working; others get 503.</summary>
+    public TimeSpan StaleWhileUnreachable { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long "no such key" is remembered, so a bad client does not hit the store on every request.</summary>
+    public TimeSpan UnknownKeyTtl { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Most keys held in memory; the least recently validated half goes when it fills up.</summary>
+    public int CacheSize { get; set; } = 100_000;
+
+    /// <summary>A store lookup slower than this counts as unreachable.</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often last-use times are written to the store (batched, never per request).</summary>
+    public TimeSpan LastUsedFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

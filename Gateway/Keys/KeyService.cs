@@ -1,0 +1,162 @@
+namespace Tribuo.Gateway.Keys;
+
+/// <summary>A key just created or rotated, with the only copy of its secret that will ever exist.</summary>
+internal sealed record IssuedKey(KeyRecord Key, string Secret);
+
+/// <summary>Changes to a key an operator may make after creation (null = unchanged).</summary>
+internal sealed record KeyChanges(string? Name = null, IReadOnlyList<string>? Scopes = null, IReadOnlyList<string>? Origins = null, bool? Disabled = null, DateTimeOffset? Expires = null, bool ClearExpires = false);
+
+internal sealed class KeyOperationException(string message) : Exception(message);
+
+/// <summary>
+/// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
+/// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
+/// </summary>
+internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes, TimeProvider time, ILogger<KeyService> audit)
+{
+    public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
+
+    public Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => store.GetAsync(id, cancellationToken);
+
+    /// <summary>Creates a key; the secret is generated unless the spec brings one (or only its hash).</summary>
+    public async Task<IssuedKey> CreateAsync(KeySpec spec, string actor, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var errors = KeyRules.Validate(spec, now);
+        if (errors.Count > 0)
+        {
+            throw new KeyOperationException(string.Join(Environment.NewLine, errors));
+        }
+
+        var secret = spec.Sha256 is null ? spec.Secret ?? KeySecrets.Generate() : "";
+        var record = new KeyRecord
+        {
+            Id = spec.Id!,
+            Name = spec.Name!.Trim(),
+            Sha256 = spec.Sha256 ?? KeySecrets.HashHex(secret),
+            Scopes = spec.Scopes!.Distinct(StringComparer.Ordinal).ToArray(),
+            Origins = spec.Origins?.ToArray() ?? [],
+            Expires = spec.Expires,
+            Disabled = spec.Disabled,
+            UserId = spec.UserId,
+            CreatedAt = now,
+        };
+
+        if (!await store.CreateAsync(record, cancellationToken))
+        {
+            throw new KeyOperationException($"key '{record.Id}': a key with this Id or this secret already exists (revoked keys keep their Id).");
+        }
+
+        // Creation is a change too: another instance may have cached "no such key" for this hash.
+        await changes.PublishAsync(record.Sha256, cancellationToken);
+        Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
+        return new IssuedKey(record, secret);
+    }
+
+    public async Task<KeyRecord> RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        if (!await store.RevokeAsync(id, time.GetUtcNow(), cancellationToken))
+        {
+            throw new KeyNotFoundException($"key '{id}' does not exist.");
+        }
+
+        var key = (await store.GetAsync(id, cancellationToken))!;
+        await changes.PublishAsync(key.Sha256, cancellationToken);
+        Log.Revoked(audit, id, actor);
+        return key;
+    }
+
+    /// <summary>A new secret for the same key; the old secret stops working everywhere.</summary>
+    public async Task<IssuedKey> RotateAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        var current = await store.GetAsync(id, cancellationToken) ?? throw new KeyNotFoundException($"key '{id}' does not exist.");
+        if (current.RevokedAt is not null)
+        {
+            throw new KeyOperationException($"key '{id}' is revoked; create a new key instead of rotating it.");
+        }
+
+        var secret = KeySecrets.Generate();
+        var newHash = KeySecrets.HashHex(secret);
+        var oldHash = await store.ReplaceHashAsync(id, newHash, cancellationToken)
+            ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
+        await changes.PublishAsync(oldHash, cancellationToken);
+        await changes.PublishAsync(newHash, cancellationToken);
+        Log.Rotated(audit, id, actor);
+        return new IssuedKey(current with { Sha256 = newHash }, secret);
+    }
+
+    public async Task<KeyRecord> UpdateAsync(string id, KeyChanges edit, string actor, CancellationToken cancellationToken = default)
+    {
+        var current = await store.GetAsync(id, cancellationToken) ?? throw new KeyNotFoundException($"key '{id}' does not exist.");
+        var updated = current with
+        {
+            Name = edit.Name ?? current.Name,
+            Scopes = edit.Scopes ?? current.Scopes,
+            Origins = edit.Origins ?? current.Origins,
+            Disabled = edit.Disabled ?? current.Disabled,
+            Expires = edit.ClearExpires ? null : edit.Expires ?? current.Expires,
+        };
+        var errors = KeyRules.Validate(new KeySpec
+        {
+            Id = updated.Id, Name = updated.Name, Sha256 = updated.Sha256, Scopes = updated.Scopes,
+            Origins = updated.Origins, Expires = edit.Expires, UserId = updated.UserId,
+        }, time.GetUtcNow());
+        if (errors.Count > 0)
+        {
+            throw new KeyOperationException(string.Join(Environment.NewLine, errors));
+        }
+
+        if (!await store.UpdateAsync(updated, cancellationToken))
+        {
+            throw new KeyNotFoundException($"key '{id}' does not exist.");
+        }
+
+        await changes.PublishAsync(updated.Sha256, cancellationToken);
+        Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
+        return updated;
+    }
+
+    /// <summary>Imports the keys whose Id is not in the store yet; a revoked key stays revoked.</summary>
+    public async Task<(int Imported, int Skipped)> ImportAsync(KeysFile file, string actor, CancellationToken cancellationToken = default)
+    {
+        var imported = 0;
+        foreach (var spec in file.Keys)
+        {
+            if (await store.GetAsync(spec.Id!, cancellationToken) is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                // An entry that has already expired fails validation and is skipped with a log line.
+                await CreateAsync(spec, actor, cancellationToken);
+                imported++;
+            }
+            catch (KeyOperationException ex)
+            {
+                Log.ImportSkipped(audit, spec.Id!, ex.Message);
+            }
+        }
+
+        return (imported, file.Keys.Count - imported);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "audit: key {KeyId} created with scopes [{Scopes}] by {Actor}")]
+        public static partial void Created(ILogger logger, string keyId, string scopes, string actor);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "audit: key {KeyId} revoked by {Actor}")]
+        public static partial void Revoked(ILogger logger, string keyId, string actor);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "audit: key {KeyId} rotated by {Actor}")]
+        public static partial void Rotated(ILogger logger, string keyId, string actor);
+
+        [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "audit: key {KeyId} updated (scopes [{Scopes}], disabled {Disabled}) by {Actor}")]
+        public static partial void Updated(ILogger logger, string keyId, string scopes, bool disabled, string actor);
+
+        [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Key {KeyId} not imported: {Reason}")]
+        public static partial void ImportSkipped(ILogger logger, string keyId, string reason);
+    }
+}

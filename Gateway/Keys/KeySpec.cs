@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+
+namespace Tribuo.Gateway.Keys;
+
+/// <summary>
+/// A key as an operator describes it (keys file, CLI, <c>POST /gateway/keys</c>): <c>Secret</c> for samples
+/// and development, <c>Sha256</c> for real files, or neither to have one generated.
+/// </summary>
+internal sealed record KeySpec
+{
+    public string? Id { get; init; }
+    public string? Name { get; init; }
+    public string? Secret { get; init; }
+    public string? Sha256 { get; init; }
+    public IReadOnlyList<string>? Scopes { get; init; }
+    public IReadOnlyList<string>? Origins { get; init; }
+    public DateTimeOffset? Expires { get; init; }
+    public bool Disabled { get; init; }
+    public string? UserId { get; init; }
+}
+
+/// <summary>The rules every way of creating or editing a key shares; each error names the key and the field.</summary>
+internal static partial class KeyRules
+{
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[a-f0-9]{64}$")]
+    private static partial Regex Sha256Pattern();
+
+    [GeneratedRegex("^[A-Za-z0-9*][A-Za-z0-9._:*/-]{0,99}$")]
+    private static partial Regex ScopePattern();
+
+    public static List<string> Validate(KeySpec spec, DateTimeOffset now)
+    {
+        var errors = new List<string>();
+        var subject = $"key '{spec.Id}'";
+        if (spec.Id is null || !IdPattern().IsMatch(spec.Id))
+        {
+            errors.Add($"{subject}: Id: must be 1-100 characters of letters, digits and . _ : @ -, starting with a letter or digit.");
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Name))
+        {
+            errors.Add($"{subject}: Name: is required.");
+        }
+
+        if (spec.Secret is not null && spec.Sha256 is not null)
+        {
+            errors.Add($"{subject}: Secret/Sha256: give one, not both.");
+        }
+
+        if (spec.Secret is not null && spec.Secret.Length < 16)
+        {
+            errors.Add($"{subject}: Secret: is shorter than 16 characters.");
+        }
+
+        if (spec.Secret is not null && spec.Secret.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            errors.Add($"{subject}: Secret: contains white space or control characters.");
+        }
+
+        if (spec.Sha256 is not null && !Sha256Pattern().IsMatch(spec.Sha256))
+        {
+            errors.Add($"{subject}: Sha256: must be 64 lowercase hex characters (sha256sum of the secret).");
+        }
+
+        if (spec.Scopes is null || spec.Scopes.Count == 0)
+        {
+            errors.Add($"{subject}: Scopes: list at least one scope (\"*\" for every route).");
+        }
+        else
+        {
+            errors.AddRange(spec.Scopes.Where(s => !ScopePattern().IsMatch(s)).Select(s => $"{subject}: Scopes: '{s}' is not a valid scope."));
+        }
+
+        foreach (var origin in spec.Origins ?? [])
+        {
+            if (!IsExactOrigin(origin))
+            {
+                errors.Add($"{subject}: Origins: '{origin}' is not an origin; write scheme://host[:port] with nothing after it.");
+            }
+        }
+
+        if (spec.Expires is { } expires && expires <= now)
+        {
+            errors.Add($"{subject}: Expires: {expires:O} is in the past.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>True for <c>https://host</c> or <c>http://host:port</c> exactly as a browser sends <c>Origin</c>.</summary>
+    public static bool IsExactOrigin(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && string.IsNullOrEmpty(uri.UserInfo)
+        && uri.GetLeftPart(UriPartial.Authority) == origin.ToLowerInvariant()
+        && origin == origin.ToLowerInvariant();
+}

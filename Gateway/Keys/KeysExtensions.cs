@@ -1,0 +1,57 @@
+using Tribuo.Gateway.Hosting;
+using Tribuo.Gateway.Storage;
+using Tribuo.Gateway.Storage.Redis;
+using Tribuo.Gateway.Storage.Sqlite;
+
+namespace Tribuo.Gateway.Keys;
+
+internal static class KeysExtensions
+{
+    /// <summary>The KEY scheme, its cache and change feed, administration, seeding and last-use recording.</summary>
+    public static IServiceCollection AddGatewayKeys(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Keys").Get<KeyOptions>() ?? new KeyOptions());
+        services.AddSingleton<IKeyChangeFeed>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
+            ? ActivatorUtilities.CreateInstance<RedisKeyChangeFeed>(sp)
+            : ActivatorUtilities.CreateInstance<SqliteKeyChangeFeed>(sp));
+        services.AddSingleton<KeyCache>();
+        services.AddSingleton<KeyAuthenticator>();
+        services.AddSingleton<KeyService>();
+        services.AddSingleton<SiteOrigins>();
+        services.AddSingleton<AdminAccess>();
+        services.AddSingleton(sp => ReadKeysFile(sp.GetRequiredService<GatewayPaths>().KeysFile));
+        services.AddSingleton<KeySeeder>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());
+        services.AddHostedService<KeyCacheSync>();
+        services.AddSingleton<KeyUsageRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeyUsageRecorder>());
+        return services;
+    }
+
+    /// <summary>
+    /// Validates the keys file before the server starts. False, with every error on stderr, when it is
+    /// invalid; a missing file is fine (nothing to seed).
+    /// </summary>
+    public static bool TryReadKeysFile(this WebApplication app)
+    {
+        var file = app.Services.GetRequiredService<KeysFileAtStart>();
+        if (file.Errors.Count == 0)
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine("Tribuo Gateway cannot start: the keys file is invalid." + Environment.NewLine + string.Join(Environment.NewLine, file.Errors.Select(e => "  - " + e)));
+        return false;
+    }
+
+    private static KeysFileAtStart ReadKeysFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new KeysFileAtStart(path, null, []);
+        }
+
+        var (contents, errors) = KeysFile.Read(path);
+        return new KeysFileAtStart(path, contents, errors);
+    }
+}
