@@ -9,6 +9,7 @@ internal static class GatewayCli
     private static readonly Dictionary<string, Func<string[], Task<int>>> Verbs = new(StringComparer.OrdinalIgnoreCase)
     {
         ["routes"] = RoutesCommand.RunAsync,
+        ["keys"] = KeysCommand.RunAsync,
     };
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.ContainsKey(args[0]);
