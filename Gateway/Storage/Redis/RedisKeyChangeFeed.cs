@@ -5,7 +5,8 @@ namespace Tribuo.Gateway.Storage.Redis;
 
 /// <summary>
 /// Key changes over the Redis channel <c>tgw:keys:changed</c> (message: the key's sha256). Pub/sub delivers
-/// in milliseconds but drops messages while a connection is down, so every reconnect is a reset.
+/// in milliseconds but drops messages while a connection is down, so every reconnect is a reset. A
+/// disconnect is not: the cache is what keeps recently validated keys working during an outage.
 /// </summary>
 internal sealed partial class RedisKeyChangeFeed(RedisConnection redis, ILogger<RedisKeyChangeFeed> logger) : IKeyChangeFeed
 {
@@ -22,7 +23,6 @@ internal sealed partial class RedisKeyChangeFeed(RedisConnection redis, ILogger<
     {
         var multiplexer = await redis.GetMultiplexerAsync();
         multiplexer.ConnectionRestored += (_, _) => reset();
-        multiplexer.ConnectionFailed += (_, _) => reset();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
