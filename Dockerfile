@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# Tribuo Gateway container image.
+#   docker build -t tribuo-gateway .
+#   docker run --rm -p 8080:8080 tribuo-gateway
+# With no ConnectionStrings:Redis / ConnectionStrings:Postgres the gateway runs on its embedded SQLite store
+# under Gateway:DataDir (/data); mount a volume there to keep it. See compose.yaml for Redis + PostgreSQL.
+
+# ---- build ------------------------------------------------------------------------------------------------
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+
+# Restore first, from the files that decide the package graph only, so that source edits reuse this layer.
+COPY Directory.Build.props Directory.Packages.props ./
+COPY Gateway/Gateway.csproj Gateway/
+RUN dotnet restore Gateway/Gateway.csproj
+
+# Everything else (.dockerignore keeps bin/obj out, so the restore output above is not overwritten).
+COPY . .
+RUN dotnet publish Gateway/Gateway.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+
+# ---- runtime ----------------------------------------------------------------------------------------------
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+
+# The embedded store's folder must exist and belong to the non-root user: it cannot create /data itself, and
+# an empty named volume mounted there takes this ownership on first use.
+RUN mkdir -p /data && chown "$APP_UID" /data
+
+COPY --from=build /app ./
+# Default configuration files; mount a folder and point Gateway__RoutesFile / Gateway__KeysFile at it to
+# replace them (the routes file is watched and hot-reloaded).
+COPY routes.json keys.sample.json ./
+
+# The base image sets ASPNETCORE_HTTP_PORTS=8080; URLS wins over it, and emptying it avoids Kestrel's
+# "Overriding HTTP_PORTS" warning at every start.
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_HTTP_PORTS= \
+    Gateway__RoutesFile=/app/routes.json \
+    Gateway__KeysFile=/app/keys.sample.json \
+    Gateway__DataDir=/data
+
+# `app` (uid $APP_UID = 1654) is created by the aspnet image.
+USER $APP_UID
+EXPOSE 8080
+ENTRYPOINT ["dotnet", "Tribuo.Gateway.dll"]
