@@ -63,6 +63,33 @@ public sealed class ForwardingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forwarding_headers_sent_by_a_client_are_replaced_by_the_real_connection()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress,
+            "GET /open/xff HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: admin.internal\r\nForwarded: for=6.6.6.6\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var echoed = _upstream.Received.Last(r => r.Path == "/open/xff");
+        Assert.Equal(["127.0.0.1"], echoed.Headers["X-Forwarded-For"]);
+        Assert.Equal(["http"], echoed.Headers["X-Forwarded-Proto"]);
+        Assert.Equal(["localhost"], echoed.Headers["X-Forwarded-Host"]);
+        Assert.False(echoed.Headers.ContainsKey("Forwarded"));
+    }
+
+    [Fact]
+    public async Task A_trusted_proxy_keeps_its_forwarding_chain()
+    {
+        await using var gateway = GatewayApp.Start(RoutesJson.With(_upstream.Address, RoutesJson.Route("open", "/open/{**rest}", "public")),
+            new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.0/8" });
+
+        var response = await RawHttp.SendAsync(gateway.BaseAddress,
+            "GET /open/trusted HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.Equal("203.0.113.7,127.0.0.1", string.Join(",", _upstream.Received.Last(r => r.Path == "/open/trusted").Headers["X-Forwarded-For"]).Replace(" ", ""));
+    }
+
+    [Fact]
     public async Task A_dead_upstream_is_a_502_problem()
     {
         await using var gateway = GatewayApp.Start(RoutesJson.With("http://127.0.0.1:9/", RoutesJson.Route("dead", "/dead", "public")));

@@ -122,10 +122,12 @@ public sealed class RoutesValidationTests : IDisposable
         Assert.Empty(snapshot.Policies["n"].Scopes);
     }
 
-    [Fact]
-    public async Task The_sample_routes_file_is_valid()
+    [Theory]
+    [InlineData("routes.json")]
+    [InlineData("compose/routes.json")]
+    public async Task The_shipped_routes_files_are_valid(string file)
     {
-        var result = await _services.GetRequiredService<RoutesLoader>().LoadAsync(Path.Combine(RepoRoot(), "routes.json"));
+        var result = await _services.GetRequiredService<RoutesLoader>().LoadAsync(Path.Combine(RepoRoot(), file));
         Assert.Empty(result.Errors);
     }
 

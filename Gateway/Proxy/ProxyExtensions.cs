@@ -9,7 +9,10 @@ internal static class ProxyExtensions
     /// <summary>YARP fed by <c>routes.json</c>, with the gateway's access step and identity transforms.</summary>
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services)
     {
-        services.AddReverseProxy().AddTransforms(IdentityTransforms.Apply);
+        services.AddReverseProxy()
+            .AddTransforms(ForwardedHeaders.AddTransforms)
+            .AddTransforms(IdentityTransforms.Apply);
+        services.AddSingleton<ForwardedHeaders>();
         services.AddSingleton<RoutesValidator>();
         services.AddSingleton<RoutesLoader>();
         services.AddSingleton<RoutesFileConfigProvider>();
