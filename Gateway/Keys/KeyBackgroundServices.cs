@@ -1,10 +1,13 @@
+using Tribuo.Gateway.Storage;
+
 namespace Tribuo.Gateway.Keys;
 
 /// <summary>Applies every key change any instance publishes to this instance's cache (and origin index).</summary>
-internal sealed class KeyCacheSync(IKeyChangeFeed feed, KeyCache cache, SiteOrigins origins) : BackgroundService
+internal sealed class KeyCacheSync(IChangeFeed feed, KeyCache cache, SiteOrigins origins) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         feed.SubscribeAsync(
+            ChangeTopics.Keys,
             sha256 =>
             {
                 cache.Evict(sha256);

@@ -46,14 +46,3 @@ internal interface IKeyStore
     /// <summary>Records when keys were last used (batched by the caller; hash → time).</summary>
     Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default);
 }
-
-/// <summary>
-/// Tells every instance which keys changed so they drop them from their caches: Redis pub/sub, or a change
-/// table the embedded store polls. A reset means "changes may have been missed: forget everything".
-/// </summary>
-internal interface IKeyChangeFeed
-{
-    Task PublishAsync(string sha256, CancellationToken cancellationToken = default);
-
-    Task SubscribeAsync(Action<string> changed, Action reset, CancellationToken cancellationToken);
-}

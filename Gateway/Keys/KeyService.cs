@@ -1,3 +1,5 @@
+using Tribuo.Gateway.Storage;
+
 namespace Tribuo.Gateway.Keys;
 
 /// <summary>A key just created or rotated, with the only copy of its secret that will ever exist.</summary>
@@ -12,7 +14,7 @@ internal sealed class KeyOperationException(string message) : Exception(message)
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes, TimeProvider time, ILogger<KeyService> audit)
+internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, TimeProvider time, ILogger<KeyService> audit)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
 
@@ -48,7 +50,7 @@ internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes
         }
 
         // Creation is a change too: another instance may have cached "no such key" for this hash.
-        await changes.PublishAsync(record.Sha256, cancellationToken);
+        await changes.PublishAsync(ChangeTopics.Keys, record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
         return new IssuedKey(record, secret);
     }
@@ -61,7 +63,7 @@ internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes
         }
 
         var key = (await store.GetAsync(id, cancellationToken))!;
-        await changes.PublishAsync(key.Sha256, cancellationToken);
+        await changes.PublishAsync(ChangeTopics.Keys, key.Sha256, cancellationToken);
         Log.Revoked(audit, id, actor);
         return key;
     }
@@ -79,8 +81,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes
         var newHash = KeySecrets.HashHex(secret);
         var oldHash = await store.ReplaceHashAsync(id, newHash, cancellationToken)
             ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
-        await changes.PublishAsync(oldHash, cancellationToken);
-        await changes.PublishAsync(newHash, cancellationToken);
+        await changes.PublishAsync(ChangeTopics.Keys, oldHash, cancellationToken);
+        await changes.PublishAsync(ChangeTopics.Keys, newHash, cancellationToken);
         Log.Rotated(audit, id, actor);
         return new IssuedKey(current with { Sha256 = newHash }, secret);
     }
@@ -111,7 +113,7 @@ internal sealed partial class KeyService(IKeyStore store, IKeyChangeFeed changes
             throw new KeyNotFoundException($"key '{id}' does not exist.");
         }
 
-        await changes.PublishAsync(updated.Sha256, cancellationToken);
+        await changes.PublishAsync(ChangeTopics.Keys, updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
         return updated;
     }

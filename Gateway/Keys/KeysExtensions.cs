@@ -1,7 +1,5 @@
 using Tribuo.Gateway.Hosting;
 using Tribuo.Gateway.Storage;
-using Tribuo.Gateway.Storage.Redis;
-using Tribuo.Gateway.Storage.Sqlite;
 
 namespace Tribuo.Gateway.Keys;
 
@@ -11,9 +9,7 @@ internal static class KeysExtensions
     public static IServiceCollection AddGatewayKeys(this IServiceCollection services)
     {
         services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Keys").Get<KeyOptions>() ?? new KeyOptions());
-        services.AddSingleton<IKeyChangeFeed>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
-            ? ActivatorUtilities.CreateInstance<RedisKeyChangeFeed>(sp)
-            : ActivatorUtilities.CreateInstance<SqliteKeyChangeFeed>(sp));
+        services.AddChangeFeed();
         services.AddSingleton<KeyCache>();
         services.AddSingleton<KeyAuthenticator>();
         services.AddSingleton<KeyService>();

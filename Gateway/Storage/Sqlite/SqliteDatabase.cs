@@ -124,5 +124,14 @@ internal static class SqliteMigrations
                 at INTEGER NOT NULL
             );
             """),
+        new(4, "generic change feed", """
+            DROP TABLE key_changes;
+            CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                topic TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                at INTEGER NOT NULL
+            );
+            """),
     ];
 }

@@ -1,0 +1,63 @@
+using Dapper;
+
+namespace Tribuo.Gateway.Storage.Sqlite;
+
+/// <summary>
+/// Changes for the embedded store: a <c>changes</c> table every process sharing the file polls, so a
+/// revocation made by the CLI reaches a running server within the poll interval.
+/// </summary>
+internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProvider time, ILogger<SqliteChangeFeed> logger) : IChangeFeed
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
+
+    public async Task PublishAsync(string topic, string payload, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        await connection.ExecuteAsync(
+            "INSERT INTO changes (topic, payload, at) VALUES (@topic, @payload, @at); DELETE FROM changes WHERE at < @oldest",
+            new { topic, payload, at = now.ToUnixTimeMilliseconds(), oldest = (now - Retention).ToUnixTimeMilliseconds() });
+    }
+
+    public async Task SubscribeAsync(string topic, Action<string> changed, Action reset, CancellationToken cancellationToken)
+    {
+        long last;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            last = await connection.ExecuteScalarAsync<long?>("SELECT MAX(seq) FROM changes") ?? 0;
+        }
+
+        _ = Task.Run(() => PollAsync(topic, last, changed, reset, cancellationToken), cancellationToken);
+    }
+
+    private async Task PollAsync(string topic, long last, Action<string> changed, Action reset, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(PollInterval, time);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            try
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                var rows = await connection.QueryAsync<(long Seq, string Payload)>(
+                    "SELECT seq, payload FROM changes WHERE seq > @last AND topic = @topic ORDER BY seq", new { last, topic });
+                foreach (var (seq, payload) in rows)
+                {
+                    changed(payload);
+                    last = seq;
+                }
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                Log.PollFailed(logger, topic, ex.Message);
+                reset();
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "Cannot read {Topic} changes from the embedded store ({Reason})")]
+        public static partial void PollFailed(ILogger logger, string topic, string reason);
+    }
+}
