@@ -2,10 +2,12 @@ using Tribuo.Gateway.Cli;
 using Tribuo.Gateway.Hosting;
 using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Operations;
 using Tribuo.Gateway.Proxy;
 using Tribuo.Gateway.Routes;
 using Tribuo.Gateway.Storage;
+using Tribuo.Gateway.Tokens;
 
 // Tribuo Gateway: API keys, the login hub and identity forwarding in front of YARP.
 if (GatewayCli.Handles(args))
@@ -17,18 +19,23 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayDefaults();                                  // embedded defaults, secret-free logging, paths
 builder.Services.AddGatewayStorage();                          // Redis / PostgreSQL / embedded SQLite
 builder.Services.AddGatewayKeys();                             // the KEY scheme, key cache, seeding, administration
+builder.Services.AddGatewayTokens();                           // signing keys, JWTs, revocations, data protection
+builder.Services.AddGatewayLogin();                            // the login hub: providers, users, legacy passwords
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
 
 var app = builder.Build();
-if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile())  // invalid routes or keys file: stop, readably
+if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidateLogin()) // invalid config: stop, readably
 {
     return 2;
 }
 
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
+app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>
 
 var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route
 gateway.MapHealth();                                           // /healthz, /readyz
+gateway.MapLogin();                                            // /login, /auth/login-<provider>, /auth/login-password
+gateway.MapTokens();                                           // /.well-known/jwks.json, check-token, /auth/logout
 var admin = gateway.MapGroup("").AddEndpointFilter<AdminAccess>(); // /gateway/*: admin keys only
 admin.MapKeysApi();                                            // /gateway/keys
 admin.MapConfigApi();                                          // /gateway/config

@@ -1,5 +1,6 @@
 using Tribuo.Gateway.Hosting;
 using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Users;
 using Tribuo.Gateway.Storage.Postgres;
 using Tribuo.Gateway.Storage.Redis;
 using Tribuo.Gateway.Storage.Sqlite;
@@ -35,10 +36,21 @@ internal static class StorageExtensions
             ? new RedisKeyStore(sp.GetRequiredService<RedisConnection>())
             : new SqliteKeyStore(sp.GetRequiredService<SqliteDatabase>()));
 
+        services.AddSingleton<IUserStore>(sp => new SqlUserStore(
+            UsersDatabase(sp),
+            sp.GetRequiredService<StoreSelection>().UsesPostgres ? SqlUserStore.Dialect.Postgres : SqlUserStore.Dialect.Sqlite,
+            sp.GetRequiredService<TimeProvider>()));
+
         services.AddSingleton(sp => ConfiguredStores(sp));
         services.AddHostedService<StoreInitializer>();
         return services;
     }
+
+    /// <summary>The database that holds users, signing keys and data protection keys: PostgreSQL when configured, else the embedded file.</summary>
+    public static Func<CancellationToken, Task<System.Data.Common.DbConnection>> UsersDatabase(IServiceProvider services) =>
+        services.GetRequiredService<StoreSelection>().UsesPostgres
+            ? async ct => await services.GetRequiredService<PostgresDatabase>().OpenAsync(ct)
+            : async ct => await services.GetRequiredService<SqliteDatabase>().OpenAsync(ct);
 
     /// <summary>Every store this instance uses, for readiness and migrations.</summary>
     private static IReadOnlyList<IStoreCheck> ConfiguredStores(IServiceProvider services)

@@ -106,5 +106,17 @@ internal static class PostgresMigrations
                 detail TEXT NULL
             );
             """),
+        new(2, "signing and data protection keys", """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE data_protection_keys (
+                name TEXT PRIMARY KEY,
+                xml TEXT NOT NULL
+            );
+            """),
     ];
 }

@@ -133,5 +133,21 @@ internal static class SqliteMigrations
                 at INTEGER NOT NULL
             );
             """),
+        new(5, "signing and data protection keys, revoked tokens", """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE data_protection_keys (
+                name TEXT PRIMARY KEY,
+                xml TEXT NOT NULL
+            );
+            CREATE TABLE revoked_tokens (
+                jti TEXT PRIMARY KEY,
+                expires_at INTEGER NOT NULL
+            );
+            """),
     ];
 }

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.Login;
+
+/// <summary>
+/// The end of every successful login, whatever the provider: find or create the user, sign the token the
+/// sites read, and send the browser back to the (re-validated) origin with <c>?token=</c>, or with the
+/// DataPass-style parameters for origins that asked for them.
+/// </summary>
+internal sealed partial class LoginCompletion(UserAccounts accounts, TokenService tokens, LoginOptions options, ILogger<LoginCompletion> logger)
+{
+    public static ExternalLogin? ReadLogin(string provider, ClaimsPrincipal principal, ProviderOptions providerOptions)
+    {
+        string? Claim(string type) => principal.FindFirst(type)?.Value;
+        if (Claim(ProviderClaims.Subject) is not { } subject || Claim(ProviderClaims.Email) is not { } email)
+        {
+            return null;
+        }
+
+        return new ExternalLogin
+        {
+            Provider = provider,
+            Subject = subject,
+            Email = email,
+            Name = Claim(ProviderClaims.Name) ?? "",
+            ImgUrl = Claim(ProviderClaims.Picture),
+            Company = Claim(ProviderClaims.Company),
+            Role = Claim(ProviderClaims.Role),
+            OrganizationSiret = Claim(ProviderClaims.OrganizationSiret),
+            PreferredUserId = Claim(ProviderClaims.PreferredUserId),
+            IsDataPass = providerOptions.DataPass,
+        };
+    }
+
+    public async Task<string> CompleteAsync(ExternalLogin login, ReturnUrl returnUrl, AllowedOrigins origins, CancellationToken cancellationToken)
+    {
+        var user = await accounts.SignInAsync(login, options.Admins, cancellationToken);
+        Log.LoggedIn(logger, user.Id, login.Provider, returnUrl.Origin);
+        if (origins.WantsQueryHandoff(returnUrl.Origin))
+        {
+            return returnUrl.With(
+                ("organization_siret", user.OrganizationSiret ?? ""),
+                ("email", user.Email),
+                ("role", user.Role),
+                ("api_token", accounts.ReadApiToken(user) ?? ""));
+        }
+
+        return returnUrl.With(("token", tokens.Issue(user)));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 610, Level = LogLevel.Information, Message = "audit: user {UserId} logged in through {Provider} for {Origin}")]
+        public static partial void LoggedIn(ILogger logger, string userId, string provider, string origin);
+    }
+}

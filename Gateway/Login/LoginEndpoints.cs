@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Authentication;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.Login;
+
+/// <summary>
+/// <c>/login</c>, <c>/auth/login-{provider}</c> and <c>/auth/login-password</c>. The provider callbacks
+/// (<c>/auth/new-token/{provider}</c>) are answered by the providers' handlers, see <see cref="LoginExtensions"/>.
+/// </summary>
+internal static partial class LoginEndpoints
+{
+    public const string OriginKey = "origin";
+
+    public static void MapLogin(this RouteGroupBuilder gateway)
+    {
+        gateway.MapGet("/login", (HttpContext context, AllowedOrigins origins, LoginOptions options, string? origin, string? error) =>
+        {
+            if (origins.Check(origin, out var reason) is not { } returnUrl)
+            {
+                return LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            }
+
+            return LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, error);
+        });
+
+        gateway.MapGet("/auth/login-failed", (HttpContext context, string? error) =>
+            LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "The login could not be completed", LoginPage.ErrorSentence(error ?? "failed")!));
+        gateway.MapGet("/auth/login-{provider}", StartProviderLoginAsync);
+        gateway.MapPost("/auth/login-password", PasswordLoginAsync).DisableAntiforgery();
+    }
+
+    public static IReadOnlyList<ProviderButton> Buttons(LoginOptions options) =>
+        options.Providers.Select(p => new ProviderButton(p.Key.ToLowerInvariant(), p.Value.DisplayName ?? p.Key)).ToArray();
+
+    /// <summary>Where a failed login lands: the login page for its origin, or the error page when the origin is unknown.</summary>
+    public static string FailureRedirect(string? origin, string error) =>
+        origin is null ? $"/auth/login-failed?error={error}" : $"/login?origin={Uri.EscapeDataString(origin)}&error={error}";
+
+    private static async Task StartProviderLoginAsync(HttpContext context, string provider, string? origin, AllowedOrigins origins, LoginOptions options, ILoggerFactory loggers)
+    {
+        if (origins.Check(origin, out var reason) is not { } returnUrl)
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            return;
+        }
+
+        if (!options.Providers.ContainsKey(provider))
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Unknown login provider", $"There is no login provider named '{provider}'.");
+            return;
+        }
+
+        var properties = new AuthenticationProperties();
+        properties.Items[OriginKey] = returnUrl.Url;
+        properties.Items[OidcProviderHandler.NonceKey] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        try
+        {
+            await context.ChallengeAsync(provider.ToLowerInvariant(), properties);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException or IOException)
+        {
+            // Discovery failed: the provider is down or misconfigured.
+            Log.ProviderUnreachable(loggers.CreateLogger(typeof(LoginEndpoints)), provider, ex.GetType().Name);
+            context.Response.Redirect(FailureRedirect(returnUrl.Url, "provider"));
+        }
+    }
+
+    private static async Task PasswordLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, IUserStore users,
+        PasswordAttempts attempts, LoginCompletion completion, ILoggerFactory loggers)
+    {
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (origins.Check(form[OriginKey], out var reason) is not { } returnUrl)
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            return;
+        }
+
+        var email = form["email"].ToString().Trim();
+        var password = form["password"].ToString();
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (!options.LegacyPasswords || email.Length == 0 || password.Length == 0)
+        {
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status400BadRequest);
+            return;
+        }
+
+        if (attempts.IsLocked(email.ToLowerInvariant(), address))
+        {
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "locked", StatusCodes.Status429TooManyRequests);
+            return;
+        }
+
+        var user = await users.FindByEmailAsync(email, context.RequestAborted);
+        var hash = user is null ? null : await users.GetLegacyPasswordHashAsync(user.Id, context.RequestAborted);
+        if (!LegacyPasswordHash.Verify(password, hash) || user is null)
+        {
+            attempts.RecordFailure(email.ToLowerInvariant(), address);
+            Log.PasswordRefused(loggers.CreateLogger(typeof(LoginEndpoints)), address);
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status401Unauthorized);
+            return;
+        }
+
+        attempts.Reset(email.ToLowerInvariant());
+        var login = new ExternalLogin { Provider = "password", Subject = user.Id, Email = user.Email, Name = user.Name, PreferredUserId = user.Id };
+        context.Response.Redirect(await completion.CompleteAsync(login, returnUrl, origins, context.RequestAborted));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "Login provider {Provider} unreachable ({Kind})")]
+        public static partial void ProviderUnreachable(ILogger logger, string provider, string kind);
+
+        [LoggerMessage(EventId = 621, Level = LogLevel.Warning, Message = "audit: password login refused from {Address}")]
+        public static partial void PasswordRefused(ILogger logger, string address);
+    }
+}

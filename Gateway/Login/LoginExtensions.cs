@@ -1,0 +1,152 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.Login;
+
+internal static partial class LoginExtensions
+{
+    /// <summary>
+    /// The login hub: providers as ASP.NET Core OAuth schemes, one per <c>Gateway:Login:Providers:&lt;name&gt;</c>,
+    /// registered when options are first read (so configuration from any source counts), users and tokens.
+    /// </summary>
+    public static IServiceCollection AddGatewayLogin(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Login").Get<LoginOptions>() ?? new LoginOptions());
+        services.AddSingleton<AllowedOrigins>();
+        services.AddSingleton<PasswordAttempts>();
+        services.AddSingleton<OidcDiscovery>();
+        services.AddSingleton<RoleScopes>();
+        services.AddSingleton<UserAccounts>();
+        services.AddSingleton<LoginCompletion>();
+        services.AddHttpClient();
+
+        services.AddAuthentication();
+        services.AddSingleton<IConfigureOptions<AuthenticationOptions>>(sp => new ConfigureOptions<AuthenticationOptions>(auth =>
+        {
+            foreach (var (name, provider) in sp.GetRequiredService<LoginOptions>().Providers)
+            {
+                var scheme = name.ToLowerInvariant();
+                if (IsZoho(provider))
+                {
+                    auth.AddScheme<ZohoProviderHandler>(scheme, provider.DisplayName ?? name);
+                }
+                else
+                {
+                    auth.AddScheme<OidcProviderHandler>(scheme, provider.DisplayName ?? name);
+                }
+            }
+        }));
+
+        services.AddSingleton<ProviderOptionsSetup>();
+        services.AddSingleton<IConfigureOptions<OidcProviderOptions>>(sp => sp.GetRequiredService<ProviderOptionsSetup>());
+        services.AddSingleton<IConfigureOptions<ZohoProviderOptions>>(sp => sp.GetRequiredService<ProviderOptionsSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OidcProviderOptions>, OAuthPostConfigureOptions<OidcProviderOptions, OidcProviderHandler>>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<ZohoProviderOptions>, OAuthPostConfigureOptions<ZohoProviderOptions, ZohoProviderHandler>>());
+        return services;
+    }
+
+    /// <summary>
+    /// Runs the providers' callback handling only under <c>/auth/</c>: the authentication middleware would
+    /// otherwise instantiate every provider's handler on every proxied request.
+    /// </summary>
+    public static void UseLoginCallbacks(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/auth/new-token"), branch => branch.UseAuthentication());
+        // WebApplication adds UseAuthentication() to the whole pipeline unless told it is already set up.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+    }
+
+    /// <summary>Checks the login configuration before the server starts; false, with every error on stderr, when invalid.</summary>
+    public static bool TryValidateLogin(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<LoginOptions>();
+        var errors = app.Services.GetRequiredService<AllowedOrigins>().Invalid
+            .Select(o => $"Gateway:Login:AllowedOrigins: '{o}' is not an origin; write scheme://host[:port].").ToList();
+        foreach (var (name, provider) in options.Providers)
+        {
+            var subject = $"Gateway:Login:Providers:{name}";
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9-]+$"))
+            {
+                errors.Add($"{subject}: the name may only hold letters, digits and '-' (it is part of /auth/login-<name>).");
+            }
+
+            if (!provider.Type.Equals("oidc", StringComparison.OrdinalIgnoreCase) && !IsZoho(provider))
+            {
+                errors.Add($"{subject}:Type: '{provider.Type}' is not a provider type; use oidc or zoho.");
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.ClientId) || string.IsNullOrWhiteSpace(provider.ClientSecret))
+            {
+                errors.Add($"{subject}: ClientId and ClientSecret are required.");
+            }
+
+            var url = IsZoho(provider) ? provider.AccountsUrl : provider.Authority;
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "http"))
+            {
+                errors.Add($"{subject}:{(IsZoho(provider) ? "AccountsUrl" : "Authority")}: '{url}' is not an http(s) URL.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            Console.Error.WriteLine("Tribuo Gateway cannot start: the login configuration is invalid." + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)));
+        }
+
+        return errors.Count == 0;
+    }
+
+    internal static bool IsZoho(ProviderOptions provider) => provider.Type.Equals("zoho", StringComparison.OrdinalIgnoreCase);
+
+    internal static async Task OnTicketReceivedAsync(TicketReceivedContext context)
+    {
+        context.HandleResponse();
+        var services = context.HttpContext.RequestServices;
+        var scheme = context.Scheme.Name;
+        var options = services.GetRequiredService<LoginOptions>();
+        var origins = services.GetRequiredService<AllowedOrigins>();
+        var origin = (context.Properties?.Items.TryGetValue(LoginEndpoints.OriginKey, out var stored) == true ? stored : null);
+        if (origins.Check(origin, out _) is not { } returnUrl)
+        {
+            context.Response.Redirect(LoginEndpoints.FailureRedirect(null, "state"));
+            return;
+        }
+
+        var provider = options.Providers.First(p => p.Key.Equals(scheme, StringComparison.OrdinalIgnoreCase)).Value;
+        if (LoginCompletion.ReadLogin(scheme, context.Principal!, provider) is not { } login)
+        {
+            Log.IncompleteProfile(Logger(context.HttpContext), scheme);
+            context.Response.Redirect(LoginEndpoints.FailureRedirect(returnUrl.Url, "provider"));
+            return;
+        }
+
+        var completion = services.GetRequiredService<LoginCompletion>();
+        context.Response.Redirect(await completion.CompleteAsync(login, returnUrl, origins, context.HttpContext.RequestAborted));
+    }
+
+    internal static Task OnRemoteFailureAsync(RemoteFailureContext context)
+    {
+        context.HandleResponse();
+        var message = context.Failure?.Message ?? "";
+        var error = message.Contains("denied", StringComparison.OrdinalIgnoreCase) ? "denied"
+            : message.Contains("state", StringComparison.OrdinalIgnoreCase) || message.Contains("Correlation", StringComparison.OrdinalIgnoreCase) ? "state"
+            : "provider";
+        Log.LoginFailed(Logger(context.HttpContext), context.Scheme.Name, error, message);
+        var origin = (context.Properties?.Items.TryGetValue(LoginEndpoints.OriginKey, out var stored) == true ? stored : null);
+        context.Response.Redirect(LoginEndpoints.FailureRedirect(origin, error));
+        return Task.CompletedTask;
+    }
+
+    private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tribuo.Gateway.Login");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 630, Level = LogLevel.Warning, Message = "audit: login through {Provider} failed ({Error}): {Reason}")]
+        public static partial void LoginFailed(ILogger logger, string provider, string error, string reason);
+
+        [LoggerMessage(EventId = 631, Level = LogLevel.Warning, Message = "Login through {Provider} returned no subject or e-mail")]
+        public static partial void IncompleteProfile(ILogger logger, string provider);
+    }
+}

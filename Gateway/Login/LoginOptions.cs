@@ -1,0 +1,66 @@
+namespace Tribuo.Gateway.Login;
+
+/// <summary><c>Gateway:Login</c>.</summary>
+internal sealed class LoginOptions
+{
+    /// <summary>Origins tokens may be sent to (<c>https://docs.tribuo.cloud</c>); empty: every origin refused.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>
+    /// Allowed origins that asked for the DataPass-style hand-off: <c>organization_siret, email, role,
+    /// api_token</c> as query parameters instead of <c>?token=</c>.
+    /// </summary>
+    public List<string> QueryHandoffOrigins { get; set; } = [];
+
+    /// <summary>E-mails that get role <c>admin</c> at login.</summary>
+    public List<string> Admins { get; set; } = [];
+
+    /// <summary>Whether the e-mail + password form for pre-SSO accounts is shown.</summary>
+    public bool LegacyPasswords { get; set; } = true;
+
+    /// <summary>Failed password attempts allowed per account and per client address in <see cref="PasswordFailureWindow"/>.</summary>
+    public int PasswordFailureLimit { get; set; } = 5;
+
+    public TimeSpan PasswordFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    public Dictionary<string, ProviderOptions> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary><c>Gateway:Login:Providers:&lt;name&gt;</c>: one identity provider.</summary>
+internal sealed class ProviderOptions
+{
+    /// <summary><c>oidc</c> or <c>zoho</c>.</summary>
+    public string Type { get; set; } = "oidc";
+
+    /// <summary>The button's label; default: the provider's name.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>OIDC: the issuer, whose <c>/.well-known/openid-configuration</c> is read.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Zoho: the accounts server of the data centre (<c>https://accounts.zoho.eu</c>).</summary>
+    public string? AccountsUrl { get; set; }
+
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Space-separated; OIDC default <c>openid email profile</c>.</summary>
+    public string? Scopes { get; set; }
+
+    /// <summary><c>client_secret_basic</c> or <c>client_secret_post</c>; default: what discovery says, basic first.</summary>
+    public string? ClientAuthentication { get; set; }
+
+    /// <summary>A fixed company for every user of this provider (e.g. <c>tribuo</c> for Zoho).</summary>
+    public string? Company { get; set; }
+
+    /// <summary>A claim (userinfo or id_token) whose value is the user's company, when not fixed.</summary>
+    public string? CompanyClaim { get; set; }
+
+    /// <summary>A claim whose value, looked up in <see cref="RoleMap"/>, gives the role of a new user.</summary>
+    public string? RoleClaim { get; set; }
+
+    public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True for DataPass / api.gouv.fr accounts: users are marked in <c>datapass_users</c>.</summary>
+    public bool DataPass { get; set; }
+}

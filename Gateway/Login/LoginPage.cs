@@ -1,0 +1,101 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Tribuo.Gateway.Login;
+
+/// <summary>A provider button on the login page.</summary>
+internal sealed record ProviderButton(string Name, string DisplayName);
+
+/// <summary>
+/// The login page and the login error page: one small HTML document, no external assets, no script. Served
+/// with a strict Content-Security-Policy (the one inline stylesheet is allowed by its hash), no framing and
+/// no caching.
+/// </summary>
+internal static class LoginPage
+{
+    private const string Style = """
+        *{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+        font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f9;color:#1d2433}
+        main{width:100%;max-width:24rem;margin:1rem;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(20,30,60,.12)}
+        h1{font-size:1.4rem;margin:0 0 .25rem}p.lead{margin:0 0 1.5rem;color:#4a5468}
+        .error{padding:.75rem 1rem;margin:0 0 1.25rem;border-radius:8px;background:#fdecec;color:#8a1c1c;border:1px solid #f5c2c2}
+        a.provider,button{display:block;width:100%;padding:.75rem 1rem;margin:0 0 .75rem;border-radius:8px;font:inherit;font-weight:600;
+        text-align:center;text-decoration:none;border:1px solid #2450c9;background:#2f5fe0;color:#fff;cursor:pointer}
+        a.provider:focus,button:focus,input:focus{outline:3px solid #f2b705;outline-offset:2px}
+        form{margin-top:1.5rem;padding-top:1.25rem;border-top:1px solid #e3e7ef}
+        label{display:block;font-size:.9rem;margin:.5rem 0 .25rem}input{width:100%;padding:.6rem .75rem;border:1px solid #b8c0d0;border-radius:8px;font:inherit}
+        button.secondary{margin-top:1rem;background:#fff;color:#2450c9}small{display:block;margin-top:1rem;color:#6b7488}
+        """;
+
+    private static readonly string StyleHash = "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Style))) + "'";
+
+    /// <summary>Human sentences for the <c>error</c> values the login page understands.</summary>
+    public static string? ErrorSentence(string? error) => error switch
+    {
+        null or "" => null,
+        "permission" => "Your account does not have access to that site. Log in with another account, or ask an administrator for access.",
+        "expired" => "Your session has expired. Please log in again.",
+        "denied" => "The login was cancelled at the identity provider.",
+        "provider" => "The identity provider could not be reached or gave an answer the gateway could not accept. Please try again.",
+        "state" => "This login link was already used or has expired. Please start again.",
+        "password" => "The e-mail or the password is not correct.",
+        "locked" => "Too many failed attempts. Please wait a few minutes before trying again.",
+        _ => "The login could not be completed. Please try again.",
+    };
+
+    public static Task WriteLoginAsync(HttpContext context, ReturnUrl returnUrl, IReadOnlyList<ProviderButton> providers, bool legacyPasswords, string? error, int status = StatusCodes.Status200OK)
+    {
+        var origin = WebUtility.UrlEncode(returnUrl.Url);
+        var body = new StringBuilder();
+        body.Append("<h1>Log in to Tribuo</h1>");
+        body.Append($"<p class=\"lead\">to continue to <strong>{Html(returnUrl.Origin)}</strong></p>");
+        if (ErrorSentence(error) is { } sentence)
+        {
+            body.Append($"<p class=\"error\" role=\"alert\">{Html(sentence)}</p>");
+        }
+
+        foreach (var provider in providers)
+        {
+            body.Append($"<a class=\"provider\" href=\"/auth/login-{Html(provider.Name)}?origin={Html(origin)}\">Continue with {Html(provider.DisplayName)}</a>");
+        }
+
+        if (legacyPasswords)
+        {
+            body.Append("<form method=\"post\" action=\"/auth/login-password\">");
+            body.Append($"<input type=\"hidden\" name=\"origin\" value=\"{Html(returnUrl.Url)}\">");
+            body.Append("<label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required>");
+            body.Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>");
+            body.Append("<button class=\"secondary\" type=\"submit\">Log in with a password</button></form>");
+        }
+
+        return WriteAsync(context, status, "Log in · Tribuo", body.ToString(), formTarget: returnUrl.Origin);
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, int status, string title, string sentence) =>
+        WriteAsync(context, status, $"{title} · Tribuo",
+            $"<h1>{Html(title)}</h1><p class=\"error\" role=\"alert\">{Html(sentence)}</p><small>Go back to the site you came from and follow its login link again.</small>",
+            formTarget: null);
+
+    private static Task WriteAsync(HttpContext context, int status, string title, string body, string? formTarget)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "text/html; charset=utf-8";
+        var headers = response.Headers;
+        // form-action also governs the redirect that follows a form post (Chrome), hence the origin.
+        headers.ContentSecurityPolicy = $"default-src 'none'; style-src {StyleHash}; img-src 'self'; form-action 'self'{(formTarget is null ? "" : " " + formTarget)}; frame-ancestors 'none'; base-uri 'none'";
+        headers.XFrameOptions = "DENY";
+        headers.CacheControl = "no-store";
+        headers["X-Content-Type-Options"] = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        return response.WriteAsync($"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+            <title>{Html(title)}</title><style>{Style}</style></head>
+            <body><main>{body}</main></body></html>
+            """);
+    }
+
+    private static string Html(string text) => WebUtility.HtmlEncode(text);
+}

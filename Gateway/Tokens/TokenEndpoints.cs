@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+using Tribuo.Gateway.Http;
+using Tribuo.Gateway.Login;
+
+namespace Tribuo.Gateway.Tokens;
+
+/// <summary>
+/// <c>/.well-known/jwks.json</c>, the check-token endpoints existing sites call, and <c>POST /auth/logout</c>.
+/// check-token answers CORS for the allowed origins, so a site's browser code can call it.
+/// </summary>
+internal static class TokenEndpoints
+{
+    public static void MapTokens(this RouteGroupBuilder gateway)
+    {
+        gateway.MapGet("/.well-known/jwks.json", (HttpContext context, SigningKeys keys) =>
+        {
+            if (!keys.IsLoaded)
+            {
+                return Unavailable(context);
+            }
+
+            context.Response.Headers.CacheControl = "public, max-age=300";
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new { keys = keys.PublicKeys.Keys.Select(k => new { k.Kty, k.Crv, k.X, k.Y, k.Kid, k.Alg, k.Use }) },
+                new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        });
+
+        gateway.MapGet("/auth/check-token/{token}", (HttpContext context, string token, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
+            CheckAsync(context, token, tokens, keys, origins));
+        gateway.MapGet("/check-token/{token}", (HttpContext context, string token, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
+            CheckAsync(context, token, tokens, keys, origins));
+        gateway.MapPost("/auth/check-token", async (HttpContext context, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
+            await CheckAsync(context, await ReadBodyTokenAsync(context.Request), tokens, keys, origins)).DisableAntiforgery();
+        gateway.MapMethods("/auth/check-token", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
+        gateway.MapMethods("/auth/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
+        gateway.MapMethods("/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
+
+        gateway.MapPost("/auth/logout", async (HttpContext context, TokenService tokens, RevokedTokens revoked) =>
+        {
+            var token = BearerToken(context.Request) ?? context.Request.Cookies[SessionCookie.Name] ?? await ReadBodyTokenAsync(context.Request);
+            if (await tokens.ValidateAsync(token ?? "") is not { } identity)
+            {
+                await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "No valid token", "Send the token to revoke as 'Authorization: Bearer <token>'.");
+                return;
+            }
+
+            await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
+            SessionCookie.Clear(context);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        }).DisableAntiforgery();
+    }
+
+    public static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    private static async Task CheckAsync(HttpContext context, string? token, TokenService tokens, SigningKeys keys, AllowedOrigins origins)
+    {
+        AllowCors(context, origins);
+        if (!keys.IsLoaded)
+        {
+            await Unavailable(context);
+            return;
+        }
+
+        if (await tokens.ValidateAsync(token ?? "") is not { } identity)
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid token",
+                "This token was not issued by the gateway, has expired, or was revoked.");
+            return;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(identity.Claims.GetRawText());
+    }
+
+    private static async Task<string?> ReadBodyTokenAsync(HttpRequest request)
+    {
+        if (request.HasFormContentType)
+        {
+            return (await request.ReadFormAsync()).TryGetValue("token", out var value) ? value.ToString() : null;
+        }
+
+        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(request.Body);
+                return body.RootElement.TryGetProperty("token", out var token) ? token.GetString() : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static void AllowCors(HttpContext context, AllowedOrigins origins)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && origins.Contains(origin))
+        {
+            context.Response.Headers.AccessControlAllowOrigin = origin;
+            context.Response.Headers.Vary = HeaderNames.Origin;
+        }
+    }
+
+    private static IResult Preflight(HttpContext context, AllowedOrigins origins)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0 || !origins.Contains(origin))
+        {
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
+        AllowCors(context, origins);
+        context.Response.Headers.AccessControlAllowMethods = "GET, POST";
+        context.Response.Headers.AccessControlAllowHeaders = "Content-Type, Authorization";
+        context.Response.Headers.AccessControlMaxAge = "600";
+        return Results.NoContent();
+    }
+
+    private static Task Unavailable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Signing keys unavailable", "The gateway cannot check tokens right now. Retry in a few seconds.");
+    }
+}

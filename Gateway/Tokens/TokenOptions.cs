@@ -1,0 +1,22 @@
+namespace Tribuo.Gateway.Tokens;
+
+/// <summary><c>Gateway:Tokens</c>: the JWTs the gateway signs for people who logged in.</summary>
+internal sealed class TokenOptions
+{
+    /// <summary><c>iss</c>. Default: <c>Gateway:PublicUrl</c>, else <c>urn:tribuo:gateway</c> (stable across hosts and instances).</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary><c>aud</c> of user tokens.</summary>
+    public string Audience { get; set; } = "tribuo";
+
+    /// <summary>How long a token is valid (the sites' existing tokens lived 14 days).</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Lifetime of the <c>X-Tribuo-Assertion</c> sent to upstreams (at most 60 s).</summary>
+    public TimeSpan AssertionLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Accepted clock difference when checking <c>exp</c>/<c>nbf</c> (at most 30 s).</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    public const string Algorithm = "ES256";
+}

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.Tokens;
+
+/// <summary>A token that passed every check: its claims, as check-token returns them.</summary>
+internal sealed record TokenIdentity(string UserId, string Email, string Name, string? ImgUrl, string Role, string? Company, string? OrganizationSiret, string Jti, DateTimeOffset Expires, JsonElement Claims);
+
+/// <summary>
+/// Signs the JWTs existing sites read (DESIGN §5) and checks them: the algorithm is pinned to ES256 and the
+/// keys to the gateway's own (a token's <c>jku</c>, <c>x5u</c> or embedded <c>jwk</c> is never used),
+/// <c>exp</c> is required, clock skew is at most 30 s, and revoked <c>jti</c>s are refused.
+/// </summary>
+internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, TokenOptions options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public string Issuer => options.Issuer!;
+
+    public string Issue(User user)
+    {
+        var now = time.GetUtcNow();
+        var claims = new Dictionary<string, object>
+        {
+            ["name"] = user.Name,
+            ["id"] = user.Id,
+            ["email"] = user.Email,
+            ["img_url"] = user.ImgUrl ?? "",
+            ["role"] = user.Role,
+            ["company"] = user.Company ?? "",
+            ["sub"] = user.Id,
+            ["jti"] = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = (now + options.Lifetime).ToUnixTimeSeconds(),
+        };
+        if (user.OrganizationSiret is not null)
+        {
+            claims["organization_siret"] = user.OrganizationSiret;
+        }
+
+        return Sign(claims, options.Audience);
+    }
+
+    /// <summary>A short-lived statement of who the caller is, for one upstream (<c>aud</c> = its cluster id).</summary>
+    public string SignAssertion(IReadOnlyDictionary<string, object> identity, string clusterId, out DateTimeOffset expires)
+    {
+        var now = time.GetUtcNow();
+        expires = now + (options.AssertionLifetime > TimeSpan.FromSeconds(60) ? TimeSpan.FromSeconds(60) : options.AssertionLifetime);
+        var claims = new Dictionary<string, object>(identity)
+        {
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = expires.ToUnixTimeSeconds(),
+            ["jti"] = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12)),
+        };
+        return Sign(claims, clusterId);
+    }
+
+    /// <summary>Checks a token; null when it is not one the gateway signed, or is expired or revoked.</summary>
+    public async Task<TokenIdentity?> ValidateAsync(string token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 8192)
+        {
+            return null;
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, Parameters());
+        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && TryReadKid(token) is { } kid
+            && await keys.TryReloadForAsync(kid))
+        {
+            result = await _handler.ValidateTokenAsync(token, Parameters());
+        }
+
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            return null;
+        }
+
+        if (!jwt.TryGetPayloadValue<string>("jti", out var jti) || revoked.IsRevoked(jti))
+        {
+            return null;
+        }
+
+        string? Text(string name) => jwt.TryGetPayloadValue<string>(name, out var value) && value.Length > 0 ? value : null;
+        var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload)).RootElement.Clone();
+        return new TokenIdentity(Text("id") ?? jwt.Subject, Text("email") ?? "", Text("name") ?? "", Text("img_url"), Text("role") ?? UserRoles.Default,
+            Text("company"), Text("organization_siret"), jti, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), payload);
+    }
+
+    private string Sign(Dictionary<string, object> claims, string audience) =>
+        _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = audience,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.EcdsaSha256),
+        });
+
+    private TokenValidationParameters Parameters() => new()
+    {
+        ValidIssuer = options.Issuer,
+        ValidAudience = options.Audience,
+        IssuerSigningKeys = keys.All,
+        ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ValidateLifetime = true,
+        ClockSkew = TokenOptions.ClockSkew,
+        TryAllIssuerSigningKeys = false,
+        LifetimeValidator = (notBefore, expires, _, parameters) =>
+            expires is { } exp && time.GetUtcNow().UtcDateTime < exp + parameters.ClockSkew
+            && (notBefore is not { } nbf || time.GetUtcNow().UtcDateTime >= nbf - parameters.ClockSkew),
+    };
+
+    private static string? TryReadKid(string token)
+    {
+        try
+        {
+            return new JsonWebToken(token).Kid;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+}
