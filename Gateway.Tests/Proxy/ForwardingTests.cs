@@ -114,7 +114,7 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/healthz", HttpStatusCode.OK)]
     [InlineData("/readyz", HttpStatusCode.OK)]
     [InlineData("/auth/anything", HttpStatusCode.NotFound)]
-    [InlineData("/login", HttpStatusCode.NotFound)]
+    [InlineData("/login", HttpStatusCode.BadRequest)]
     [InlineData("/gateway/whatever/deep", HttpStatusCode.NotFound)]
     [InlineData("/.well-known/unknown", HttpStatusCode.NotFound)]
     [InlineData("/AUTH/x", HttpStatusCode.NotFound)]

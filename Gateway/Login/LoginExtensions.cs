@@ -20,6 +20,7 @@ internal static partial class LoginExtensions
         services.AddSingleton<OidcDiscovery>();
         services.AddSingleton<RoleScopes>();
         services.AddSingleton<UserAccounts>();
+        services.AddSingleton<UserDirectory>();
         services.AddSingleton<LoginCompletion>();
         services.AddHttpClient();
 

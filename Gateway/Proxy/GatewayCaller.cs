@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Tribuo.Gateway.Proxy;
 
 /// <summary>
@@ -10,4 +12,49 @@ internal sealed class GatewayCaller
     public string? KeyScopes { get; init; }
     /// <summary>Set when a site key was used from an allowed browser origin: the response must allow it.</summary>
     public string? CorsOrigin { get; init; }
+    public CallerUser? User { get; init; }
+
+    /// <summary>What identifies this caller for the assertion cache: the same caller gets the same assertion for a while.</summary>
+    public string AssertionSubject => User is { } user ? "user:" + user.Id + "|" + KeyId : "key:" + KeyId;
+}
+
+/// <summary>A user's identity as upstreams receive it, values already made safe for a header.</summary>
+internal sealed record CallerUser(string Id, string Email, string Name, string Role, string? Company, string? OrganizationSiret)
+{
+    /// <summary>
+    /// Header values are ASCII: non-ASCII characters (names such as "Élodie") are sent as UTF-8 percent-encoding,
+    /// and so are '%' and control characters, so that decoding is unambiguous.
+    /// </summary>
+    public static string HeaderValue(string value)
+    {
+        var safe = true;
+        foreach (var c in value)
+        {
+            if (c > '\u007e' || c < ' ' || c == '%')
+            {
+                safe = false;
+                break;
+            }
+        }
+
+        if (safe)
+        {
+            return value;
+        }
+
+        var builder = new StringBuilder(value.Length * 2);
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b > 0x7e || b < 0x20 || b == (byte)'%')
+            {
+                builder.Append('%').Append(b.ToString("X2"));
+            }
+            else
+            {
+                builder.Append((char)b);
+            }
+        }
+
+        return builder.ToString();
+    }
 }

@@ -1,3 +1,6 @@
+using System.Net.Http.Headers;
+using Tribuo.Gateway.Tokens;
+using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -12,18 +15,43 @@ internal static class IdentityTransforms
 {
     public const string KeyIdHeader = "X-Tribuo-Key-Id";
     public const string KeyScopesHeader = "X-Tribuo-Key-Scopes";
+    public const string UserIdHeader = "X-Tribuo-User-Id";
+    public const string UserEmailHeader = "X-Tribuo-User-Email";
+    public const string UserNameHeader = "X-Tribuo-User-Name";
+    public const string UserRoleHeader = "X-Tribuo-User-Role";
+    public const string UserCompanyHeader = "X-Tribuo-User-Company";
+    public const string UserSiretHeader = "X-Tribuo-User-Org-Siret";
+    public const string AssertionHeader = "X-Tribuo-Assertion";
 
     public static void Apply(TransformBuilderContext context)
     {
-        context.AddRequestTransform(static transform =>
+        var assertions = context.Services.GetRequiredService<AssertionCache>();
+        context.AddRequestTransform(transform =>
         {
-            if (transform.HttpContext.Features.Get<GatewayCaller>() is { } caller && caller.KeyId is not null)
+            if (transform.HttpContext.Features.Get<GatewayCaller>() is not { } caller)
             {
-                var headers = transform.ProxyRequest.Headers;
+                return ValueTask.CompletedTask;
+            }
+
+            var headers = transform.ProxyRequest.Headers;
+            if (caller.KeyId is not null)
+            {
                 headers.TryAddWithoutValidation(KeyIdHeader, caller.KeyId);
                 headers.TryAddWithoutValidation(KeyScopesHeader, caller.KeyScopes);
             }
 
+            if (caller.User is { } user)
+            {
+                Add(headers, UserIdHeader, user.Id);
+                Add(headers, UserEmailHeader, user.Email);
+                Add(headers, UserNameHeader, user.Name);
+                Add(headers, UserRoleHeader, user.Role);
+                Add(headers, UserCompanyHeader, user.Company);
+                Add(headers, UserSiretHeader, user.OrganizationSiret);
+            }
+
+            var cluster = transform.HttpContext.GetReverseProxyFeature().Cluster.Config.ClusterId;
+            headers.TryAddWithoutValidation(AssertionHeader, assertions.For(caller, cluster));
             return ValueTask.CompletedTask;
         });
 
@@ -39,5 +67,13 @@ internal static class IdentityTransforms
 
             return ValueTask.CompletedTask;
         });
+    }
+
+    private static void Add(HttpRequestHeaders headers, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            headers.TryAddWithoutValidation(name, CallerUser.HeaderValue(value));
+        }
     }
 }

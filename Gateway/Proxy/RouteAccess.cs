@@ -1,15 +1,20 @@
 using Microsoft.Net.Http.Headers;
 using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Routes;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
 
 namespace Tribuo.Gateway.Proxy;
 
 /// <summary>
-/// Decides whether a caller may use a non-public route (DESIGN §3, §4) and answers when not: a key must be
-/// active, come from one of its origins when it has any, and hold one of the route's scopes (any scope is
-/// not enough when the route lists none: only <c>*</c> keys pass then).
+/// Decides whether a caller may use a non-public route (DESIGN §3, §4) and answers when not.
+/// A key must be active, come from one of its origins when it has any, and hold one of the route's scopes
+/// (only <c>*</c> when the route lists none). A user (a gateway token as <c>Bearer</c> or the
+/// <c>tribuo_cloud_token</c> cookie, or a key tied to a user) must have one of the route's roles and
+/// companies when it lists them.
 /// </summary>
-internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins)
+internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins, TokenService tokens, SigningKeys signingKeys, UserDirectory users)
 {
     public async Task AuthorizeAsync(HttpContext context, RoutePolicy policy, RequestDelegate next)
     {
@@ -17,6 +22,21 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
         if (IsPreflight(request))
         {
             await AnswerPreflightAsync(context, policy);
+            return;
+        }
+
+        if (!signingKeys.IsLoaded)
+        {
+            // Without them no token can be checked and no assertion signed for the upstream.
+            context.Response.Headers.RetryAfter = "5";
+            await Http.Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Gateway starting", "The gateway's signing keys are not loaded yet. Retry in a few seconds.");
+            return;
+        }
+
+        var bearer = TokenEndpoints.BearerToken(request);
+        if (policy.Auth != AuthMode.Key && (bearer ?? request.Cookies[SessionCookie.Name]) is { Length: > 0 } token)
+        {
+            await AuthorizeUserTokenAsync(context, policy, token, fromHeader: bearer is not null, next);
             return;
         }
 
@@ -29,12 +49,6 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
 
         var key = result.Key!;
         var record = key.Record!;
-        if (policy.Auth == AuthMode.User)
-        {
-            await KeyProblems.ForbiddenAsync(context, "User login required", $"Route '{policy.RouteId}' is for logged-in people; API keys are not accepted here.");
-            return;
-        }
-
         string? corsOrigin = null;
         if (record.Origins.Count > 0)
         {
@@ -49,10 +63,41 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
             corsOrigin = origin;
         }
 
-        if (policy.Scopes.Count == 0 ? !key.HasAllScopes : !key.HoldsAnyOf(policy.Scopes))
+        CallerUser? user = null;
+        if (record.UserId is { } userId)
         {
-            await KeyProblems.ForbiddenAsync(context, "Scope missing",
-                $"Key '{record.Id}' does not hold {(policy.Scopes.Count == 0 ? "'*', which this route requires" : "any of: " + string.Join(' ', policy.Scopes))}.");
+            User? owner;
+            try
+            {
+                owner = await users.GetAsync(userId);
+            }
+            catch (Exception)
+            {
+                await Problem503(context);
+                return;
+            }
+
+            if (owner is null)
+            {
+                await KeyProblems.ForbiddenAsync(context, "Key owner unknown", $"Key '{record.Id}' belongs to a user who no longer exists.");
+                return;
+            }
+
+            user = new CallerUser(owner.Id, owner.Email, owner.Name, owner.Role, owner.Company, owner.OrganizationSiret);
+        }
+
+        if (policy.Auth == AuthMode.User ? user is null : !(policy.Scopes.Count == 0 ? key.HasAllScopes : key.HoldsAnyOf(policy.Scopes)))
+        {
+            await KeyProblems.ForbiddenAsync(context, policy.Auth == AuthMode.User ? "User login required" : "Scope missing",
+                policy.Auth == AuthMode.User
+                    ? $"Route '{policy.RouteId}' is for logged-in people; key '{record.Id}' is not a user's API token."
+                    : $"Key '{record.Id}' does not hold {(policy.Scopes.Count == 0 ? "'*', which this route requires" : "any of: " + string.Join(' ', policy.Scopes))}.");
+            return;
+        }
+
+        if (user is not null && UserRefusal(policy, user.Role, user.Company) is { } refusal)
+        {
+            await KeyProblems.ForbiddenAsync(context, "Not allowed for this user", refusal);
             return;
         }
 
@@ -61,8 +106,79 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
             request.Headers.Remove(HeaderNames.Authorization);
         }
 
-        context.Features.Set(new GatewayCaller { KeyId = record.Id, KeyScopes = key.ScopesHeader, CorsOrigin = corsOrigin });
+        context.Features.Set(new GatewayCaller { KeyId = record.Id, KeyScopes = key.ScopesHeader, CorsOrigin = corsOrigin, User = user });
         await next(context);
+    }
+
+    private async Task AuthorizeUserTokenAsync(HttpContext context, RoutePolicy policy, string token, bool fromHeader, RequestDelegate next)
+    {
+        if (await tokens.ValidateCachedAsync(token) is not { } identity)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tribuo\", error=\"invalid_token\"";
+            await Http.Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid or expired session",
+                "The token was not issued by the gateway, has expired, or was revoked. Log in again.");
+            return;
+        }
+
+        if (UserRefusal(policy, identity.Role, identity.Company) is { } refusal)
+        {
+            await KeyProblems.ForbiddenAsync(context, "Not allowed for this user", refusal);
+            return;
+        }
+
+        var request = context.Request;
+        if (fromHeader && !policy.ForwardAuthorization)
+        {
+            request.Headers.Remove(HeaderNames.Authorization);
+        }
+
+        // The session cookie is the gateway's: the upstream gets the identity headers, never the token.
+        RemoveSessionCookie(request);
+        context.Features.Set(new GatewayCaller
+        {
+            User = new CallerUser(identity.UserId, identity.Email, identity.Name, identity.Role, identity.Company, identity.OrganizationSiret),
+        });
+        await next(context);
+    }
+
+    /// <summary>Why a user may not use this route, or null when the route's roles and companies allow them.</summary>
+    public static string? UserRefusal(RoutePolicy policy, string role, string? company)
+    {
+        if (policy.Roles.Count > 0 && !policy.Roles.Contains(role, StringComparer.Ordinal))
+        {
+            return $"Route '{policy.RouteId}' is open to the roles {string.Join(", ", policy.Roles)}; this account's role is '{role}'.";
+        }
+
+        if (policy.Companies.Count > 0 && (company is null || !policy.Companies.Contains(company, StringComparer.OrdinalIgnoreCase)))
+        {
+            return $"Route '{policy.RouteId}' is open to people of {string.Join(", ", policy.Companies)}.";
+        }
+
+        return null;
+    }
+
+    private static void RemoveSessionCookie(HttpRequest request)
+    {
+        if (!request.Cookies.ContainsKey(SessionCookie.Name))
+        {
+            return;
+        }
+
+        var kept = request.Cookies.Where(c => c.Key != SessionCookie.Name).Select(c => $"{c.Key}={c.Value}").ToArray();
+        if (kept.Length == 0)
+        {
+            request.Headers.Remove(HeaderNames.Cookie);
+        }
+        else
+        {
+            request.Headers.Cookie = string.Join("; ", kept);
+        }
+    }
+
+    private static Task Problem503(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return Http.Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "User store unavailable", "The gateway cannot check this key's owner right now. Retry in a few seconds.");
     }
 
     private static bool IsPreflight(HttpRequest request) =>

@@ -16,7 +16,13 @@ internal sealed record TokenIdentity(string UserId, string Email, string Name, s
 /// </summary>
 internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, TokenOptions options, TimeProvider time)
 {
+    private const int MaxCachedTokens = 50_000;
+
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    // Verifying an ES256 signature costs far more than the rest of a proxied request, so tokens that passed
+    // are remembered until they expire; revocation and expiry are still checked on every use.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenIdentity> _validated = new(StringComparer.Ordinal);
 
     public string Issuer => options.Issuer!;
 
@@ -87,6 +93,28 @@ internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, Toke
         var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload)).RootElement.Clone();
         return new TokenIdentity(Text("id") ?? jwt.Subject, Text("email") ?? "", Text("name") ?? "", Text("img_url"), Text("role") ?? UserRoles.Default,
             Text("company"), Text("organization_siret"), jti, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), payload);
+    }
+
+    /// <summary><see cref="ValidateAsync"/> for the request path: remembered until expiry, revocation checked every time.</summary>
+    public async ValueTask<TokenIdentity?> ValidateCachedAsync(string token)
+    {
+        if (_validated.TryGetValue(token, out var known))
+        {
+            return known.Expires + TokenOptions.ClockSkew > time.GetUtcNow() && !revoked.IsRevoked(known.Jti) ? known : null;
+        }
+
+        var identity = await ValidateAsync(token);
+        if (identity is not null)
+        {
+            if (_validated.Count >= MaxCachedTokens)
+            {
+                _validated.Clear();
+            }
+
+            _validated[token] = identity;
+        }
+
+        return identity;
     }
 
     private string Sign(Dictionary<string, object> claims, string audience) =>

@@ -29,6 +29,7 @@ internal static class TokensExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RevokedTokens>());
         services.AddHostedService<SigningKeysLoader>();
         services.AddSingleton<TokenService>();
+        services.AddSingleton<AssertionCache>();
 
         services.AddDataProtection().SetApplicationName("tribuo-gateway");
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
@@ -43,9 +44,24 @@ internal static class TokensExtensions
 /// </summary>
 internal sealed partial class SigningKeysLoader(SigningKeys keys, IChangeFeed changes, ILogger<SigningKeysLoader> logger) : BackgroundService
 {
+    /// <summary>A first attempt before the server takes requests, so a healthy start never answers 503.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await keys.LoadAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.NotLoaded(logger, ex.GetType().Name);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        while (!keys.IsLoaded && !stoppingToken.IsCancellationRequested)
         {
             try
             {
