@@ -19,11 +19,11 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
 
-    private GatewayApp(string directory, Dictionary<string, string?> settings)
+    private GatewayApp(string directory, Dictionary<string, string?> settings, int port)
     {
         Directory = directory;
         _settings = settings;
-        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
 
     public string Directory { get; }
@@ -32,7 +32,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>Starts a gateway serving <paramref name="routesJson"/>.</summary>
-    public static GatewayApp Start(string routesJson, IDictionary<string, string?>? settings = null)
+    /// <param name="port">0 for any free port; a fixed one when the address must be known before start (provider callbacks).</param>
+    public static GatewayApp Start(string routesJson, IDictionary<string, string?>? settings = null, int port = 0)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("tgw-app-").FullName;
         File.WriteAllText(Path.Combine(directory, "routes.json"), routesJson);
@@ -47,7 +48,7 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
             all[key] = value;
         }
 
-        var app = new GatewayApp(directory, all);
+        var app = new GatewayApp(directory, all, port);
         app.StartServer();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         app.BaseAddress = new Uri(addresses.First());

@@ -13,11 +13,19 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Tribuo.Gateway.Login;
 
-/// <summary>The options of one OIDC provider: ASP.NET Core's OAuth options plus the gateway's provider settings.</summary>
-internal sealed class OidcProviderOptions : OAuthOptions
+/// <summary>The options of one provider scheme: ASP.NET Core's OAuth options plus the gateway's provider settings.</summary>
+internal abstract class ProviderSchemeOptions : OAuthOptions
 {
     public ProviderOptions Provider { get; set; } = new();
+
+    /// <summary><c>Gateway:PublicUrl</c>: the one host whose callback URLs are registered with the providers.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The callback URL: on the public URL when configured, whatever host the login started on.</summary>
+    public string? RedirectUri(PathString callbackPath) => PublicUrl is null ? null : PublicUrl.TrimEnd('/') + callbackPath.Value;
 }
+
+internal sealed class OidcProviderOptions : ProviderSchemeOptions;
 
 /// <summary>
 /// OpenID Connect on top of ASP.NET Core's OAuth handler (the OpenIdConnect package is not available here):
@@ -48,7 +56,7 @@ internal sealed class OidcProviderHandler(IOptionsMonitor<OidcProviderOptions> o
     protected override string BuildChallengeUrl(AuthenticationProperties properties, string redirectUri)
     {
         // The nonce is in the protected state (set before the challenge) and in the request; the id_token must echo it.
-        var url = base.BuildChallengeUrl(properties, redirectUri);
+        var url = base.BuildChallengeUrl(properties, Options.RedirectUri(Options.CallbackPath) ?? redirectUri);
         return properties.Items.TryGetValue(NonceKey, out var nonce) && nonce is not null
             ? QueryHelpers.AddQueryString(url, NonceKey, nonce)
             : url;
@@ -61,7 +69,7 @@ internal sealed class OidcProviderHandler(IOptionsMonitor<OidcProviderOptions> o
         {
             ["grant_type"] = "authorization_code",
             ["code"] = context.Code,
-            ["redirect_uri"] = context.RedirectUri,
+            ["redirect_uri"] = Options.RedirectUri(Options.CallbackPath) ?? context.RedirectUri,
         };
         if (context.Properties.Items.Remove(OAuthConstants.CodeVerifierKey, out var verifier) && verifier is not null)
         {

@@ -7,7 +7,7 @@ namespace Tribuo.Gateway.Login;
 /// Fills each provider scheme's options from its <c>Gateway:Login:Providers:&lt;name&gt;</c> section: client,
 /// scopes, the callback <c>/auth/new-token/&lt;name&gt;</c>, PKCE, and the events that finish a login.
 /// </summary>
-internal sealed class ProviderOptionsSetup(LoginOptions login) : IConfigureNamedOptions<OidcProviderOptions>, IConfigureNamedOptions<ZohoProviderOptions>
+internal sealed class ProviderOptionsSetup(LoginOptions login, IConfiguration configuration) : IConfigureNamedOptions<OidcProviderOptions>, IConfigureNamedOptions<ZohoProviderOptions>
 {
     public void Configure(string? name, OidcProviderOptions options)
     {
@@ -44,8 +44,9 @@ internal sealed class ProviderOptionsSetup(LoginOptions login) : IConfigureNamed
     private ProviderOptions? Find(string? name) =>
         name is null ? null : login.Providers.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 
-    private static void Common(string name, ProviderOptions provider, OAuthOptions options, string defaultScopes)
+    private void Common(string name, ProviderOptions provider, ProviderSchemeOptions options, string defaultScopes)
     {
+        options.PublicUrl = configuration["Gateway:PublicUrl"];
         options.ClientId = provider.ClientId!;
         options.ClientSecret = provider.ClientSecret!;
         options.CallbackPath = $"/auth/new-token/{name.ToLowerInvariant()}";

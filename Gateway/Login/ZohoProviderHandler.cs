@@ -8,10 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Tribuo.Gateway.Login;
 
-internal sealed class ZohoProviderOptions : OAuthOptions
-{
-    public ProviderOptions Provider { get; set; } = new();
-}
+internal sealed class ZohoProviderOptions : ProviderSchemeOptions;
 
 /// <summary>
 /// Zoho Accounts (employees): OAuth 2 against the data centre's accounts server, then
@@ -36,6 +33,12 @@ internal sealed class ZohoProviderHandler(IOptionsMonitor<ZohoProviderOptions> o
         var contacts = host.StartsWith("accounts.", StringComparison.OrdinalIgnoreCase) ? "contacts." + host["accounts.".Length..] : host;
         return $"https://{contacts}/file?t=user&ID={Uri.EscapeDataString(zuid)}&fs=thumb";
     }
+
+    protected override string BuildChallengeUrl(AuthenticationProperties properties, string redirectUri) =>
+        base.BuildChallengeUrl(properties, Options.RedirectUri(Options.CallbackPath) ?? redirectUri);
+
+    protected override Task<OAuthTokenResponse> ExchangeCodeAsync(OAuthCodeExchangeContext context) =>
+        base.ExchangeCodeAsync(new OAuthCodeExchangeContext(context.Properties, context.Code, Options.RedirectUri(Options.CallbackPath) ?? context.RedirectUri));
 
     protected override async Task<AuthenticationTicket> CreateTicketAsync(ClaimsIdentity identity, AuthenticationProperties properties, OAuthTokenResponse tokens)
     {

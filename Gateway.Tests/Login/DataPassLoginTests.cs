@@ -1,0 +1,271 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Login;
+
+/// <summary>The whole login redirect chain against a real OpenID Connect provider playing DataPass.</summary>
+public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture redis, PostgresFixture postgres)
+    : IClassFixture<OidcProviderFixture>, IClassFixture<RedisFixture>, IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private LoginBed _bed = null!;
+    private GatewayApp _gateway = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _bed = await LoginBed.StartAsync(oidc.RequireProvider(), redis.RequireServer(), await postgres.CreateExtraDatabaseAsync());
+        _gateway = await _bed.StartGatewayAsync();
+    }
+
+    public ValueTask DisposeAsync() => _bed.DisposeAsync();
+
+    [Theory]
+    [InlineData("datapass")]
+    [InlineData("datapass-post")]
+    public async Task A_login_sends_a_token_the_JWKS_verifies_back_to_the_origin(string provider)
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var redirect = await _bed.LoginAsync(browser, "alice.martin@acme.fr", "https://docs.tribuo.cloud/guide?page=2", provider);
+
+        Assert.Equal("https://docs.tribuo.cloud/guide", redirect.GetLeftPart(UriPartial.Path));
+        Assert.StartsWith("?page=2&token=", redirect.Query);
+        var token = LoginBed.TokenFrom(redirect);
+        var jwt = await LoginBed.VerifyWithJwksAsync(_gateway, token);
+        Assert.Equal("ES256", jwt.Alg);
+        Assert.False(string.IsNullOrEmpty(jwt.Kid));
+
+        var claims = LoginBed.Payload(token);
+        Assert.Equal("Alice Martin", claims.GetProperty("name").GetString());
+        Assert.Equal("alice.martin@acme.fr", claims.GetProperty("email").GetString());
+        Assert.Matches("^[0-9]{18}$", claims.GetProperty("id").GetString());
+        Assert.Equal(claims.GetProperty("id").GetString(), claims.GetProperty("sub").GetString());
+        Assert.Equal("default", claims.GetProperty("role").GetString());
+        Assert.Equal("acme", claims.GetProperty("company").GetString());
+        Assert.Equal("13002526500013", claims.GetProperty("organization_siret").GetString());
+        Assert.True(claims.TryGetProperty("img_url", out _));
+        Assert.False(string.IsNullOrEmpty(claims.GetProperty("jti").GetString()));
+        Assert.Equal(14 * 24 * 3600, claims.GetProperty("exp").GetInt64() - claims.GetProperty("iat").GetInt64());
+
+        // check-token, as the sites call it, answers with the same claims.
+        using var client = _gateway.NewClient();
+        foreach (var path in new[] { $"/auth/check-token/{token}", $"/check-token/{token}" })
+        {
+            using var check = await client.GetAsync(path, Ct);
+            Assert.Equal(HttpStatusCode.OK, check.StatusCode);
+            Assert.Equal("alice.martin@acme.fr", JsonDocument.Parse(await check.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("email").GetString());
+        }
+
+        using var posted = await client.PostAsync("/auth/check-token", new StringContent(JsonSerializer.Serialize(new { token }), Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+
+        await using var db = new NpgsqlConnection(_bed.Postgres);
+        var user = await db.QuerySingleAsync<(string Id, string Role, string? Siret, string? ApiToken)>(
+            "SELECT id, role, organization_siret, api_token FROM users WHERE email = 'alice.martin@acme.fr'");
+        Assert.Equal(claims.GetProperty("id").GetString(), user.Id);
+        Assert.NotNull(user.ApiToken);
+        Assert.DoesNotContain("tgw_", user.ApiToken); // protected, not in clear
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM datapass_users WHERE user_id = @Id", new { user.Id }));
+    }
+
+    [Fact]
+    public async Task A_tampered_state_ends_on_the_login_page_without_a_token()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "mallory@acme.fr");
+        var tampered = new Uri(callback.ToString().Replace("state=", "state=x"));
+
+        using var response = await browser.GetAsync(tampered, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("error=state", response.Headers.Location!.ToString());
+        Assert.DoesNotContain("token=", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task A_nonce_that_does_not_match_the_login_is_refused()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "mallory@acme.fr",
+            tamperAuthorizationUrl: url => new Uri(System.Text.RegularExpressions.Regex.Replace(url.ToString(), "nonce=[^&]+", "nonce=attacker-chosen")));
+
+        using var response = await browser.GetAsync(callback, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("error=provider", response.Headers.Location!.ToString());
+        Assert.DoesNotContain("token=", response.Headers.Location!.ToString());
+        Assert.Contains(_gateway.Logs, line => line.Contains("nonce"));
+    }
+
+    [Fact]
+    public async Task A_replayed_code_gets_no_second_token()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "carol@acme.fr");
+        using (var first = await browser.GetAsync(callback, Ct))
+        {
+            Assert.Contains("token=", first.Headers.Location!.ToString());
+        }
+
+        using var replay = await browser.GetAsync(callback, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.DoesNotContain("token=", replay.Headers.Location!.ToString());
+
+        // Even with the first login's correlation cookie replayed by another client, the provider refuses the used code.
+        using var other = LoginBed.NewBrowser(_gateway);
+        using var replayElsewhere = await other.GetAsync(callback, Ct);
+        Assert.DoesNotContain("token=", replayElsewhere.Headers.Location?.ToString() ?? "");
+    }
+
+    [Fact]
+    public async Task An_unreachable_provider_ends_on_the_login_page_with_a_message()
+    {
+        var provider = oidc.RequireProvider();
+        await using var gateway = GatewayApp.Start(_bed.Routes, new Dictionary<string, string?>
+        {
+            ["Gateway:Login:AllowedOrigins:0"] = LoginBed.DocsOrigin,
+            ["Gateway:Login:Providers:datapass:Authority"] = $"http://127.0.0.1:{LoopbackPort.GetFree()}",
+            ["Gateway:Login:Providers:datapass:ClientId"] = "x",
+            ["Gateway:Login:Providers:datapass:ClientSecret"] = "y",
+        });
+        using var browser = LoginBed.NewBrowser(gateway);
+
+        using var response = await browser.GetAsync($"/auth/login-datapass?origin={LoginBed.DocsOrigin}", Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith("/login?origin=", location);
+        Assert.Contains("error=provider", location);
+        using var page = await browser.GetAsync(location, Ct);
+        Assert.Contains("could not be reached", await page.Content.ReadAsStringAsync(Ct));
+        Assert.True(provider.IsRunning);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_logins_of_one_person_create_exactly_one_user()
+    {
+        const int logins = 6;
+        var browsers = Enumerable.Range(0, logins).Select(_ => LoginBed.NewBrowser(_gateway)).ToArray();
+        try
+        {
+            var callbacks = await Task.WhenAll(browsers.Select(b => _bed.LoginAtProviderAsync(b, "dora.first@acme.fr")));
+            var responses = await Task.WhenAll(browsers.Zip(callbacks, (b, c) => b.GetAsync(c, Ct)));
+
+            var ids = responses.Select(r => LoginBed.Payload(LoginBed.TokenFrom(r.Headers.Location!)).GetProperty("id").GetString()).Distinct().ToArray();
+            Assert.Single(ids);
+            await using var db = new NpgsqlConnection(_bed.Postgres);
+            Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM users WHERE lower(email) = 'dora.first@acme.fr'"));
+            Assert.NotNull(await db.ExecuteScalarAsync<string?>("SELECT api_token FROM users WHERE lower(email) = 'dora.first@acme.fr'"));
+        }
+        finally
+        {
+            foreach (var browser in browsers)
+            {
+                browser.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Logout_revokes_the_token_on_another_instance_within_a_second()
+    {
+        var second = await _bed.StartGatewayAsync();
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var token = LoginBed.TokenFrom(await _bed.LoginAsync(browser, "erin@acme.fr"));
+        using var secondClient = second.NewClient();
+        Assert.Equal(HttpStatusCode.OK, (await secondClient.GetAsync($"/auth/check-token/{token}", Ct)).StatusCode);
+
+        using var logout = new HttpRequestMessage(HttpMethod.Post, "/auth/logout");
+        logout.Headers.Authorization = new("Bearer", token);
+        using (var client = _gateway.NewClient())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(logout, Ct)).StatusCode);
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((await secondClient.GetAsync($"/auth/check-token/{token}", Ct)).StatusCode != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), "the revocation did not reach the second instance within 1 s");
+            await Task.Delay(20, Ct);
+        }
+
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "/docs/page");
+        bearer.Headers.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await secondClient.SendAsync(bearer, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_Bearer_token_carries_the_user_to_the_upstream_with_a_verifiable_assertion()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var token = LoginBed.TokenFrom(await _bed.LoginAsync(browser, "élodie@acme.fr"));
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/docs/page");
+        request.Headers.Authorization = new("Bearer", token);
+        request.Headers.TryAddWithoutValidation("X-Tribuo-User-Role", "admin");
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = _bed.Upstream.Received.Last(r => r.Path == "/docs/page");
+        Assert.Equal("%C3%89lodie", echoed.Header("X-Tribuo-User-Name"));
+        Assert.Equal("élodie@acme.fr".Replace("é", "%C3%A9"), echoed.Header("X-Tribuo-User-Email"));
+        Assert.Equal("default", echoed.Header("X-Tribuo-User-Role"));
+        Assert.Equal("acme", echoed.Header("X-Tribuo-User-Company"));
+        Assert.Equal("13002526500013", echoed.Header("X-Tribuo-User-Org-Siret"));
+        Assert.Null(echoed.Header("Authorization"));
+
+        var assertion = await LoginBed.VerifyWithJwksAsync(_gateway, echoed.Header("X-Tribuo-Assertion")!, audience: "up");
+        Assert.Equal(echoed.Header("X-Tribuo-User-Id"), assertion.Subject);
+        Assert.True(assertion.ValidTo - assertion.IssuedAt <= TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Roles_and_companies_of_the_route_decide_for_users()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var token = LoginBed.TokenFrom(await _bed.LoginAsync(browser, "frank@acme.fr"));
+        using var client = _gateway.NewClient();
+
+        using var admins = new HttpRequestMessage(HttpMethod.Get, "/admins/x");
+        admins.Headers.Authorization = new("Bearer", token);
+        using var refused = await client.SendAsync(admins, Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("admin", await refused.Content.ReadAsStringAsync(Ct));
+
+        // Gateway:Login:Admins makes boss@acme.fr an admin at login.
+        using var bossBrowser = LoginBed.NewBrowser(_gateway);
+        var bossToken = LoginBed.TokenFrom(await _bed.LoginAsync(bossBrowser, "boss@acme.fr"));
+        using var bossRequest = new HttpRequestMessage(HttpMethod.Get, "/admins/x");
+        bossRequest.Headers.Authorization = new("Bearer", bossToken);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(bossRequest, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_DataPass_handoff_sends_the_agreed_parameters_and_the_api_token_works_as_a_key()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var redirect = await _bed.LoginAsync(browser, "gina+siret98765432109876@acme.fr", LoginBed.HandoffOrigin);
+
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(redirect.Query);
+        Assert.False(query.ContainsKey("token"));
+        Assert.Equal("98765432109876", query["organization_siret"].Single());
+        Assert.Equal("gina+siret98765432109876@acme.fr", query["email"].Single());
+        Assert.Equal("default", query["role"].Single());
+        var apiToken = query["api_token"].Single()!;
+        Assert.StartsWith("tgw_", apiToken);
+
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/any/data");
+        request.Headers.TryAddWithoutValidation("Authorization", $"KEY {apiToken}");
+        using var response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("98765432109876", _bed.Upstream.Received.Last(r => r.Path == "/any/data").Header("X-Tribuo-User-Org-Siret"));
+        Assert.DoesNotContain(_gateway.Logs, line => line.Contains(apiToken));
+    }
+}
