@@ -10,6 +10,7 @@ internal static class GatewayCli
     {
         ["routes"] = RoutesCommand.RunAsync,
         ["keys"] = KeysCommand.RunAsync,
+        ["users"] = UsersCommand.RunAsync,
     };
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.ContainsKey(args[0]);

@@ -1,6 +1,5 @@
-using Tribuo.Gateway.Hosting;
 using Tribuo.Gateway.Keys;
-using Tribuo.Gateway.Storage;
+using Tribuo.Gateway.Tokens;
 
 namespace Tribuo.Gateway.Cli;
 
@@ -14,20 +13,20 @@ internal static class KeysCommand
     private const string UsageText = """
         usage: keys create --id ID --name NAME --scopes a,b [--expires 2027-01-01] [--origins https://x,https://y] [--user-id U]
                keys list | show ID | revoke ID | rotate ID | disable ID | enable ID | set-scopes ID a,b | import FILE
+               keys rotate-signing   (a new key for the tokens the login hub signs)
         """;
 
     private const string Actor = "cli";
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':') && a.Contains('=')).ToArray();
-        var words = args.Except(settings).ToArray();
+        var (settings, words) = CliHost.SplitSettings(args);
         if (words.Length == 0)
         {
             return GatewayCli.Usage(UsageText);
         }
 
-        await using var app = BuildServices(settings);
+        await using var app = CliHost.Build(settings);
         var keys = app.Services.GetRequiredService<KeyService>();
         try
         {
@@ -42,6 +41,7 @@ internal static class KeysCommand
                 "enable" when words.Length == 2 => Done(await keys.UpdateAsync(words[1], new KeyChanges(Disabled: false), Actor), "enabled"),
                 "set-scopes" when words.Length == 3 => Done(await keys.UpdateAsync(words[1], new KeyChanges(Scopes: List(words[2])), Actor), "updated"),
                 "import" when words.Length == 2 => await ImportAsync(keys, words[1]),
+                "rotate-signing" when words.Length == 1 => await RotateSigningAsync(app.Services.GetRequiredService<SigningKeys>()),
                 _ => GatewayCli.Usage(UsageText),
             };
         }
@@ -50,16 +50,6 @@ internal static class KeysCommand
             Console.Error.WriteLine(ex.Message);
             return 1;
         }
-    }
-
-    private static WebApplication BuildServices(string[] settings)
-    {
-        var builder = WebApplication.CreateBuilder(settings);
-        builder.AddGatewayDefaults();
-        builder.Logging.ClearProviders();
-        builder.Services.AddGatewayStorage();
-        builder.Services.AddGatewayKeys();
-        return builder.Build();
     }
 
     private static async Task<int> CreateAsync(KeyService keys, Dictionary<string, string> options)
@@ -104,6 +94,14 @@ internal static class KeysCommand
             last used:  {key.LastUsedAt?.ToString("O") ?? "-"}
             revoked:    {key.RevokedAt?.ToString("O") ?? "-"}
             """);
+        return 0;
+    }
+
+    private static async Task<int> RotateSigningAsync(SigningKeys signing)
+    {
+        await signing.LoadAsync();
+        var kid = await signing.RotateAsync();
+        Console.WriteLine($"new signing key '{kid}' signs from now on; tokens signed with older keys stay valid");
         return 0;
     }
 
