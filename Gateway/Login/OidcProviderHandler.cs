@@ -21,6 +21,13 @@ internal abstract class ProviderSchemeOptions : OAuthOptions
     /// <summary><c>Gateway:PublicUrl</c>: the one host whose callback URLs are registered with the providers.</summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>
+    /// A failure after the code came back (token endpoint, id_token, userinfo) as a result that keeps the login's
+    /// state: thrown, the base handler would lose it, and the browser could not be sent back to its origin.
+    /// </summary>
+    public HandleRequestResult FailKeepingState(Exception failure, HttpRequest request) =>
+        HandleRequestResult.Fail(failure, StateDataFormat.Unprotect(request.Query["state"]));
+
     /// <summary>The callback URL: on the public URL when configured, whatever host the login started on.</summary>
     public string? RedirectUri(PathString callbackPath) => PublicUrl is null ? null : PublicUrl.TrimEnd('/') + callbackPath.Value;
 }
@@ -49,8 +56,15 @@ internal sealed class OidcProviderHandler(IOptionsMonitor<OidcProviderOptions> o
 
     protected override async Task<HandleRequestResult> HandleRemoteAuthenticateAsync()
     {
-        await UseDiscoveredEndpointsAsync();
-        return await base.HandleRemoteAuthenticateAsync();
+        try
+        {
+            await UseDiscoveredEndpointsAsync();
+            return await base.HandleRemoteAuthenticateAsync();
+        }
+        catch (Exception ex) when (ex is AuthenticationFailureException or HttpRequestException or System.Text.Json.JsonException or InvalidOperationException or TaskCanceledException)
+        {
+            return Options.FailKeepingState(ex, Request);
+        }
     }
 
     protected override string BuildChallengeUrl(AuthenticationProperties properties, string redirectUri)

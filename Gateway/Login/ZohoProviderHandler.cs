@@ -37,6 +37,18 @@ internal sealed class ZohoProviderHandler(IOptionsMonitor<ZohoProviderOptions> o
     protected override string BuildChallengeUrl(AuthenticationProperties properties, string redirectUri) =>
         base.BuildChallengeUrl(properties, Options.RedirectUri(Options.CallbackPath) ?? redirectUri);
 
+    protected override async Task<HandleRequestResult> HandleRemoteAuthenticateAsync()
+    {
+        try
+        {
+            return await base.HandleRemoteAuthenticateAsync();
+        }
+        catch (Exception ex) when (ex is AuthenticationFailureException or HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException)
+        {
+            return Options.FailKeepingState(ex, Request);
+        }
+    }
+
     protected override Task<OAuthTokenResponse> ExchangeCodeAsync(OAuthCodeExchangeContext context) =>
         base.ExchangeCodeAsync(new OAuthCodeExchangeContext(context.Properties, context.Code, Options.RedirectUri(Options.CallbackPath) ?? context.RedirectUri));
 
