@@ -12,6 +12,9 @@ internal sealed class GatewayCaller
     public string? KeyScopes { get; init; }
     /// <summary>Set when a site key was used from an allowed browser origin: the response must allow it.</summary>
     public string? CorsOrigin { get; init; }
+
+    /// <summary>The request was authenticated by the session cookie: a CORS answer must allow credentials.</summary>
+    public bool CorsWithCredentials { get; init; }
     public CallerUser? User { get; init; }
 
     /// <summary>What identifies this caller for the assertion cache: the same caller gets the same assertion for a while.</summary>

@@ -57,12 +57,16 @@ internal static class IdentityTransforms
 
         context.AddResponseTransform(static transform =>
         {
-            if (transform.HttpContext.Features.Get<GatewayCaller>()?.CorsOrigin is { } origin)
+            if (transform.HttpContext.Features.Get<GatewayCaller>() is { CorsOrigin: { } origin } caller)
             {
                 // Set, not appended: the gateway decided this origin may read the answer, whatever the upstream says.
                 var headers = transform.HttpContext.Response.Headers;
                 headers.AccessControlAllowOrigin = origin;
                 headers.Append("Vary", "Origin");
+                if (caller.CorsWithCredentials)
+                {
+                    headers.AccessControlAllowCredentials = "true";
+                }
             }
 
             return ValueTask.CompletedTask;

@@ -14,7 +14,8 @@ namespace Tribuo.Gateway.Proxy;
 /// <c>tribuo_cloud_token</c> cookie, or a key tied to a user) must have one of the route's roles and
 /// companies when it lists them.
 /// </summary>
-internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins, TokenService tokens, SigningKeys signingKeys, UserDirectory users)
+internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins, TokenService tokens, SigningKeys signingKeys, UserDirectory users,
+    BrowserSession browser, AllowedOrigins loginOrigins)
 {
     public async Task AuthorizeAsync(HttpContext context, RoutePolicy policy, RequestDelegate next)
     {
@@ -33,11 +34,34 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
             return;
         }
 
-        var bearer = TokenEndpoints.BearerToken(request);
-        if (policy.Auth != AuthMode.Key && (bearer ?? request.Cookies[SessionCookie.Name]) is { Length: > 0 } token)
+        if (policy.Auth != AuthMode.Key)
         {
-            await AuthorizeUserTokenAsync(context, policy, token, fromHeader: bearer is not null, next);
-            return;
+            var navigation = BrowserSession.IsNavigation(request);
+            if (navigation && BrowserSession.HasTokenParameter(request, out var handedBack))
+            {
+                await TakeHandBackAsync(context, policy, handedBack);
+                return;
+            }
+
+            var bearer = TokenEndpoints.BearerToken(request);
+            if ((bearer ?? request.Cookies[SessionCookie.Name]) is { Length: > 0 } token)
+            {
+                await AuthorizeUserTokenAsync(context, policy, token, fromHeader: bearer is not null, navigation, next);
+                return;
+            }
+
+            var hasCredential = request.Headers.Authorization.Count > 0;
+            if (navigation && !hasCredential)
+            {
+                context.Response.Redirect(browser.LoginUrl(request, error: null));
+                return;
+            }
+
+            if (policy.Auth == AuthMode.User && !hasCredential)
+            {
+                await LoginRequiredAsync(context, policy);
+                return;
+            }
         }
 
         var result = await keys.AuthenticateHeaderAsync(request.Headers.Authorization.ToString());
@@ -110,10 +134,46 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
         await next(context);
     }
 
-    private async Task AuthorizeUserTokenAsync(HttpContext context, RoutePolicy policy, string token, bool fromHeader, RequestDelegate next)
+    /// <summary>
+    /// A browser back from the login page with <c>?token=</c>: a valid token becomes the session cookie and
+    /// the browser goes back to the same URL without the token, which thus never reaches the upstream.
+    /// </summary>
+    private async Task TakeHandBackAsync(HttpContext context, RoutePolicy policy, string token)
+    {
+        var request = context.Request;
+        if (await tokens.ValidateCachedAsync(token) is not { } identity)
+        {
+            SessionCookie.Clear(context);
+            context.Response.Redirect(browser.LoginUrl(request, "expired"));
+            return;
+        }
+
+        if (UserRefusal(policy, identity.Role, identity.Company) is not null)
+        {
+            context.Response.Redirect(browser.LoginUrl(request, "permission"));
+            return;
+        }
+
+        SessionCookie.Set(context, token);
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Redirect(BrowserSession.CleanUrl(request));
+    }
+
+    private async Task AuthorizeUserTokenAsync(HttpContext context, RoutePolicy policy, string token, bool fromHeader, bool navigation, RequestDelegate next)
     {
         if (await tokens.ValidateCachedAsync(token) is not { } identity)
         {
+            if (!fromHeader)
+            {
+                SessionCookie.Clear(context);
+            }
+
+            if (navigation)
+            {
+                context.Response.Redirect(browser.LoginUrl(context.Request, "expired"));
+                return;
+            }
+
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tribuo\", error=\"invalid_token\"";
             await Http.Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid or expired session",
                 "The token was not issued by the gateway, has expired, or was revoked. Log in again.");
@@ -122,6 +182,12 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
 
         if (UserRefusal(policy, identity.Role, identity.Company) is { } refusal)
         {
+            if (navigation)
+            {
+                context.Response.Redirect(browser.LoginUrl(context.Request, "permission"));
+                return;
+            }
+
             await KeyProblems.ForbiddenAsync(context, "Not allowed for this user", refusal);
             return;
         }
@@ -134,11 +200,22 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
 
         // The session cookie is the gateway's: the upstream gets the identity headers, never the token.
         RemoveSessionCookie(request);
+        var origin = request.Headers.Origin.ToString();
         context.Features.Set(new GatewayCaller
         {
             User = new CallerUser(identity.UserId, identity.Email, identity.Name, identity.Role, identity.Company, identity.OrganizationSiret),
+            // A site's script calling with the session cookie from another allowed origin may read the answer.
+            CorsOrigin = !fromHeader && origin.Length > 0 && loginOrigins.Contains(origin) ? origin : null,
+            CorsWithCredentials = !fromHeader,
         });
         await next(context);
+    }
+
+    private static Task LoginRequiredAsync(HttpContext context, RoutePolicy policy)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tribuo\"";
+        return Http.Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Login required",
+            $"Route '{policy.RouteId}' is for logged-in people: send the gateway's token as 'Authorization: Bearer <token>' or log in with a browser.");
     }
 
     /// <summary>Why a user may not use this route, or null when the route's roles and companies allow them.</summary>
@@ -195,7 +272,12 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
         var origin = context.Request.Headers.Origin.ToString();
         var response = context.Response;
         response.Headers.Vary = "Origin";
-        if (policy.Auth == AuthMode.User || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
+        if (policy.Auth != AuthMode.Key && loginOrigins.Contains(origin))
+        {
+            // The sites' own origins may call user routes with the session cookie.
+            response.Headers.AccessControlAllowCredentials = "true";
+        }
+        else if (policy.Auth == AuthMode.User || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
         {
             await KeyProblems.ForbiddenAsync(context, "Origin not allowed", $"No site key for this origin may call route '{policy.RouteId}'.");
             return;

@@ -36,19 +36,46 @@ internal static class TokenEndpoints
         gateway.MapMethods("/auth/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
         gateway.MapMethods("/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
 
-        gateway.MapPost("/auth/logout", async (HttpContext context, TokenService tokens, RevokedTokens revoked) =>
-        {
-            var token = BearerToken(context.Request) ?? context.Request.Cookies[SessionCookie.Name] ?? await ReadBodyTokenAsync(context.Request);
-            if (await tokens.ValidateAsync(token ?? "") is not { } identity)
-            {
-                await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "No valid token", "Send the token to revoke as 'Authorization: Bearer <token>'.");
-                return;
-            }
+        gateway.MapPost("/auth/logout", LogoutAsync).DisableAntiforgery();
+        gateway.MapGet("/auth/logout", LogoutAsync);
+    }
 
+    /// <summary>
+    /// Revokes the presented token (Bearer, session cookie, or <c>token</c> in the body) until it expires, on
+    /// every instance. With <c>?origin=</c> (a site's logout link) the cookie is cleared and the browser goes
+    /// to the login page for that origin, validated like a login's.
+    /// </summary>
+    private static async Task LogoutAsync(HttpContext context, TokenService tokens, RevokedTokens revoked, AllowedOrigins origins, string? origin)
+    {
+        ReturnUrl? returnUrl = null;
+        if (origin is not null && (returnUrl = origins.Check(origin, out var reason)) is null)
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This logout link is not valid", reason);
+            return;
+        }
+
+        var request = context.Request;
+        var token = BearerToken(request) ?? request.Cookies[SessionCookie.Name] ?? (HttpMethods.IsPost(request.Method) ? await ReadBodyTokenAsync(request) : null);
+        var identity = await tokens.ValidateAsync(token ?? "");
+        if (identity is not null)
+        {
             await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
-            SessionCookie.Clear(context);
-            context.Response.StatusCode = StatusCodes.Status204NoContent;
-        }).DisableAntiforgery();
+        }
+
+        SessionCookie.Clear(context);
+        if (returnUrl is not null)
+        {
+            context.Response.Redirect($"/login?origin={Uri.EscapeDataString(returnUrl.Url)}");
+            return;
+        }
+
+        if (identity is null)
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "No valid token", "Send the token to revoke as 'Authorization: Bearer <token>', or add ?origin= to return to a site.");
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     public static string? BearerToken(HttpRequest request)
