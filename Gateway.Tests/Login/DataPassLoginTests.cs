@@ -74,6 +74,21 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
     }
 
     [Fact]
+    public async Task Two_tabs_logging_in_at_once_in_one_browser_both_succeed()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var first = await _bed.LoginAtProviderAsync(browser, "tabs@acme.fr", "https://docs.tribuo.cloud/first");
+        var second = await _bed.LoginAtProviderAsync(browser, "tabs@acme.fr", "https://docs.tribuo.cloud/second");
+
+        // Finished in the other order: each login has its own correlation cookie and state.
+        using var secondDone = await browser.GetAsync(second, Ct);
+        using var firstDone = await browser.GetAsync(first, Ct);
+
+        Assert.StartsWith("https://docs.tribuo.cloud/second?token=", secondDone.Headers.Location!.ToString());
+        Assert.StartsWith("https://docs.tribuo.cloud/first?token=", firstDone.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task A_tampered_state_ends_on_the_login_page_without_a_token()
     {
         using var browser = LoginBed.NewBrowser(_gateway);
