@@ -1,0 +1,407 @@
+#!/usr/bin/env bash
+# Tribuo Gateway benchmark: prints figures, it is not a test (it exits non-zero only when it cannot
+# measure, or when a measured target answered errors, which makes the figures meaningless).
+#
+# Compares, on one machine and in one run, three targets in front of the same static nginx upstream:
+#   nginx   nginx proxy_pass (the yardstick)        127.0.0.1:18080  /public/x
+#   public  the gateway, public route               127.0.0.1:18082  /public/x
+#   key     the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
+# See bench/README.md. Knobs: DURATION (s per wrk run, 15), ROUNDS (3), WARMUP (s, 10), CONNECTIONS (32),
+# THREADS (1), NGINX_WORKERS (2), UPSTREAM_WORKERS (1), BENCH_GATEWAY_ENV (extra VAR=value words for the
+# gateway, applied after GATEWAY_ENV below), SKIP_BUILD=1 (reuse bench/out/gateway).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REPO_ROOT=$(pwd)
+OUT="$REPO_ROOT/bench/out"
+
+DURATION=${DURATION:-15}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+NGINX_WORKERS=${NGINX_WORKERS:-2}
+UPSTREAM_WORKERS=${UPSTREAM_WORKERS:-1}
+
+NGINX_PORT=18080
+UPSTREAM_PORT=18081
+GATEWAY_PORT=18082
+KEY_SECRET='tgw_bench-secret-0123456789abcdef'
+
+# ==== Gateway runtime environment: TUNE HERE ==========================================================
+# Only settings that are safe to set from outside the code (PERFORMANCE.md §2). Each is one VAR=value word.
+# For an A/B run without editing this file: BENCH_GATEWAY_ENV='DOTNET_GCgen0size=0x2000000 FOO=1' bash bench/run.sh
+GATEWAY_ENV=(
+    DOTNET_TieredPGO=1                              # dynamic PGO (default since .NET 8; explicit here)
+    DOTNET_gcServer=0                               # workstation GC: 2 cores shared with wrk and nginx
+    DOTNET_gcConcurrent=0                           # non-concurrent (no background GC thread)
+    DOTNET_GCgen0size=0x4000000                     # 64 MB gen0 (hex)
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1  # only wins paired with Kestrel UnsafePreferInlineScheduling (§2.5)
+    Logging__LogLevel__Default=Warning
+    # Candidates, not on by default (measure before keeping):
+    #   DOTNET_ReadyToRun=0                             (lab "pgo" profile, §2.7)
+    #   DOTNET_TC_QuickJitForLoops=1                    (lab "pgo" profile; already the default)
+    #   DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0    (less idle spinning, §2.6, unverified)
+    #   DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1        (epoll threads with inline completions, §2.5)
+    #   Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics=None   (no per-request Activity, §2.2)
+    #   DOTNET_SYSTEM_NET_HTTP_ENABLEACTIVITYPROPAGATION=0  (behaviour change: no traceparent upstream, §2.3)
+)
+# =======================================================================================================
+# shellcheck disable=SC2206  # word splitting is the point
+EXTRA_ENV=(${BENCH_GATEWAY_ENV:-})
+
+PIDS=()          # every background process this script started
+log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- prerequisites ----------------------------------------------------------------------------------
+if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing nginx and wrk"
+        export DEBIAN_FRONTEND=noninteractive
+        # Do not let the package start the system nginx on port 80.
+        created_policy=0
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+        fi
+        { apt-get update -q && apt-get install -y -q --no-install-recommends nginx wrk; } >"${TMPDIR:-/tmp}/bench-apt.log" 2>&1 \
+            || { tail -n 30 "${TMPDIR:-/tmp}/bench-apt.log" >&2; [ "$created_policy" -eq 0 ] || rm -f /usr/sbin/policy-rc.d; die "apt-get install nginx wrk failed"; }
+        [ "$created_policy" -eq 0 ] || rm -f /usr/sbin/policy-rc.d
+    else
+        die "nginx and wrk are required (apt-get install -y nginx wrk)"
+    fi
+fi
+for tool in nginx wrk curl dotnet; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+NGINX_BIN=$(command -v nginx)
+
+port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT"; do
+    if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
+done
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir -p "$OUT"
+rm -rf "$OUT/data" "$OUT/wrk" "$OUT/nginx-upstream" "$OUT/nginx-proxy"
+mkdir -p "$OUT/data" "$OUT/wrk"
+
+# ---- 1. build -----------------------------------------------------------------------------------------
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "dotnet publish (Release) -> bench/out/gateway"
+    rm -rf "$OUT/gateway"
+    if ! dotnet publish Gateway/Gateway.csproj -c Release -o "$OUT/gateway" --nologo -v q \
+            -clp:ErrorsOnly >"$OUT/build.log" 2>&1; then
+        grep -E 'error' "$OUT/build.log" | sort -u | head -n 30 >&2 || tail -n 30 "$OUT/build.log" >&2
+        die "build failed (full log: bench/out/build.log)"
+    fi
+fi
+[ -f "$OUT/gateway/Tribuo.Gateway.dll" ] || die "bench/out/gateway/Tribuo.Gateway.dll missing"
+
+# ---- 2./3. nginx: upstream and yardstick proxy, each with a private prefix ----------------------------
+nginx_common() { # $1 prefix dir, $2 workers
+    local user_line=""
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    cat <<CONF
+$user_line
+daemon off;
+master_process on;
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; multi_accept on; use epoll; }
+CONF
+}
+temp_paths() { # $1 prefix dir
+    cat <<CONF
+    client_body_temp_path $1/client_body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+CONF
+}
+
+UP="$OUT/nginx-upstream"
+mkdir -p "$UP"
+{
+    nginx_common "$UP" "$UPSTREAM_WORKERS"
+    cat <<CONF
+http {
+    access_log off;
+$(temp_paths "$UP")
+    server {
+        listen 127.0.0.1:$UPSTREAM_PORT backlog=4096;
+        location / {
+            default_type text/plain;
+            return 200 "ok\n";
+        }
+    }
+}
+CONF
+} >"$UP/nginx.conf"
+
+PX="$OUT/nginx-proxy"
+mkdir -p "$PX"
+{
+    nginx_common "$PX" "$NGINX_WORKERS"
+    cat <<CONF
+http {
+    access_log off;
+$(temp_paths "$PX")
+    upstream backend {
+        server 127.0.0.1:$UPSTREAM_PORT;
+        keepalive 1024;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            # The gateway appends X-Forwarded-For/-Proto/-Host: nginx adds the same three.
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Forwarded-Host \$host;
+        }
+    }
+}
+CONF
+} >"$PX/nginx.conf"
+
+for dir in "$UP" "$PX"; do
+    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >/dev/null 2>"$dir/test.log" \
+        || { cat "$dir/test.log" >&2; die "nginx config test failed for $dir/nginx.conf"; }
+done
+
+log "starting nginx upstream :$UPSTREAM_PORT and nginx proxy :$NGINX_PORT"
+"$NGINX_BIN" -p "$UP" -e "$UP/error.log" -c "$UP/nginx.conf" >"$UP/stdout.log" 2>&1 &
+PIDS+=($!)
+"$NGINX_BIN" -p "$PX" -e "$PX/error.log" -c "$PX/nginx.conf" >"$PX/stdout.log" 2>&1 &
+PIDS+=($!)
+
+# ---- 4. the gateway -----------------------------------------------------------------------------------
+cat >"$OUT/routes.json" <<JSON
+{
+  "Routes": {
+    "bench-public": {
+      "ClusterId": "bench",
+      "Match": { "Path": "/public/{**rest}" },
+      "Metadata": { "Auth": "public" }
+    },
+    "bench-key": {
+      "ClusterId": "bench",
+      "Match": { "Path": "/key/{**rest}" },
+      "Metadata": { "Auth": "key", "Scopes": "bench" }
+    }
+  },
+  "Clusters": {
+    "bench": { "Destinations": { "upstream": { "Address": "http://127.0.0.1:$UPSTREAM_PORT/" } } }
+  }
+}
+JSON
+cat >"$OUT/keys.json" <<JSON
+{ "Keys": [ { "Id": "bench", "Name": "Bench", "Secret": "$KEY_SECRET", "Scopes": ["bench"] } ] }
+JSON
+
+log "starting gateway :$GATEWAY_PORT"
+env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" \
+    dotnet "$OUT/gateway/Tribuo.Gateway.dll" \
+    --urls="http://127.0.0.1:$GATEWAY_PORT" \
+    --Gateway:RoutesFile="$OUT/routes.json" \
+    --Gateway:KeysFile="$OUT/keys.json" \
+    --Gateway:DataDir="$OUT/data" \
+    >"$OUT/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+PIDS+=("$GATEWAY_PID")
+
+status_of() { # url [curl args...] -> HTTP status, 000 when no answer
+    local url=$1; shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" 2>/dev/null || true
+}
+wait_for() { # name url expected-status seconds [curl args...]
+    local name=$1 url=$2 want=$3 secs=$4; shift 4
+    local got="" i
+    for ((i = 0; i < secs * 5; i++)); do
+        got=$(status_of "$url" "$@")
+        [ "$got" = "$want" ] && return 0
+        if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
+            tail -n 40 "$OUT/gateway.log" >&2
+            die "the gateway exited while waiting for $name (log: bench/out/gateway.log)"
+        fi
+        sleep 0.2
+    done
+    [ "$name" = gateway ] && tail -n 40 "$OUT/gateway.log" >&2
+    die "$name: $url answered '$got', expected $want, after ${secs}s"
+}
+
+NGINX_URL="http://127.0.0.1:$NGINX_PORT/public/x"
+PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT/public/x"
+KEY_URL="http://127.0.0.1:$GATEWAY_PORT/key/x"
+KEY_HEADER="Authorization: KEY $KEY_SECRET"
+
+wait_for upstream "http://127.0.0.1:$UPSTREAM_PORT/public/x" 200 15
+wait_for nginx "$NGINX_URL" 200 15
+wait_for gateway "http://127.0.0.1:$GATEWAY_PORT/healthz" 200 90
+wait_for "gateway public route" "$PUBLIC_URL" 200 15
+# The keys file is imported in the background after start: give it a moment.
+wait_for "gateway KEY route with the key" "$KEY_URL" 200 30 -H "$KEY_HEADER"
+got=$(status_of "$KEY_URL")
+[ "$got" = 401 ] || die "gateway KEY route without a key answered $got, expected 401: auth is not enforced, figures would be meaningless"
+got=$(status_of "$KEY_URL" -H "Authorization: KEY tgw_not-the-bench-secret-000000")
+[ "$got" = 401 ] || die "gateway KEY route with a wrong key answered $got, expected 401"
+body=$(curl -s --max-time 2 -H "$KEY_HEADER" "$KEY_URL")
+[ "$body" = ok ] || die "gateway KEY route body is '$body', expected the upstream's 'ok'"
+log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without"
+
+# ---- 5. warm-up and measurement -----------------------------------------------------------------------
+TARGETS=(nginx public key)
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; esac; }
+run_wrk() { # target seconds outfile
+    local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
+    [ "$1" = key ] && args+=(-H "$KEY_HEADER")
+    wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
+}
+# p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
+parse_wrk() { # file -> "rps p99ms non2xx sockerr"
+    awk '
+        /Requests\/sec:/ { rps = $2 }
+        /^[ \t]+99%/ {
+            v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
+            ms = (unit == "us") ? v / 1000 : (unit == "ms") ? v : (unit == "s") ? v * 1000 : (unit == "m") ? v * 60000 : -1
+            p99 = ms
+        }
+        /Non-2xx or 3xx responses:/ { non2xx = $NF }
+        /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+        END { if (rps == "" || p99 == "") exit 1; printf "%s %.3f %d %d\n", rps, p99, non2xx + 0, sock + 0 }
+    ' "$1"
+}
+
+for t in "${TARGETS[@]}"; do
+    log "warm-up $t (${WARMUP}s)"
+    run_wrk "$t" "$WARMUP" "$OUT/wrk/warmup-$t.txt"
+done
+
+# Was the machine quiet? Per measured run: CPU that processes outside this script's tree used ("other": busy
+# time in /proc/stat, i.e. user+nice+system+irq+softirq, minus this script's descendants' utime+stime, plus
+# steal), in % of the machine's total. Approximate: tick accounting charges softirq work to whichever task it
+# interrupted, so a few % either way is noise; tens of % means a build or test run competed for the CPU.
+cpu_snapshot() { # -> "busy ours steal total" in jiffies
+    local pids p
+    pids=$(ps -eo pid=,ppid= | awk -v root="$$" '{ parent[$1] = $2 } END {
+        for (p in parent) { q = p; while ((q in parent) && q != root && q > 1) q = parent[q]; if (q == root && p != root) print p } }')
+    {
+        for p in $pids; do
+            if s=$(cat "/proc/$p/stat" 2>/dev/null); then echo "child $s"; fi
+        done
+        echo "self $(cat "/proc/$$/stat")"
+    } | awk '
+        BEGIN { while ((getline l < "/proc/stat") > 0) if (l ~ /^cpu /) { split(l, c, " "); break } }
+        { kind = $1; sub(/^.*\) /, ""); # after "(comm) ": state is field 1, utime 12, stime 13, cutime 14, cstime 15
+          mine += $12 + $13; if (kind == "self") mine += $14 + $15 }
+        END { print c[2] + c[3] + c[4] + c[7] + c[8], mine + 0, c[9], c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8] + c[9] }'
+}
+declare -A RPS P99 NON2XX SOCKERR OTHER
+for ((r = 1; r <= ROUNDS; r++)); do
+    for t in "${TARGETS[@]}"; do
+        file="$OUT/wrk/round$r-$t.txt"
+        read -r busy0 ours0 steal0 total0 < <(cpu_snapshot)
+        run_wrk "$t" "$DURATION" "$file"
+        read -r busy1 ours1 steal1 total1 < <(cpu_snapshot)
+        other=$(awk -v t="$((total1 - total0))" -v o="$(( (busy1 - busy0) - (ours1 - ours0) + (steal1 - steal0) ))" \
+            'BEGIN { v = (t > 0) ? o * 100 / t : 0; printf "%.1f", (v < 0) ? 0 : v }')
+        OTHER[$t]=$(awk -v a="${OTHER[$t]:-0}" -v b="$other" 'BEGIN { print (b > a) ? b : a }')
+        read -r rps p99 non2xx sockerr < <(parse_wrk "$file") || die "could not parse wrk output $file"
+        RPS[$t]+="$rps "; P99[$t]+="$p99 "
+        NON2XX[$t]=$(( ${NON2XX[$t]:-0} + non2xx )); SOCKERR[$t]=$(( ${SOCKERR[$t]:-0} + sockerr ))
+        log "round $r/$ROUNDS $t: $rps req/s, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, other cpu ${other}%"
+    done
+done
+kill -0 "$GATEWAY_PID" 2>/dev/null || die "the gateway died during the run (log: bench/out/gateway.log)"
+
+# ---- 6. summary ---------------------------------------------------------------------------------------
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
+declare -A MED_RPS MED_P99
+for t in "${TARGETS[@]}"; do
+    MED_RPS[$t]=$(echo "${RPS[$t]}" | median)
+    MED_P99[$t]=$(echo "${P99[$t]}" | median)
+done
+R_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
+R_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
+R_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
+verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
+
+INVALID=""
+for t in "${TARGETS[@]}"; do
+    if [ "${NON2XX[$t]}" -gt 0 ] || [ "${SOCKERR[$t]}" -gt 0 ]; then
+        INVALID+="$t: ${NON2XX[$t]} non-2xx responses, ${SOCKERR[$t]} socket errors; "
+    fi
+done
+
+# Rounds that disagree by more than 10% of the median mean the machine was not quiet.
+NOISY=""
+for t in "${TARGETS[@]}"; do
+    spread=$(echo "${RPS[$t]}" | tr ' ' '\n' | grep -v '^$' | sort -g | awk -v m="${MED_RPS[$t]}" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f", (m > 0) ? (hi - lo) * 100 / m : 0 }')
+    [ "$spread" -le 10 ] || NOISY+="$t rounds spread ${spread}%; "
+    if awk -v o="${OTHER[$t]}" 'BEGIN { exit !(o > 10) }'; then NOISY+="$t ran beside ${OTHER[$t]}% other CPU; "; fi
+done
+
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommitted changes)"
+{
+    echo "Tribuo Gateway benchmark  (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, ${WARMUP}s warm-up, alternating)"
+    echo
+    printf '%-8s %-26s %11s %10s %8s %8s %7s   %s\n' target url "req/s(med)" "p99ms(med)" non-2xx sockerr other% "per-round req/s"
+    for t in "${TARGETS[@]}"; do
+        printf '%-8s %-26s %11.0f %10.2f %8d %8d %7.1f   %s\n' "$t" "$(target_url "$t" | sed 's#http://##')" \
+            "${MED_RPS[$t]}" "${MED_P99[$t]}" "${NON2XX[$t]}" "${SOCKERR[$t]}" "${OTHER[$t]}" "${RPS[$t]% }"
+    done
+    echo
+    echo "ratios (median req/s)"
+    echo "  gateway-public / nginx   $R_PUB"
+    echo "  gateway-key    / nginx   $R_KEY   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
+    echo "  key            / public  $R_KP   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
+    echo
+    echo "machine  $(nproc) cores, $CPU_MODEL"
+    echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "dotnet   $(dotnet --version)"
+    echo "nginx    $("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'), proxy workers $NGINX_WORKERS, upstream workers $UPSTREAM_WORKERS"
+    echo "wrk      $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    echo "commit   $GIT_REV"
+    echo "gw env   ${GATEWAY_ENV[*]}${BENCH_GATEWAY_ENV:+ $BENCH_GATEWAY_ENV}"
+    echo "quiet?   load average before start $LOAD_START; other% = most CPU used outside the benchmark during one"
+    echo "         of the target's runs (% of all cores, incl. steal; approximate, a few % is noise)"
+    if [ -n "$NOISY" ]; then
+        echo
+        echo "NOISY: $NOISY(another process competed for the CPU? rerun on a quiet machine)"
+    fi
+    if [ -n "$INVALID" ]; then
+        echo
+        echo "INVALID RUN: $INVALID(raw wrk output: bench/out/wrk/)"
+    fi
+} | tee "$OUT/summary.txt"
+
+[ -z "$INVALID" ] || exit 1
