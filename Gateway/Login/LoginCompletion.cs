@@ -34,10 +34,23 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
         };
     }
 
-    public async Task<string> CompleteAsync(ExternalLogin login, ReturnUrl returnUrl, AllowedOrigins origins, CancellationToken cancellationToken)
+    /// <summary>
+    /// Signs the user in and answers with the redirect back to the site. The token is also kept as the hub's
+    /// own session cookie, so that the next site asking for a login gets one without a second round trip to
+    /// the provider (single sign-on); logging out anywhere revokes it.
+    /// </summary>
+    public async Task CompleteAsync(HttpContext context, ExternalLogin login, ReturnUrl returnUrl, AllowedOrigins origins)
     {
-        var user = await accounts.SignInAsync(login, options.Admins, cancellationToken);
+        var user = await accounts.SignInAsync(login, options.Admins, context.RequestAborted);
         Log.LoggedIn(logger, user.Id, login.Provider, returnUrl.Origin);
+        var token = tokens.Issue(user);
+        SessionCookie.Set(context, token);
+        context.Response.Redirect(ReturnTo(user, token, returnUrl, origins));
+    }
+
+    /// <summary>Where the browser goes with an existing token: the site, with <c>?token=</c> or the DataPass-style parameters.</summary>
+    public string ReturnTo(User user, string token, ReturnUrl returnUrl, AllowedOrigins origins)
+    {
         if (origins.WantsQueryHandoff(returnUrl.Origin))
         {
             return returnUrl.With(
@@ -47,7 +60,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
                 ("api_token", accounts.ReadApiToken(user) ?? ""));
         }
 
-        return returnUrl.With(("token", tokens.Issue(user)));
+        return returnUrl.With(("token", token));
     }
 
     private static partial class Log

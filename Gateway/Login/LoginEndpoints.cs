@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Tribuo.Gateway.Tokens;
 using Tribuo.Gateway.Users;
 
 namespace Tribuo.Gateway.Login;
@@ -13,15 +14,7 @@ internal static partial class LoginEndpoints
 
     public static void MapLogin(this RouteGroupBuilder gateway)
     {
-        gateway.MapGet("/login", (HttpContext context, AllowedOrigins origins, LoginOptions options, string? origin, string? error) =>
-        {
-            if (origins.Check(origin, out var reason) is not { } returnUrl)
-            {
-                return LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
-            }
-
-            return LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, error);
-        });
+        gateway.MapGet("/login", ShowLoginAsync);
 
         gateway.MapGet("/auth/login-failed", (HttpContext context, string? error) =>
             LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "The login could not be completed", LoginPage.ErrorSentence(error ?? "failed")!));
@@ -35,6 +28,31 @@ internal static partial class LoginEndpoints
     /// <summary>Where a failed login lands: the login page for its origin, or the error page when the origin is unknown.</summary>
     public static string FailureRedirect(string? origin, string error) =>
         origin is null ? $"/auth/login-failed?error={error}" : $"/login?origin={Uri.EscapeDataString(origin)}&error={error}";
+
+    /// <summary>
+    /// The login page, unless the browser already has a session with the hub: then it goes straight back to
+    /// the site with that token. An <c>error</c> always shows the page, so a refused person can switch account.
+    /// </summary>
+    private static async Task ShowLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, TokenService tokens,
+        IUserStore users, LoginCompletion completion, string? origin, string? error)
+    {
+        if (origins.Check(origin, out var reason) is not { } returnUrl)
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            return;
+        }
+
+        if (error is null && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
+            && await tokens.ValidateAsync(session) is { } identity
+            && await users.GetAsync(identity.UserId, context.RequestAborted) is { } user)
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Redirect(completion.ReturnTo(user, session, returnUrl, origins));
+            return;
+        }
+
+        await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, error);
+    }
 
     private static async Task StartProviderLoginAsync(HttpContext context, string provider, string? origin, AllowedOrigins origins, LoginOptions options, ILoggerFactory loggers)
     {
@@ -102,7 +120,7 @@ internal static partial class LoginEndpoints
 
         attempts.Reset(email.ToLowerInvariant());
         var login = new ExternalLogin { Provider = "password", Subject = user.Id, Email = user.Email, Name = user.Name, PreferredUserId = user.Id };
-        context.Response.Redirect(await completion.CompleteAsync(login, returnUrl, origins, context.RequestAborted));
+        await completion.CompleteAsync(context, login, returnUrl, origins);
     }
 
     private static partial class Log

@@ -125,7 +125,7 @@ internal static partial class LoginExtensions
         }
 
         var completion = services.GetRequiredService<LoginCompletion>();
-        context.Response.Redirect(await completion.CompleteAsync(login, returnUrl, origins, context.HttpContext.RequestAborted));
+        await completion.CompleteAsync(context.HttpContext, login, returnUrl, origins);
     }
 
     internal static Task OnRemoteFailureAsync(RemoteFailureContext context)
