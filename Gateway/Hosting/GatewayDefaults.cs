@@ -14,6 +14,8 @@ internal static class GatewayDefaults
         ["urls"] = "http://localhost:8080",
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // Any level enabled here makes Hosting create an Activity per request (PERFORMANCE.md §2.2).
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
         ["Logging:LogLevel:Yarp"] = "Warning",
         ["Logging:LogLevel:System.Net.Http"] = "Warning",
@@ -24,6 +26,12 @@ internal static class GatewayDefaults
     {
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Settings });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        if (builder.Configuration.GetValue<bool>("Gateway:Performance:InlineScheduling"))
+        {
+            // Only worth it together with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (PERFORMANCE.md §2.5);
+            // request handling then runs on the socket threads, so it must never block.
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>()));
         return builder;

@@ -10,6 +10,16 @@ internal static class ProxyExtensions
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services)
     {
         services.AddReverseProxy()
+            .ConfigureHttpClient((context, handler) =>
+            {
+                // W3C trace context upstream costs a DiagnosticsHandler and an Activity per request
+                // (PERFORMANCE.md §2.3); on only for clusters whose Metadata.PropagateTraceContext is "true".
+                var configuration = context.NewMetadata?.GetValueOrDefault("PropagateTraceContext");
+                if (!string.Equals(configuration, "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    handler.ActivityHeadersPropagator = null;
+                }
+            })
             .AddTransforms(ForwardedHeaders.AddTransforms)
             .AddTransforms(IdentityTransforms.Apply);
         services.AddSingleton<ForwardedHeaders>();
