@@ -76,7 +76,7 @@ internal static class PostgresMigrations
 {
     public static readonly IReadOnlyList<Migration> All =
     [
-        new(1, "users", """
+        new(1, "users", $"""
             CREATE TABLE users (
                 id TEXT PRIMARY KEY,
                 email TEXT NOT NULL,
@@ -90,14 +90,7 @@ internal static class PostgresMigrations
             );
             -- One person, one user, whatever the case of the e-mail the provider sent.
             CREATE UNIQUE INDEX users_email_key ON users (lower(email));
-            CREATE TABLE datapass_users (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE
-            );
-            CREATE TABLE legacy_users (
-                user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-                password_hash TEXT NOT NULL
-            );
+            {SharedSchema.UserLinks}
             CREATE TABLE audit_events (
                 id BIGSERIAL PRIMARY KEY,
                 at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -106,17 +99,8 @@ internal static class PostgresMigrations
                 detail TEXT NULL
             );
             """),
-        new(2, "signing and data protection keys", """
-            CREATE TABLE signing_keys (
-                kid TEXT PRIMARY KEY,
-                algorithm TEXT NOT NULL,
-                private_key TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            );
-            CREATE TABLE data_protection_keys (
-                name TEXT PRIMARY KEY,
-                xml TEXT NOT NULL
-            );
+        new(2, "signing and data protection keys", $"""
+            {SharedSchema.Keys}
             """),
     ];
 }

@@ -89,7 +89,7 @@ internal static class SqliteMigrations
                 last_used_at INTEGER NULL
             );
             """),
-        new(2, "users", """
+        new(2, "users", $"""
             CREATE TABLE users (
                 id TEXT PRIMARY KEY,
                 email TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -101,14 +101,7 @@ internal static class SqliteMigrations
                 api_token TEXT NULL,
                 created_at INTEGER NOT NULL
             );
-            CREATE TABLE datapass_users (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE
-            );
-            CREATE TABLE legacy_users (
-                user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-                password_hash TEXT NOT NULL
-            );
+            {SharedSchema.UserLinks}
             CREATE TABLE audit_events (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 at INTEGER NOT NULL,
@@ -133,17 +126,8 @@ internal static class SqliteMigrations
                 at INTEGER NOT NULL
             );
             """),
-        new(5, "signing and data protection keys, revoked tokens", """
-            CREATE TABLE signing_keys (
-                kid TEXT PRIMARY KEY,
-                algorithm TEXT NOT NULL,
-                private_key TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            );
-            CREATE TABLE data_protection_keys (
-                name TEXT PRIMARY KEY,
-                xml TEXT NOT NULL
-            );
+        new(5, "signing and data protection keys, revoked tokens", $"""
+            {SharedSchema.Keys}
             CREATE TABLE revoked_tokens (
                 jti TEXT PRIMARY KEY,
                 expires_at INTEGER NOT NULL

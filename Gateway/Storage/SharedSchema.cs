@@ -1,0 +1,31 @@
+namespace Tribuo.Gateway.Storage;
+
+/// <summary>Table definitions that are the same in PostgreSQL and SQLite, written once for both migration lists.</summary>
+internal static class SharedSchema
+{
+    /// <summary>DESIGN §5: users who came through DataPass, and the password hashes of pre-SSO accounts.</summary>
+    public const string UserLinks = """
+        CREATE TABLE datapass_users (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE
+        );
+        CREATE TABLE legacy_users (
+            user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            password_hash TEXT NOT NULL
+        );
+        """;
+
+    /// <summary>The login hub's signing keys and ASP.NET Core's data protection keys, shared by every instance.</summary>
+    public const string Keys = """
+        CREATE TABLE signing_keys (
+            kid TEXT PRIMARY KEY,
+            algorithm TEXT NOT NULL,
+            private_key TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE data_protection_keys (
+            name TEXT PRIMARY KEY,
+            xml TEXT NOT NULL
+        );
+        """;
+}
