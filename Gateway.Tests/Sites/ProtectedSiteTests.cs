@@ -125,6 +125,17 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_in_the_URL_of_an_API_call_is_not_forwarded()
+    {
+        var token = await TokenForAsync("fay@tribuo.fr", "tribuo");
+
+        using var response = await SendAsync($"/data?a=1&token={token}", accept: "application/json", configure: r => r.Headers.Authorization = new("Bearer", token));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/data?a=1", _upstream.Received.Single().RawTarget);
+    }
+
+    [Fact]
     public async Task An_invalid_token_or_a_revoked_session_goes_back_to_login_with_error_expired()
     {
         using (var forged = await SendAsync("/guide?token=not-a-token"))

@@ -40,12 +40,23 @@ internal sealed class BrowserSession(IConfiguration configuration)
     }
 
     /// <summary>The URL asked for, without a <c>token</c> parameter.</summary>
-    public static string CleanUrl(HttpRequest request)
+    public static string CleanUrl(HttpRequest request) =>
+        UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, QueryWithoutToken(request));
+
+    /// <summary>Drops a <c>token</c> parameter from the request, so that it is not forwarded upstream.</summary>
+    public static void RemoveTokenParameter(HttpRequest request)
+    {
+        if (request.Query.ContainsKey(TokenParameter))
+        {
+            request.QueryString = QueryWithoutToken(request);
+        }
+    }
+
+    private static QueryString QueryWithoutToken(HttpRequest request)
     {
         var query = QueryHelpers.ParseQuery(request.QueryString.Value);
         query.Remove(TokenParameter);
-        var builder = new QueryBuilder(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v ?? ""))));
-        return UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, builder.ToQueryString());
+        return new QueryBuilder(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v ?? "")))).ToQueryString();
     }
 
     /// <summary>

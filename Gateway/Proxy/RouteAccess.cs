@@ -43,6 +43,8 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
                 return;
             }
 
+            // A token in the URL is for the hand-back above; whoever sends one elsewhere, it is not forwarded.
+            BrowserSession.RemoveTokenParameter(request);
             var bearer = TokenEndpoints.BearerToken(request);
             if ((bearer ?? request.Cookies[SessionCookie.Name]) is { Length: > 0 } token)
             {
