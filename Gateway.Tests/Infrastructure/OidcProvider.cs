@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -39,27 +36,10 @@ public sealed class OidcProvider : IAsyncDisposable
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(5);
-    private static readonly ConcurrentDictionary<OidcProvider, byte> Live = new();
     private static readonly SemaphoreSlim NpmGate = new(1, 1);
     private static string? _npmFailure;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ConcurrentQueue<string> _log = new();
-    private Process? _process;
-    private bool _disposed;
-
-    static OidcProvider()
-    {
-        // Last line of defence: never leave node processes behind when the test host exits.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var provider in Live.Keys)
-            {
-                provider.KillNow();
-                provider.DeleteStateDirectory();
-            }
-        };
-    }
+    private readonly ChildProcess _process;
 
     private OidcProvider(string node, string oidcDirectory, string stateDirectory, int port, bool autoConsent)
     {
@@ -68,6 +48,7 @@ public sealed class OidcProvider : IAsyncDisposable
         OidcDirectory = oidcDirectory;
         StateDirectory = stateDirectory;
         Port = port;
+        _process = new ChildProcess(this, logLines: 60, scratchDirectory: stateDirectory);
     }
 
     /// <summary>Path of the node binary in use.</summary>
@@ -102,17 +83,10 @@ public sealed class OidcProvider : IAsyncDisposable
     public string JwksUri { get; private set; } = "";
 
     /// <summary>True while the node process is alive.</summary>
-    public bool IsRunning
-    {
-        get
-        {
-            var p = _process;
-            return p is not null && !HasExited(p);
-        }
-    }
+    public bool IsRunning => _process.IsRunning;
 
     /// <summary>The last lines the server wrote (for diagnostics).</summary>
-    public string RecentLog => string.Join(Environment.NewLine, _log);
+    public string RecentLog => _process.RecentLog;
 
     /// <summary>The node binary to use, or null when none is installed.</summary>
     public static string? FindNode()
@@ -123,7 +97,7 @@ public sealed class OidcProvider : IAsyncDisposable
             return File.Exists(configured) ? Path.GetFullPath(configured) : null;
         }
 
-        return FindOnPath("node");
+        return ChildProcess.FindOnPath("node");
     }
 
     /// <summary>
@@ -188,29 +162,10 @@ public sealed class OidcProvider : IAsyncDisposable
                 $"Gateway.Tests/oidc/server.mjs not found above {AppContext.BaseDirectory} (looked for Tribuo.Gateway.sln), or set {DirectoryEnvironmentVariable}");
         await EnsurePackagesAsync(oidcDirectory).ConfigureAwait(false);
 
-        string? lastError = null;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var state = Directory.CreateTempSubdirectory("tribuo-oidc-").FullName;
-            var provider = new OidcProvider(node, oidcDirectory, state, LoopbackPort.GetFree(), autoConsent);
-            try
-            {
-                await provider.StartAsync().ConfigureAwait(false);
-                return provider;
-            }
-            catch (TestServerUnavailableException e)
-            {
-                lastError = e.Message;
-                await provider.DisposeAsync().ConfigureAwait(false);
-                // A port taken between probing and binding is worth another try; anything else is not.
-                if (!e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase))
-                {
-                    break;
-                }
-            }
-        }
-
-        throw new TestServerUnavailableException(lastError ?? "the test OpenID Connect provider did not start");
+        return await ChildProcess.StartWithPortRetriesAsync(
+            () => new OidcProvider(node, oidcDirectory, Directory.CreateTempSubdirectory("tribuo-oidc-").FullName, LoopbackPort.GetFree(), autoConsent),
+            provider => provider.StartAsync(),
+            "the test OpenID Connect provider did not start").ConfigureAwait(false);
     }
 
     /// <summary>
@@ -219,115 +174,35 @@ public sealed class OidcProvider : IAsyncDisposable
     /// </summary>
     public async Task StartAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (IsRunning)
-            {
-                return;
-            }
+        var psi = ChildProcess.NewStartInfo(Node, OidcDirectory, ["server.mjs"]);
+        psi.Environment["PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["STATE_DIR"] = StateDirectory;
+        psi.Environment["CONSENT"] = AutoConsent ? "auto" : "screen";
+        psi.Environment.Remove("NODE_OPTIONS");
 
-            _process?.Dispose();
-            _process = null;
-            _log.Clear();
-            var psi = new ProcessStartInfo(Node)
+        using var http = NewHttpClient(TimeSpan.FromSeconds(2));
+        await _process.StartAsync(
+            psi,
+            what: Node,
+            ready: async () =>
             {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = false,
-                WorkingDirectory = OidcDirectory,
-            };
-            psi.ArgumentList.Add("server.mjs");
-            psi.Environment["PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            psi.Environment["STATE_DIR"] = StateDirectory;
-            psi.Environment["CONSENT"] = AutoConsent ? "auto" : "screen";
-            psi.Environment.Remove("NODE_OPTIONS");
-
-            var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => AddLog(e.Data);
-            process.ErrorDataReceived += (_, e) => AddLog(e.Data);
-            try
-            {
-                process.Start();
-            }
-            catch (Exception e)
-            {
-                process.Dispose();
-                throw new TestServerUnavailableException($"could not run {Node}: {e.Message}", e);
-            }
-
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            _process = process;
-            Live.TryAdd(this, 0);
-
-            using var http = NewHttpClient(TimeSpan.FromSeconds(2));
-            var clock = Stopwatch.StartNew();
-            while (true)
-            {
-                if (HasExited(process))
-                {
-                    await process.WaitForExitAsync().ConfigureAwait(false); // flush the log readers
-                    throw new TestServerUnavailableException(
-                        $"the test OpenID Connect provider (node server.mjs in {OidcDirectory}) exited with code {process.ExitCode} while starting on 127.0.0.1:{Port}: {Last(RecentLog)}");
-                }
-
                 var discovery = await TryGetDiscoveryAsync(http).ConfigureAwait(false);
-                if (discovery is not null)
+                if (discovery is null)
                 {
-                    ReadEndpoints(discovery.Value);
-                    return;
+                    return false;
                 }
 
-                if (clock.Elapsed > StartTimeout)
-                {
-                    KillNow();
-                    throw new TestServerUnavailableException(
-                        $"the test OpenID Connect provider did not answer {DiscoveryUrl} within {StartTimeout.TotalSeconds:0} s: {Last(RecentLog)}");
-                }
-
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+                ReadEndpoints(discovery.Value);
+                return true;
+            },
+            timeout: StartTimeout,
+            pollInterval: TimeSpan.FromMilliseconds(100),
+            exited: exitCode => $"the test OpenID Connect provider (node server.mjs in {OidcDirectory}) exited with code {exitCode} while starting on 127.0.0.1:{Port}",
+            timedOut: $"the test OpenID Connect provider did not answer {DiscoveryUrl} within {StartTimeout.TotalSeconds:0} s").ConfigureAwait(false);
     }
 
     /// <summary>Kills the process (provider unreachable: connections refused). The port stays reserved for <see cref="StartAsync"/>.</summary>
-    public async Task StopAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            var process = _process;
-            if (process is null)
-            {
-                return;
-            }
-
-            KillNow();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Killed with SIGKILL; the output readers may lag behind, nothing else to wait for.
-            }
-
-            process.Dispose();
-            _process = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task StopAsync() => _process.StopAsync();
 
     /// <summary>
     /// Registers a client through dynamic registration (open: no initial access token), allowed the code flow to
@@ -368,19 +243,7 @@ public sealed class OidcProvider : IAsyncDisposable
         return new OidcClient(clientId, secret);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        await StopAsync().ConfigureAwait(false);
-        _disposed = true;
-        Live.TryRemove(this, out _);
-        DeleteStateDirectory();
-        _gate.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     public override string ToString() => $"oidc-provider {Issuer} ({(IsRunning ? "running" : "stopped")})";
 
@@ -404,7 +267,7 @@ public sealed class OidcProvider : IAsyncDisposable
                 throw new TestServerUnavailableException(_npmFailure);
             }
 
-            var npm = FindOnPath("npm");
+            var npm = ChildProcess.FindOnPath("npm");
             if (npm is null)
             {
                 _npmFailure = $"oidc-provider is not installed in {oidcDirectory}/node_modules and npm is not on PATH: run `npm ci` there";
@@ -412,55 +275,27 @@ public sealed class OidcProvider : IAsyncDisposable
             }
 
             var hasLock = File.Exists(Path.Combine(oidcDirectory, "package-lock.json"));
-            var psi = new ProcessStartInfo(npm)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = oidcDirectory,
-            };
-            foreach (var arg in new[] { hasLock ? "ci" : "install", "--no-audit", "--no-fund" })
-            {
-                psi.ArgumentList.Add(arg);
-            }
-
-            var output = new StringBuilder();
-            using var process = new Process { StartInfo = psi };
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+            var psi = ChildProcess.NewStartInfo(npm, oidcDirectory, [hasLock ? "ci" : "install", "--no-audit", "--no-fund"]);
+            ChildProcess.Completed run;
             try
             {
-                process.Start();
+                run = await ChildProcess.RunAsync(psi, NpmTimeout, $"{npm} in {oidcDirectory}").ConfigureAwait(false);
             }
-            catch (Exception e)
+            catch (TestServerUnavailableException e)
             {
-                _npmFailure = $"could not run {npm} in {oidcDirectory}: {e.Message}";
-                throw new TestServerUnavailableException(_npmFailure, e);
+                _npmFailure = e.Message;
+                throw;
             }
 
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var timeout = new CancellationTokenSource(NpmTimeout);
-            try
+            if (run.TimedOut)
             {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                try { process.Kill(entireProcessTree: true); } catch (Exception) { /* gone */ }
                 _npmFailure = $"npm {(hasLock ? "ci" : "install")} in {oidcDirectory} did not finish within {NpmTimeout.TotalMinutes:0} min";
                 throw new TestServerUnavailableException(_npmFailure);
             }
 
-            if (process.ExitCode != 0 || !PackageInstalled(oidcDirectory))
+            if (run.ExitCode != 0 || !PackageInstalled(oidcDirectory))
             {
-                string text;
-                lock (output)
-                {
-                    text = output.ToString();
-                }
-
-                _npmFailure = $"npm {(hasLock ? "ci" : "install")} in {oidcDirectory} failed (exit code {process.ExitCode}): {Last(text)}";
+                _npmFailure = $"npm {(hasLock ? "ci" : "install")} in {oidcDirectory} failed (exit code {run.ExitCode}): {ChildProcess.Last(run.Output)}";
                 throw new TestServerUnavailableException(_npmFailure);
             }
         }
@@ -472,20 +307,6 @@ public sealed class OidcProvider : IAsyncDisposable
 
     private static bool PackageInstalled(string oidcDirectory) =>
         File.Exists(Path.Combine(oidcDirectory, "node_modules", "oidc-provider", "package.json"));
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 
     private async Task<JsonElement?> TryGetDiscoveryAsync(HttpClient http)
     {
@@ -523,73 +344,6 @@ public sealed class OidcProvider : IAsyncDisposable
             Timeout = timeout,
         };
 
-    private void AddLog(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _log.Enqueue(line);
-        while (_log.Count > 60 && _log.TryDequeue(out _))
-        {
-        }
-    }
-
-    private void KillNow()
-    {
-        try
-        {
-            var p = _process;
-            if (p is not null && !HasExited(p))
-            {
-                p.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception)
-        {
-            // Already gone.
-        }
-    }
-
-    private void DeleteStateDirectory()
-    {
-        try
-        {
-            if (Directory.Exists(StateDirectory))
-            {
-                Directory.Delete(StateDirectory, recursive: true);
-            }
-        }
-        catch (Exception)
-        {
-            // Best effort: it lives under the temp dir.
-        }
-    }
-
-    private static bool HasExited(Process p)
-    {
-        try
-        {
-            return p.HasExited;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
-    }
-
-    private static string Last(string log)
-    {
-        var trimmed = log.Trim();
-        if (trimmed.Length == 0)
-        {
-            return "(no output)";
-        }
-
-        return trimmed.Length <= 2000 ? trimmed : "..." + trimmed[^2000..];
-    }
-
     private sealed record RegistrationRequest(
         [property: JsonPropertyName("redirect_uris")] IReadOnlyList<string> RedirectUris,
         [property: JsonPropertyName("grant_types")] IReadOnlyList<string> GrantTypes,
@@ -622,45 +376,21 @@ public sealed record OidcClient(string ClientId, string ClientSecret);
 /// </example>
 public sealed class OidcProviderFixture : IAsyncLifetime
 {
-    private OidcProvider? _provider;
-    private string? _unavailableReason;
+    private readonly FixtureServer<OidcProvider> _provider = new(
+        "the OpenID Connect provider fixture was not initialized", "could not start the test OpenID Connect provider");
 
     /// <summary>The class's provider; skips/fails the current test when it could not be started.</summary>
     public OidcProvider Provider => RequireProvider();
 
     /// <summary>Why the provider is unavailable, or null when it started.</summary>
-    public string? UnavailableReason => _unavailableReason;
+    public string? UnavailableReason => _provider.UnavailableReason;
 
     /// <summary>Returns the provider, or skips (fails when CI=true) the calling test when it could not be started.</summary>
-    public OidcProvider RequireProvider()
-    {
-        if (_provider is null)
-        {
-            ServerRequirement.SkipOrFail(_unavailableReason ?? "the OpenID Connect provider fixture was not initialized");
-        }
+    public OidcProvider RequireProvider() => _provider.Require();
 
-        return _provider;
-    }
+    public ValueTask InitializeAsync() => _provider.StartAsync(() => OidcProvider.StartNewAsync());
 
-    public async ValueTask InitializeAsync()
-    {
-        try
-        {
-            _provider = await OidcProvider.StartNewAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            _unavailableReason = e is TestServerUnavailableException ? e.Message : $"could not start the test OpenID Connect provider: {e}";
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_provider is not null)
-        {
-            await _provider.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _provider.DisposeAsync();
 }
 
 /// <summary>

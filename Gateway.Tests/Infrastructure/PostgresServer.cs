@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
 using Xunit;
@@ -239,7 +237,7 @@ public sealed partial class PostgresServer
                         IncludeErrorDetail = true,
                     };
                     var server = new PostgresServer(builder, isExternal: false, dataDirectory: data);
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(asRoot, bin, data, root);
+                    ExitCleanup.Register(server, () => Stop(asRoot, bin, data, root));
                     await server.CheckReachableAsync($"the PostgreSQL server started in {data}").ConfigureAwait(false);
                     return server;
                 }
@@ -268,14 +266,7 @@ public sealed partial class PostgresServer
                 // Best effort at process exit.
             }
 
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (Exception)
-            {
-                // Best effort: it lives under /tmp.
-            }
+            ChildProcess.DeleteDirectoryQuietly(root);
         }
 
         private static string? FindBinDirectory()
@@ -328,58 +319,21 @@ public sealed partial class PostgresServer
         /// <summary>Runs a tool to completion (as the postgres user when <paramref name="asRoot"/>); throws with its output on a non-zero exit.</summary>
         private static async Task RunAsync(bool asRoot, string file, string[] args)
         {
-            var psi = new ProcessStartInfo(asRoot ? "runuser" : file)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                WorkingDirectory = "/",
-            };
-            if (asRoot)
-            {
-                foreach (var a in new[] { "-u", "postgres", "--", file })
-                {
-                    psi.ArgumentList.Add(a);
-                }
-            }
-
-            foreach (var a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            var output = new StringBuilder();
-            using var process = new Process { StartInfo = psi };
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+            var psi = ChildProcess.NewStartInfo(
+                asRoot ? "runuser" : file,
+                "/",
+                asRoot ? ["-u", "postgres", "--", file, .. args] : args,
+                redirectStandardInput: true);
             var commandLine = string.Join(' ', psi.ArgumentList.Prepend(psi.FileName));
-            try
+            var run = await ChildProcess.RunAsync(psi, TimeSpan.FromSeconds(60), commandLine).ConfigureAwait(false);
+            if (run.TimedOut)
             {
-                process.Start();
-            }
-            catch (Exception e)
-            {
-                throw new TestServerUnavailableException($"could not run {commandLine}: {e.Message}", e);
+                throw new TestServerUnavailableException($"{commandLine} did not finish within 60 s: {Tail(run.Output)}");
             }
 
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
+            if (run.ExitCode != 0)
             {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                try { process.Kill(entireProcessTree: true); } catch (Exception) { }
-                throw new TestServerUnavailableException($"{commandLine} did not finish within 60 s: {Tail(output.ToString())}");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new TestServerUnavailableException($"{commandLine} exited with {process.ExitCode}: {Tail(output.ToString())}");
+                throw new TestServerUnavailableException($"{commandLine} exited with {run.ExitCode}: {Tail(run.Output)}");
             }
         }
 

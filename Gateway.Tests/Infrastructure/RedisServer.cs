@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -21,31 +19,15 @@ public sealed class RedisServer : IAsyncDisposable
 {
     public const string BinaryEnvironmentVariable = "TRIBUO_TEST_REDIS_SERVER";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
-    private static readonly ConcurrentDictionary<RedisServer, byte> Live = new();
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ConcurrentQueue<string> _log = new();
-    private Process? _process;
-    private bool _disposed;
-
-    static RedisServer()
-    {
-        // Last line of defence: never leave redis-server processes behind when the test host exits.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var server in Live.Keys)
-            {
-                server.KillNow();
-                server.DeleteDirectory();
-            }
-        };
-    }
+    private readonly ChildProcess _process;
 
     private RedisServer(string binary, string directory, int port)
     {
         Binary = binary;
         Directory = directory;
         Port = port;
+        _process = new ChildProcess(this, logLines: 40, scratchDirectory: directory);
     }
 
     /// <summary>Path of the redis-server binary in use.</summary>
@@ -64,17 +46,10 @@ public sealed class RedisServer : IAsyncDisposable
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
 
     /// <summary>True while the redis-server process is alive.</summary>
-    public bool IsRunning
-    {
-        get
-        {
-            var p = _process;
-            return p is not null && !HasExited(p);
-        }
-    }
+    public bool IsRunning => _process.IsRunning;
 
     /// <summary>The last lines redis-server wrote (for diagnostics).</summary>
-    public string RecentLog => string.Join(Environment.NewLine, _log);
+    public string RecentLog => _process.RecentLog;
 
     /// <summary>The redis-server binary to use, or null when none is installed.</summary>
     public static string? FindBinary()
@@ -85,16 +60,7 @@ public sealed class RedisServer : IAsyncDisposable
             return File.Exists(configured) ? Path.GetFullPath(configured) : null;
         }
 
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, "redis-server");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null;
+        return ChildProcess.FindOnPath("redis-server") ?? (File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null);
     }
 
     /// <summary>
@@ -129,152 +95,37 @@ public sealed class RedisServer : IAsyncDisposable
                 : $"{BinaryEnvironmentVariable}={configured} does not exist");
         }
 
-        string? lastError = null;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var directory = System.IO.Directory.CreateTempSubdirectory("tribuo-redis-").FullName;
-            var server = new RedisServer(binary, directory, LoopbackPort.GetFree());
-            try
-            {
-                await server.StartAsync().ConfigureAwait(false);
-                return server;
-            }
-            catch (TestServerUnavailableException e)
-            {
-                lastError = e.Message;
-                await server.DisposeAsync().ConfigureAwait(false);
-                // A port taken between probing and binding is worth another try; anything else is not.
-                if (!e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase))
-                {
-                    break;
-                }
-            }
-        }
-
-        throw new TestServerUnavailableException(lastError ?? "redis-server did not start");
+        return await ChildProcess.StartWithPortRetriesAsync(
+            () => new RedisServer(binary, System.IO.Directory.CreateTempSubdirectory("tribuo-redis-").FullName, LoopbackPort.GetFree()),
+            server => server.StartAsync(),
+            "redis-server did not start").ConfigureAwait(false);
     }
 
     /// <summary>
     /// Starts (or restarts after <see cref="StopAsync"/>) the process on <see cref="Port"/> and waits until it
     /// answers PING. No-op when already running. Throws <see cref="TestServerUnavailableException"/> on failure.
     /// </summary>
-    public async Task StartAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (IsRunning)
-            {
-                return;
-            }
-
-            _process?.Dispose(); // a previous run that died or was stopped
-            _process = null;
-            _log.Clear();
-            var psi = new ProcessStartInfo(Binary)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = false,
-                WorkingDirectory = Directory,
-            };
-            foreach (var arg in new[]
-                     {
-                         "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                         "--bind", "127.0.0.1",
-                         "--dir", Directory,
-                         "--save", "",
-                         "--appendonly", "no",
-                         "--daemonize", "no",
-                         "--logfile", "",
-                         "--loglevel", "warning",
-                     })
-            {
-                psi.ArgumentList.Add(arg);
-            }
-
-            var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => AddLog(e.Data);
-            process.ErrorDataReceived += (_, e) => AddLog(e.Data);
-            try
-            {
-                process.Start();
-            }
-            catch (Exception e)
-            {
-                process.Dispose();
-                throw new TestServerUnavailableException($"could not run {Binary}: {e.Message}", e);
-            }
-
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            _process = process;
-            Live.TryAdd(this, 0);
-
-            var deadline = Stopwatch.StartNew();
-            while (true)
-            {
-                if (HasExited(process))
-                {
-                    await process.WaitForExitAsync().ConfigureAwait(false); // flush the log readers
-                    throw new TestServerUnavailableException(
-                        $"redis-server ({Binary}) exited with code {process.ExitCode} while starting on 127.0.0.1:{Port}: {Last(RecentLog)}");
-                }
-
-                if (await PingAsync().ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                if (deadline.Elapsed > StartTimeout)
-                {
-                    KillNow();
-                    throw new TestServerUnavailableException(
-                        $"redis-server ({Binary}) did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s: {Last(RecentLog)}");
-                }
-
-                await Task.Delay(50).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task StartAsync() => _process.StartAsync(
+        ChildProcess.NewStartInfo(Binary, Directory,
+        [
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--bind", "127.0.0.1",
+            "--dir", Directory,
+            "--save", "",
+            "--appendonly", "no",
+            "--daemonize", "no",
+            "--logfile", "",
+            "--loglevel", "warning",
+        ]),
+        what: Binary,
+        ready: PingAsync,
+        timeout: StartTimeout,
+        pollInterval: TimeSpan.FromMilliseconds(50),
+        exited: exitCode => $"redis-server ({Binary}) exited with code {exitCode} while starting on 127.0.0.1:{Port}",
+        timedOut: $"redis-server ({Binary}) did not answer PING on 127.0.0.1:{Port} within {StartTimeout.TotalSeconds:0} s");
 
     /// <summary>Kills the process (an abrupt outage: clients see reset connections). The port stays reserved for <see cref="StartAsync"/>.</summary>
-    public async Task StopAsync()
-    {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            var process = _process;
-            if (process is null)
-            {
-                return;
-            }
-
-            KillNow();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Killed with SIGKILL; the output readers may lag behind, nothing else to wait for.
-            }
-
-            process.Dispose();
-            _process = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task StopAsync() => _process.StopAsync();
 
     /// <summary>Sends a raw inline PING; true when the server answers +PONG within 1 s.</summary>
     public async Task<bool> PingAsync() => (await SendInlineCommandAsync("PING").ConfigureAwait(false))?.StartsWith("+PONG", StringComparison.Ordinal) == true;
@@ -289,19 +140,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        await StopAsync().ConfigureAwait(false);
-        _disposed = true;
-        Live.TryRemove(this, out _);
-        DeleteDirectory();
-        _gate.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private async Task<string?> SendInlineCommandAsync(string command)
     {
@@ -336,73 +175,6 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private void AddLog(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _log.Enqueue(line);
-        while (_log.Count > 40 && _log.TryDequeue(out _))
-        {
-        }
-    }
-
-    private void KillNow()
-    {
-        try
-        {
-            var p = _process;
-            if (p is not null && !HasExited(p))
-            {
-                p.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception)
-        {
-            // Already gone.
-        }
-    }
-
-    private void DeleteDirectory()
-    {
-        try
-        {
-            if (System.IO.Directory.Exists(Directory))
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-        }
-        catch (Exception)
-        {
-            // Best effort: it lives under the temp dir.
-        }
-    }
-
-    private static bool HasExited(Process p)
-    {
-        try
-        {
-            return p.HasExited;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
-    }
-
-    private static string Last(string log)
-    {
-        var trimmed = log.Trim();
-        if (trimmed.Length == 0)
-        {
-            return "(no output)";
-        }
-
-        return trimmed.Length <= 2000 ? trimmed : "..." + trimmed[^2000..];
-    }
-
     public override string ToString() => $"redis-server 127.0.0.1:{Port} ({(IsRunning ? "running" : "stopped")})";
 }
 
@@ -428,8 +200,7 @@ public sealed class RedisServer : IAsyncDisposable
 /// </example>
 public sealed class RedisFixture : IAsyncLifetime
 {
-    private RedisServer? _server;
-    private string? _unavailableReason;
+    private readonly FixtureServer<RedisServer> _server = new("the Redis fixture was not initialized", "could not start redis-server");
 
     /// <summary>The class's server; skips/fails the current test when it could not be started.</summary>
     public RedisServer Server => RequireServer();
@@ -438,38 +209,14 @@ public sealed class RedisFixture : IAsyncLifetime
     public string ConnectionString => Server.ConnectionString;
 
     /// <summary>Why the server is unavailable, or null when it started.</summary>
-    public string? UnavailableReason => _unavailableReason;
+    public string? UnavailableReason => _server.UnavailableReason;
 
     /// <summary>Returns the server, or skips (fails when CI=true) the calling test when it could not be started.</summary>
-    public RedisServer RequireServer()
-    {
-        if (_server is null)
-        {
-            ServerRequirement.SkipOrFail(_unavailableReason ?? "the Redis fixture was not initialized");
-        }
+    public RedisServer RequireServer() => _server.Require();
 
-        return _server;
-    }
+    public ValueTask InitializeAsync() => _server.StartAsync(RedisServer.StartNewAsync);
 
-    public async ValueTask InitializeAsync()
-    {
-        try
-        {
-            _server = await RedisServer.StartNewAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            _unavailableReason = e is TestServerUnavailableException ? e.Message : $"could not start redis-server: {e}";
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
 
 /// <summary>Free TCP ports on 127.0.0.1.</summary>
