@@ -36,7 +36,8 @@ var gateway = app.MapGatewayEndpoints();                       // the gateway's 
 gateway.MapHealth();                                           // /healthz, /readyz
 gateway.MapLogin();                                            // /login, /auth/login-<provider>, /auth/login-password
 gateway.MapTokens();                                           // /.well-known/jwks.json, check-token, /auth/logout
-var admin = gateway.MapGroup("").AddEndpointFilter<AdminAccess>(); // /gateway/*: admin keys only
+gateway.MapMetrics(app.Services);                              // /metrics: Prometheus text, metrics or admin keys
+var admin = gateway.MapGroup("").AddEndpointFilter(AdminAccess.ForAdministration(app.Services)); // /gateway/*: admin keys only
 admin.MapKeysApi();                                            // /gateway/keys
 admin.MapConfigApi();                                          // /gateway/config
 app.MapGatewayProxy();                                         // everything else: routes.json

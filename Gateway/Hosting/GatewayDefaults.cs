@@ -33,6 +33,7 @@ internal static class GatewayDefaults
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Operations.GatewayMetrics>();
         builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>()));
         return builder;
     }

@@ -1,13 +1,18 @@
 namespace Tribuo.Gateway.Keys;
 
 /// <summary>
-/// Guards <c>/gateway/*</c>: an active key holding <c>*</c> or <c>gateway:admin</c>. Site keys (bound to
-/// browser origins) never administer, whatever their scopes.
+/// Guards the gateway's own administration endpoints: an active key holding <c>*</c> or one of the given
+/// scopes (<c>gateway:admin</c> for <c>/gateway/*</c>; <c>gateway:metrics</c> also opens <c>/metrics</c>).
+/// Site keys (bound to browser origins) never pass, whatever their scopes.
 /// </summary>
-internal sealed class AdminAccess(KeyAuthenticator keys) : IEndpointFilter
+internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEndpointFilter
 {
     public const string AdminScope = "gateway:admin";
-    private static readonly string[] AdminScopes = [AdminScope];
+    public const string MetricsScope = "gateway:metrics";
+
+    public static AdminAccess ForAdministration(IServiceProvider services) => new(services.GetRequiredService<KeyAuthenticator>(), [AdminScope]);
+
+    public static AdminAccess ForMetrics(IServiceProvider services) => new(services.GetRequiredService<KeyAuthenticator>(), [AdminScope, MetricsScope]);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -20,9 +25,10 @@ internal sealed class AdminAccess(KeyAuthenticator keys) : IEndpointFilter
         }
 
         var key = result.Key!;
-        if (!key.HoldsAnyOf(AdminScopes) || key.Record!.Origins.Count > 0)
+        if (!key.HoldsAnyOf(scopes) || key.Record!.Origins.Count > 0)
         {
-            await KeyProblems.ForbiddenAsync(context, "Administrator key required", $"Key '{key.Record!.Id}' may not administer the gateway; it needs '*' or '{AdminScope}'.");
+            await KeyProblems.ForbiddenAsync(context, "Administrator key required",
+                $"Key '{key.Record!.Id}' may not use this endpoint; it needs '*' or one of: {string.Join(' ', scopes)}.");
             return Results.Empty;
         }
 

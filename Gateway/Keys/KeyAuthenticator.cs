@@ -26,7 +26,7 @@ internal readonly record struct KeyAuthResult(KeyStatus Status, CachedKey? Key);
 /// While the store is unreachable, entries validated within <see cref="KeyOptions.StaleWhileUnreachable"/>
 /// keep working; everything else is <see cref="KeyStatus.Unavailable"/>, never a pass.
 /// </summary>
-internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, TimeProvider time, ILogger<KeyAuthenticator> logger)
+internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, TimeProvider time, Operations.GatewayMetrics metrics, ILogger<KeyAuthenticator> logger)
 {
     /// <summary>Authenticates an <c>Authorization</c> header value (<c>KEY &lt;secret&gt;</c>).</summary>
     public ValueTask<KeyAuthResult> AuthenticateHeaderAsync(string authorization)
@@ -51,9 +51,11 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
 
         if (cache.TryGet(hash, out var cached) && IsFresh(cached))
         {
+            metrics.KeyCache(hit: true);
             return new(Evaluate(cached));
         }
 
+        metrics.KeyCache(hit: false);
         return RevalidateAsync(hash.ToArray(), cached);
     }
 

@@ -14,7 +14,6 @@ internal static class KeysExtensions
         services.AddSingleton<KeyAuthenticator>();
         services.AddSingleton<KeyService>();
         services.AddSingleton<SiteOrigins>();
-        services.AddSingleton<AdminAccess>();
         services.AddSingleton(sp => ReadKeysFile(sp.GetRequiredService<GatewayPaths>().KeysFile));
         services.AddSingleton<KeySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());

@@ -113,6 +113,7 @@ internal static partial class LoginEndpoints
         if (!LegacyPasswordHash.Verify(password, hash) || user is null)
         {
             attempts.RecordFailure(email.ToLowerInvariant(), address);
+            context.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login("password", "password");
             Log.PasswordRefused(loggers.CreateLogger(typeof(LoginEndpoints)), address);
             await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status401Unauthorized);
             return;

@@ -136,6 +136,7 @@ internal static partial class LoginExtensions
             : message.Contains("state", StringComparison.OrdinalIgnoreCase) || message.Contains("Correlation", StringComparison.OrdinalIgnoreCase) ? "state"
             : "provider";
         Log.LoginFailed(Logger(context.HttpContext), context.Scheme.Name, error, message);
+        context.HttpContext.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login(context.Scheme.Name, error);
         var origin = (context.Properties?.Items.TryGetValue(LoginEndpoints.OriginKey, out var stored) == true ? stored : null);
         context.Response.Redirect(LoginEndpoints.FailureRedirect(origin, error));
         return Task.CompletedTask;

@@ -59,6 +59,7 @@ internal static class ProxyExtensions
         var routes = app.Services.GetRequiredService<RoutesFileConfigProvider>();
         app.MapReverseProxy(pipeline =>
             {
+                pipeline.Use(Operations.MetricsEndpoints.RecordAsync);
                 pipeline.Use(UpstreamErrors.DescribeAsync);
                 pipeline.UseMiddleware<RouteAccessMiddleware>();
                 pipeline.UseSessionAffinity();
