@@ -16,6 +16,14 @@ internal static class CliHost
         return (settings, args.Except(settings).ToArray());
     }
 
+    /// <summary>The CLI runs no background writer: its audit events are written when the verb ends.</summary>
+    public static IAsyncDisposable DrainAuditOnExit(WebApplication app) => new AuditDrain(app.Services.GetRequiredService<Operations.AuditTrail>());
+
+    private sealed class AuditDrain(Operations.AuditTrail trail) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => new(trail.DrainAsync());
+    }
+
     public static WebApplication Build(string[] settings)
     {
         var builder = WebApplication.CreateBuilder(settings);

@@ -27,6 +27,7 @@ internal static class KeysCommand
         }
 
         await using var app = CliHost.Build(settings);
+        await using var audit = CliHost.DrainAuditOnExit(app);
         var keys = app.Services.GetRequiredService<KeyService>();
         try
         {

@@ -12,6 +12,7 @@ internal static class UsersCommand
     {
         var (settings, words) = CliHost.SplitSettings(args);
         await using var app = CliHost.Build(settings);
+        await using var audit = CliHost.DrainAuditOnExit(app);
         var users = app.Services.GetRequiredService<IUserStore>();
         switch (words)
         {

@@ -34,6 +34,8 @@ internal static class GatewayDefaults
         }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Operations.GatewayMetrics>();
+        builder.Services.AddSingleton<Operations.AuditTrail>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Operations.AuditTrail>());
         builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>()));
         return builder;
     }

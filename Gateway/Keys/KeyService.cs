@@ -14,7 +14,7 @@ internal sealed class KeyOperationException(string message) : Exception(message)
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, TimeProvider time, ILogger<KeyService> audit)
+internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
 
@@ -52,6 +52,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         // Creation is a change too: another instance may have cached "no such key" for this hash.
         await changes.PublishAsync(ChangeTopics.Keys, record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
+        trail.Record("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}");
         return new IssuedKey(record, secret);
     }
 
@@ -65,6 +66,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         var key = (await store.GetAsync(id, cancellationToken))!;
         await changes.PublishAsync(ChangeTopics.Keys, key.Sha256, cancellationToken);
         Log.Revoked(audit, id, actor);
+        trail.Record("key.revoked", id, $"by {actor}");
         return key;
     }
 
@@ -84,6 +86,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         await changes.PublishAsync(ChangeTopics.Keys, oldHash, cancellationToken);
         await changes.PublishAsync(ChangeTopics.Keys, newHash, cancellationToken);
         Log.Rotated(audit, id, actor);
+        trail.Record("key.rotated", id, $"by {actor}");
         return new IssuedKey(current with { Sha256 = newHash }, secret);
     }
 
@@ -115,6 +118,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
 
         await changes.PublishAsync(ChangeTopics.Keys, updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
+        trail.Record("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}");
         return updated;
     }
 

@@ -9,7 +9,7 @@ namespace Tribuo.Gateway.Login;
 /// sites read, and send the browser back to the (re-validated) origin with <c>?token=</c>, or with the
 /// DataPass-style parameters for origins that asked for them.
 /// </summary>
-internal sealed partial class LoginCompletion(UserAccounts accounts, TokenService tokens, LoginOptions options, Operations.GatewayMetrics metrics, ILogger<LoginCompletion> logger)
+internal sealed partial class LoginCompletion(UserAccounts accounts, TokenService tokens, LoginOptions options, Operations.GatewayMetrics metrics, Operations.AuditTrail trail, ILogger<LoginCompletion> logger)
 {
     public static ExternalLogin? ReadLogin(string provider, ClaimsPrincipal principal, ProviderOptions providerOptions)
     {
@@ -44,6 +44,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
         var user = await accounts.SignInAsync(login, options.Admins, context.RequestAborted);
         Log.LoggedIn(logger, user.Id, login.Provider, returnUrl.Origin);
         metrics.Login(login.Provider, "success");
+        trail.Record("login.success", user.Id, $"{login.Provider} for {returnUrl.Origin}");
         var token = tokens.Issue(user);
         SessionCookie.Set(context, token);
         context.Response.Redirect(ReturnTo(user, token, returnUrl, origins));

@@ -114,6 +114,7 @@ internal static partial class LoginEndpoints
         {
             attempts.RecordFailure(email.ToLowerInvariant(), address);
             context.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login("password", "password");
+            context.RequestServices.GetRequiredService<Operations.AuditTrail>().Record("login.password_refused", address);
             Log.PasswordRefused(loggers.CreateLogger(typeof(LoginEndpoints)), address);
             await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status401Unauthorized);
             return;

@@ -137,6 +137,7 @@ internal static partial class LoginExtensions
             : "provider";
         Log.LoginFailed(Logger(context.HttpContext), context.Scheme.Name, error, message);
         context.HttpContext.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login(context.Scheme.Name, error);
+        context.HttpContext.RequestServices.GetRequiredService<Operations.AuditTrail>().Record("login.failure", context.Scheme.Name, error);
         var origin = (context.Properties?.Items.TryGetValue(LoginEndpoints.OriginKey, out var stored) == true ? stored : null);
         context.Response.Redirect(LoginEndpoints.FailureRedirect(origin, error));
         return Task.CompletedTask;

@@ -17,7 +17,7 @@ internal sealed class RoleScopes(IConfiguration configuration)
 /// (<c>api_token</c>, a key tied to the user) whose secret is kept protected so it can be handed to the
 /// DataPass-style front ends.
 /// </summary>
-internal sealed partial class UserAccounts(IUserStore users, KeyService keys, RoleScopes roleScopes, IDataProtectionProvider protection, ILogger<UserAccounts> logger)
+internal sealed partial class UserAccounts(IUserStore users, KeyService keys, RoleScopes roleScopes, IDataProtectionProvider protection, Operations.AuditTrail trail, ILogger<UserAccounts> logger)
 {
     private readonly IDataProtector _apiTokens = protection.CreateProtector("Tribuo.Gateway.Users.ApiToken");
 
@@ -30,6 +30,7 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
         if (created)
         {
             Log.UserCreated(logger, user.Id, login.Provider);
+            trail.Record("user.created", user.Id, login.Provider);
         }
 
         return user.ApiTokenProtected is null ? await EnsureApiTokenAsync(user, cancellationToken) : user;

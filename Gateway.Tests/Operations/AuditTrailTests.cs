@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Operations;
+
+public sealed class AuditTrailTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Key_changes_from_the_API_and_the_CLI_land_in_the_audit_table_without_secrets()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), $"tgw-keys-{Guid.NewGuid():n}.json");
+        await File.WriteAllTextAsync(keysFile, """{ "Keys": [ { "Id": "root", "Name": "Root", "Secret": "tgw_test-root-secret-00001", "Scopes": ["*"] } ] }""", Ct);
+        try
+        {
+            await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", new Dictionary<string, string?> { ["Gateway:KeysFile"] = keysFile });
+            await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task;
+            using var admin = gateway.NewClient();
+            admin.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "KEY tgw_test-root-secret-00001");
+            using var created = await admin.PostAsJsonAsync("/gateway/keys", new { id = "audited", name = "Audited", scopes = new[] { "api" } }, Ct);
+            var secret = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("secret").GetString()!;
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/gateway/keys/audited", Ct)).StatusCode);
+
+            var dataDir = Path.Combine(gateway.Directory, "data");
+            var cli = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "keys", "create", "--id", "from-cli", "--name", "CLI", "--scopes", "api", $"--Gateway:DataDir={dataDir}");
+            Assert.Equal(0, cli.ExitCode);
+
+            var rows = new List<(string Kind, string Subject, string Detail)>();
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (DateTime.UtcNow < deadline && rows.Count < 4)
+            {
+                await using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "gateway.db")}");
+                rows = (await db.QueryAsync<(string, string, string)>("SELECT kind, subject, detail FROM audit_events ORDER BY id")).ToList();
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.Contains(rows, r => r is ("key.created", "audited", var d) && d.Contains("by key:root"));
+            Assert.Contains(rows, r => r is ("key.revoked", "audited", var d) && d.Contains("by key:root"));
+            Assert.Contains(rows, r => r is ("key.created", "from-cli", var d) && d.Contains("by cli"));
+            Assert.DoesNotContain(rows, r => r.Detail.Contains(secret) || r.Detail.Contains("tgw_test-root"));
+        }
+        finally
+        {
+            File.Delete(keysFile);
+        }
+    }
+}
