@@ -19,6 +19,13 @@ internal static class Problem
         var body = new ProblemBody($"https://tribuo.cloud/gateway/problems/{status}", title, status, detail);
         return JsonSerializer.SerializeAsync(response.Body, body, GatewayJsonContext.Relaxed.ProblemBody, context.RequestAborted);
     }
+
+    /// <summary>A store or key the answer depends on is not available: 503 with a hint to retry.</summary>
+    public static Task UnavailableAsync(HttpContext context, string title, string detail)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, title, detail + " Retry in a few seconds.");
+    }
 }
 
 internal sealed record ProblemBody(string Type, string Title, int Status, string Detail);

@@ -64,8 +64,6 @@ internal sealed class KeyCache(KeyOptions options)
     private readonly ConcurrentDictionary<UInt128, CachedKey> _entries = new();
     private long _version;
 
-    public int Count => _entries.Count;
-
     public long Version => Interlocked.Read(ref _version);
 
     public static UInt128 Address(ReadOnlySpan<byte> hash) => MemoryMarshal.Read<UInt128>(hash);

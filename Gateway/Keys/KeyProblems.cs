@@ -34,8 +34,6 @@ internal static class KeyProblems
 
     private static Task UnavailableAsync(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = "5";
-        return Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Key store unavailable",
-            "The gateway cannot check this key right now. Retry in a few seconds.");
+        return Problem.UnavailableAsync(context, "Key store unavailable", "The gateway cannot check this key right now.");
     }
 }

@@ -15,7 +15,7 @@ internal static class MetricsEndpoints
             .AddEndpointFilter(AdminAccess.ForMetrics(services));
 
     /// <summary>The first proxy pipeline step: counts every proxied request once its answer is decided.</summary>
-    public static async Task RecordAsync(HttpContext context, Func<Task> next)
+    public static async Task RecordAsync(HttpContext context, Func<Task> next, GatewayMetrics metrics)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
@@ -30,8 +30,7 @@ internal static class MetricsEndpoints
                 : caller?.User is not null ? "user"
                 : caller?.KeyId is not null ? "key"
                 : "refused";
-            context.RequestServices.GetRequiredService<GatewayMetrics>()
-                .Request(policy?.RouteId ?? "", context.Response.StatusCode, auth, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            metrics.Request(policy?.RouteId ?? "", context.Response.StatusCode, auth, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 }

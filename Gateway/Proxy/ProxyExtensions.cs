@@ -57,9 +57,10 @@ internal static class ProxyExtensions
     public static void MapGatewayProxy(this WebApplication app)
     {
         var routes = app.Services.GetRequiredService<RoutesFileConfigProvider>();
+        var metrics = app.Services.GetRequiredService<Operations.GatewayMetrics>();
         app.MapReverseProxy(pipeline =>
             {
-                pipeline.Use(Operations.MetricsEndpoints.RecordAsync);
+                pipeline.Use((context, next) => Operations.MetricsEndpoints.RecordAsync(context, next, metrics));
                 pipeline.Use(UpstreamErrors.DescribeAsync);
                 pipeline.UseMiddleware<RouteAccessMiddleware>();
                 pipeline.UseSessionAffinity();

@@ -29,8 +29,7 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
         if (!signingKeys.IsLoaded)
         {
             // Without them no token can be checked and no assertion signed for the upstream.
-            context.Response.Headers.RetryAfter = "5";
-            await Http.Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Gateway starting", "The gateway's signing keys are not loaded yet. Retry in a few seconds.");
+            await Http.Problem.UnavailableAsync(context, "Gateway starting", "The gateway's signing keys are not loaded yet.");
             return;
         }
 
@@ -99,7 +98,7 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
             }
             catch (Exception)
             {
-                await Problem503(context);
+                await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this key's owner right now.");
                 return;
             }
 
@@ -252,12 +251,6 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
         {
             request.Headers.Cookie = string.Join("; ", kept);
         }
-    }
-
-    private static Task Problem503(HttpContext context)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return Http.Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "User store unavailable", "The gateway cannot check this key's owner right now. Retry in a few seconds.");
     }
 
     private static bool IsPreflight(HttpRequest request) =>

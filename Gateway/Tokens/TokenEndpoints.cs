@@ -26,15 +26,19 @@ internal static class TokenEndpoints
                 new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         });
 
-        gateway.MapGet("/auth/check-token/{token}", (HttpContext context, string token, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
-            CheckAsync(context, token, tokens, keys, origins));
-        gateway.MapGet("/check-token/{token}", (HttpContext context, string token, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
-            CheckAsync(context, token, tokens, keys, origins));
+        // The path the sites already call, its short form, and the POST that keeps tokens out of URLs.
+        foreach (var path in (string[])["/auth/check-token/{token}", "/check-token/{token}"])
+        {
+            gateway.MapGet(path, (HttpContext context, string token, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
+                CheckAsync(context, token, tokens, keys, origins));
+        }
+
         gateway.MapPost("/auth/check-token", async (HttpContext context, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
             await CheckAsync(context, await ReadBodyTokenAsync(context.Request), tokens, keys, origins)).DisableAntiforgery();
-        gateway.MapMethods("/auth/check-token", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
-        gateway.MapMethods("/auth/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
-        gateway.MapMethods("/check-token/{token}", [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
+        foreach (var path in (string[])["/auth/check-token", "/auth/check-token/{token}", "/check-token/{token}"])
+        {
+            gateway.MapMethods(path, [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
+        }
 
         gateway.MapPost("/auth/logout", LogoutAsync).DisableAntiforgery();
         gateway.MapGet("/auth/logout", LogoutAsync);
@@ -155,7 +159,6 @@ internal static class TokenEndpoints
 
     private static Task Unavailable(HttpContext context)
     {
-        context.Response.Headers.RetryAfter = "5";
-        return Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Signing keys unavailable", "The gateway cannot check tokens right now. Retry in a few seconds.");
+        return Problem.UnavailableAsync(context, "Signing keys unavailable", "The gateway cannot check tokens right now.");
     }
 }
