@@ -11,19 +11,25 @@ public sealed class UsersCliTests(RedisFixture redis, PostgresFixture postgres) 
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Users_are_listed_and_a_role_change_updates_their_API_token_scopes()
+    /// <summary>A gateway on this class's Redis and a fresh database, and the same stores as CLI arguments.</summary>
+    private async Task<(GatewayApp Gateway, string[] CliSettings)> StartGatewayAsync()
     {
-        var database = await postgres.CreateExtraDatabaseAsync();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = redis.RequireServer().ConnectionString,
-            ["ConnectionStrings:Postgres"] = database,
+            ["ConnectionStrings:Postgres"] = await postgres.CreateExtraDatabaseAsync(),
         };
-        await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
+        return (GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings), settings.Select(s => $"--{s.Key}={s.Value}").ToArray());
+    }
+
+    [Fact]
+    public async Task Users_are_listed_and_a_role_change_updates_their_API_token_scopes()
+    {
+        var (gateway, cliSettings) = await StartGatewayAsync();
+        await using var _ = gateway;
         var accounts = gateway.Services.GetRequiredService<UserAccounts>();
         var user = await accounts.SignInAsync(new ExternalLogin { Provider = "test", Subject = "h", Email = "hugo@acme.fr", Name = "Hugo" }, [], Ct);
-        var cli = settings.Select(s => $"--{s.Key}={s.Value}").Append("--Gateway:Roles:admin:Scopes:0=admin").ToArray();
+        var cli = cliSettings.Append("--Gateway:Roles:admin:Scopes:0=admin").ToArray();
 
         var listed = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), ["users", "list", .. cli]);
         Assert.Equal(0, listed.ExitCode);
@@ -42,17 +48,12 @@ public sealed class UsersCliTests(RedisFixture redis, PostgresFixture postgres) 
     [Fact]
     public async Task Rotating_the_signing_key_from_the_CLI_reaches_a_running_gateway()
     {
-        var database = await postgres.CreateExtraDatabaseAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Redis"] = redis.RequireServer().ConnectionString,
-            ["ConnectionStrings:Postgres"] = database,
-        };
-        await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
+        var (gateway, cliSettings) = await StartGatewayAsync();
+        await using var _ = gateway;
         using var client = gateway.NewClient();
         var before = await client.GetStringAsync("/.well-known/jwks.json", Ct);
 
-        var rotated = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), ["keys", "rotate-signing", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        var rotated = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), ["keys", "rotate-signing", .. cliSettings]);
         Assert.Equal(0, rotated.ExitCode);
         var kid = rotated.Output.Split('\'')[1];
         Assert.DoesNotContain(kid, before);
