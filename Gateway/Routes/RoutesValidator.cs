@@ -5,14 +5,11 @@ namespace Tribuo.Gateway.Routes;
 
 /// <summary>
 /// Checks a parsed routes file as a whole and reports every error at once: the gateway's own rules
-/// (auth metadata, reserved paths, clusters that exist, affinity policies this YARP build can run) and
+/// (auth metadata, reserved paths, clusters that exist) and
 /// YARP's own route and cluster validation.
 /// </summary>
 internal sealed class RoutesValidator(IConfigValidator yarpValidator)
 {
-    /// <summary>YARP's default affinity policy; it needs System.IO.Hashing, which is not available to us.</summary>
-    private const string HashCookiePolicy = "HashCookie";
-
     public async Task<RoutesSnapshot?> ValidateAsync(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, List<ConfigError> errors)
     {
         var clusterIds = new HashSet<string>(clusters.Select(c => c.ClusterId), StringComparer.OrdinalIgnoreCase);
@@ -46,13 +43,6 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
         foreach (var cluster in clusters)
         {
             var subject = $"cluster '{cluster.ClusterId}'";
-            if (cluster.SessionAffinity is { Enabled: true } affinity
-                && (string.IsNullOrEmpty(affinity.Policy) || affinity.Policy.Equals(HashCookiePolicy, StringComparison.OrdinalIgnoreCase)))
-            {
-                errors.Add(new(subject, "SessionAffinity.Policy",
-                    $"'{affinity.Policy ?? "(default: HashCookie)"}' is not available in this gateway's YARP build; set Policy to \"Cookie\" or \"CustomHeader\"."));
-            }
-
             if (cluster.Destinations is null || cluster.Destinations.Count == 0)
             {
                 errors.Add(new(subject, "Destinations", "is empty; add at least one destination with an Address."));

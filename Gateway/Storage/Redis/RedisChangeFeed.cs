@@ -11,7 +11,7 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, ILogger<Red
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    private static RedisChannel Channel(string topic) => RedisConnection.Prefix + topic;
+    private static RedisChannel Channel(string topic) => RedisChannel.Literal(RedisConnection.Prefix + topic);
 
     public async Task PublishAsync(string topic, string payload, CancellationToken cancellationToken = default)
     {

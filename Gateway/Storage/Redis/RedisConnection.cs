@@ -3,8 +3,7 @@ using StackExchange.Redis;
 namespace Tribuo.Gateway.Storage.Redis;
 
 /// <summary>
-/// The one place that knows the Redis client (StackExchange.Redis 1.2.6, the version served here), so an
-/// upgrade touches one folder. Connects lazily and with <c>abortConnect=false</c>: the gateway starts, and
+/// The one place that knows the Redis client (StackExchange.Redis 2.x), so an upgrade touches one folder. Connects lazily and with <c>abortConnect=false</c>: the gateway starts, and
 /// recovers by itself, while Redis is down.
 /// </summary>
 internal sealed class RedisConnection : IStoreCheck, IDisposable
