@@ -17,6 +17,7 @@ internal static partial class LoginExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Login").Get<LoginOptions>() ?? new LoginOptions());
         services.AddSingleton<AllowedOrigins>();
         services.AddSingleton<BrowserSession>();
+        services.AddSingleton<SessionHandBack>();
         services.AddSingleton<PasswordAttempts>();
         services.AddSingleton<OidcDiscovery>();
         services.AddSingleton<RoleScopes>();

@@ -15,7 +15,7 @@ namespace Tribuo.Gateway.Proxy;
 /// companies when it lists them.
 /// </summary>
 internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins, TokenService tokens, SigningKeys signingKeys, UserDirectory users,
-    BrowserSession browser, AllowedOrigins loginOrigins)
+    BrowserSession browser, AllowedOrigins loginOrigins, SessionHandBack handBack)
 {
     public async Task AuthorizeAsync(HttpContext context, RoutePolicy policy, RequestDelegate next)
     {
@@ -38,7 +38,7 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
             var navigation = BrowserSession.IsNavigation(request);
             if (navigation && BrowserSession.HasTokenParameter(request, out var handedBack))
             {
-                await TakeHandBackAsync(context, policy, handedBack);
+                await handBack.TakeAsync(context, handedBack, (role, company) => UserRefusal(policy, role, company));
                 return;
             }
 
@@ -133,31 +133,6 @@ internal sealed class RouteAccess(KeyAuthenticator keys, SiteOrigins siteOrigins
 
         context.Features.Set(new GatewayCaller { KeyId = record.Id, KeyScopes = key.ScopesHeader, CorsOrigin = corsOrigin, User = user });
         await next(context);
-    }
-
-    /// <summary>
-    /// A browser back from the login page with <c>?token=</c>: a valid token becomes the session cookie and
-    /// the browser goes back to the same URL without the token, which thus never reaches the upstream.
-    /// </summary>
-    private async Task TakeHandBackAsync(HttpContext context, RoutePolicy policy, string token)
-    {
-        var request = context.Request;
-        if (await tokens.ValidateCachedAsync(token) is not { } identity)
-        {
-            SessionCookie.Clear(context);
-            context.Response.Redirect(browser.LoginUrl(request, "expired"));
-            return;
-        }
-
-        if (UserRefusal(policy, identity.Role, identity.Company) is not null)
-        {
-            context.Response.Redirect(browser.LoginUrl(request, "permission"));
-            return;
-        }
-
-        SessionCookie.Set(context, token);
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Redirect(BrowserSession.CleanUrl(request));
     }
 
     private async Task AuthorizeUserTokenAsync(HttpContext context, RoutePolicy policy, string token, bool fromHeader, bool navigation, RequestDelegate next)
