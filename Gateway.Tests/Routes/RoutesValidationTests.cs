@@ -25,6 +25,8 @@ public sealed class RoutesValidationTests : IDisposable
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "Scopes": "a, b" } }"""), "route 'r1'", "Metadata.Scopes", "not commas" },
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "Roles": "" } }"""), "route 'r1'", "Metadata.Roles", "is empty" },
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "ForwardAuthorization": "yes" } }"""), "route 'r1'", "Metadata.ForwardAuthorization", "'yes'" },
+        { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "RateLimit": "100/1w" } }"""), "route 'r1'", "Metadata.RateLimit", "'100/1w' is not a rate limit" },
+        { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "RateLimit": "5/2d" } }"""), "route 'r1'", "Metadata.RateLimit", "between 1s and 1d" },
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/auth/{**x}" } }"""), "route 'r1'", "Match.Path", "claims /auth" },
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/login" } }"""), "route 'r1'", "Match.Path", "claims /login" },
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/gateway/keys" } }"""), "route 'r1'", "Match.Path", "claims /gateway" },

@@ -22,6 +22,7 @@ public abstract class KeyStoreContractTests
         Origins = ["https://docs.tribuo.cloud"],
         Expires = Now.AddDays(30),
         UserId = "146098000645190267",
+        RateLimits = [Gateway.RateLimits.RateLimit.Parse("100/1s"), Gateway.RateLimits.RateLimit.Parse("100000/1d")],
         CreatedAt = Now,
     };
 
@@ -31,13 +32,14 @@ public abstract class KeyStoreContractTests
         var key = NewKey();
         Assert.True(await Store.CreateAsync(key));
 
-        Assert.Equal(key, await Store.FindByHashAsync(key.Sha256) with { Scopes = key.Scopes, Origins = key.Origins });
+        Assert.Equal(key, await Store.FindByHashAsync(key.Sha256) with { Scopes = key.Scopes, Origins = key.Origins, RateLimits = key.RateLimits });
         var found = await Store.GetAsync(key.Id);
         Assert.NotNull(found);
         Assert.Equal(key.Scopes, found.Scopes);
         Assert.Equal(key.Origins, found.Origins);
         Assert.Equal(key.Expires, found.Expires);
         Assert.Equal(key.UserId, found.UserId);
+        Assert.Equal(key.RateLimits, found.RateLimits);
         Assert.False(found.Disabled);
         Assert.Null(found.RevokedAt);
     }

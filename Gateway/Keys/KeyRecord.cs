@@ -18,6 +18,8 @@ internal sealed record KeyRecord
     public IReadOnlyList<string> Origins { get; init; } = [];
     /// <summary>Set when the key is a user's personal API token.</summary>
     public string? UserId { get; init; }
+    /// <summary>The key's own limits across all routes, on top of each route's <c>RateLimit</c> (DESIGN §4).</summary>
+    public IReadOnlyList<RateLimits.RateLimit> RateLimits { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? LastUsedAt { get; init; }
 }
@@ -37,7 +39,7 @@ internal interface IKeyStore
     /// <summary>Marks a key revoked; false when there is no such key.</summary>
     Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default);
 
-    /// <summary>Overwrites name, scopes, expiry, disabled, origins of the key with this <c>Id</c> (not its hash).</summary>
+    /// <summary>Overwrites name, scopes, expiry, disabled, origins, rate limits of the key with this <c>Id</c> (not its hash).</summary>
     Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default);
 
     /// <summary>Gives a key a new secret; the old hash stops existing. Returns the old hash, or null when there is no such key.</summary>

@@ -6,7 +6,7 @@ namespace Tribuo.Gateway.Keys;
 internal sealed record IssuedKey(KeyRecord Key, string Secret);
 
 /// <summary>Changes to a key an operator may make after creation (null = unchanged).</summary>
-internal sealed record KeyChanges(string? Name = null, IReadOnlyList<string>? Scopes = null, IReadOnlyList<string>? Origins = null, bool? Disabled = null, DateTimeOffset? Expires = null, bool ClearExpires = false);
+internal sealed record KeyChanges(string? Name = null, IReadOnlyList<string>? Scopes = null, IReadOnlyList<string>? Origins = null, bool? Disabled = null, DateTimeOffset? Expires = null, bool ClearExpires = false, IReadOnlyList<string>? RateLimits = null);
 
 internal sealed class KeyOperationException(string message) : Exception(message);
 
@@ -41,6 +41,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
             Expires = spec.Expires,
             Disabled = spec.Disabled,
             UserId = spec.UserId,
+            RateLimits = ParseRateLimits(spec.RateLimits),
             CreatedAt = now,
         };
 
@@ -104,11 +105,16 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         var errors = KeyRules.Validate(new KeySpec
         {
             Id = updated.Id, Name = updated.Name, Sha256 = updated.Sha256, Scopes = updated.Scopes,
-            Origins = updated.Origins, Expires = edit.Expires, UserId = updated.UserId,
+            Origins = updated.Origins, Expires = edit.Expires, UserId = updated.UserId, RateLimits = edit.RateLimits,
         }, time.GetUtcNow());
         if (errors.Count > 0)
         {
             throw new KeyOperationException(string.Join(Environment.NewLine, errors));
+        }
+
+        if (edit.RateLimits is not null)
+        {
+            updated = updated with { RateLimits = ParseRateLimits(edit.RateLimits) };
         }
 
         if (!await store.UpdateAsync(updated, cancellationToken))
@@ -147,6 +153,10 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
 
         return (imported, file.Keys.Count - imported);
     }
+
+    /// <summary>Already validated by <see cref="KeyRules"/>; the same limit written twice counts once.</summary>
+    private static RateLimits.RateLimit[] ParseRateLimits(IReadOnlyList<string>? texts) =>
+        (texts ?? []).Select(RateLimits.RateLimit.Parse).Distinct().ToArray();
 
     private static partial class Log
     {

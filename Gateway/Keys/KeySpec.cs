@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Tribuo.Gateway.RateLimits;
 
 namespace Tribuo.Gateway.Keys;
 
@@ -17,6 +18,8 @@ internal sealed record KeySpec
     public DateTimeOffset? Expires { get; init; }
     public bool Disabled { get; init; }
     public string? UserId { get; init; }
+    /// <summary><c>&lt;count&gt;/&lt;window&gt;</c> each, such as <c>100/1s</c>, <c>100000/1d</c>.</summary>
+    public IReadOnlyList<string>? RateLimits { get; init; }
 }
 
 /// <summary>The rules every way of creating or editing a key shares; each error names the key and the field.</summary>
@@ -79,6 +82,14 @@ internal static partial class KeyRules
             if (!IsExactOrigin(origin))
             {
                 errors.Add($"{subject}: Origins: '{origin}' is not an origin; write scheme://host[:port] with nothing after it.");
+            }
+        }
+
+        foreach (var text in spec.RateLimits ?? [])
+        {
+            if (!RateLimit.TryParse(text, out _, out var error))
+            {
+                errors.Add($"{subject}: RateLimits: {error}");
             }
         }
 

@@ -79,18 +79,22 @@ internal static class KeysApi
 /// <summary>A key as the admin API shows it: everything but the hash; the secret only right after it was issued.</summary>
 internal sealed record KeyView(
     string Id, string Name, IReadOnlyList<string> Scopes, IReadOnlyList<string> Origins, DateTimeOffset? Expires,
-    bool Disabled, DateTimeOffset? RevokedAt, string? UserId, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, string Status)
+    bool Disabled, DateTimeOffset? RevokedAt, string? UserId, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, string Status,
+    IReadOnlyList<string> RateLimits)
 {
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Secret { get; init; }
 
     public static KeyView From(KeyRecord key) => new(
         key.Id, key.Name, key.Scopes, key.Origins, key.Expires, key.Disabled, key.RevokedAt, key.UserId, key.CreatedAt, key.LastUsedAt,
-        key.RevokedAt is not null ? "revoked" : key.Disabled ? "disabled" : key.Expires <= DateTimeOffset.UtcNow ? "expired" : "active");
+        key.RevokedAt is not null ? "revoked" : key.Disabled ? "disabled" : key.Expires <= DateTimeOffset.UtcNow ? "expired" : "active",
+        key.RateLimits.Select(l => l.Text).ToArray());
 }
 
 /// <summary>The body of <c>PATCH /gateway/keys/{id}</c>; absent fields are left as they are.</summary>
-internal sealed record KeyPatch(string? Name, IReadOnlyList<string>? Scopes, IReadOnlyList<string>? Origins, bool? Disabled, DateTimeOffset? Expires)
+internal sealed record KeyPatch(string? Name, IReadOnlyList<string>? Scopes, IReadOnlyList<string>? Origins, bool? Disabled, DateTimeOffset? Expires,
+    IReadOnlyList<string>? RateLimits = null)
 {
-    public KeyChanges ToChanges() => new(Name, Scopes, Origins, Disabled, Expires);
+    /// <summary><c>RateLimits: []</c> removes the key's own limits; absent leaves them.</summary>
+    public KeyChanges ToChanges() => new(Name, Scopes, Origins, Disabled, Expires, RateLimits: RateLimits);
 }

@@ -30,6 +30,9 @@ internal sealed record RoutePolicy
     public IReadOnlyList<string> Companies { get; init; } = [];
     public bool ForwardAuthorization { get; init; }
 
+    /// <summary>Per caller on this route (<c>Metadata.RateLimit</c>); null when the route sets none.</summary>
+    public RateLimits.RateLimit? RateLimit { get; init; }
+
     /// <summary>Parses a route's metadata; <paramref name="errors"/> collects every problem found.</summary>
     public static RoutePolicy Parse(RouteConfig route, ICollection<ConfigError> errors)
     {
@@ -50,6 +53,19 @@ internal sealed record RoutePolicy
             errors.Add(new(subject, "Metadata.ForwardAuthorization", $"'{forwardText}' is not 'true' or 'false'."));
         }
 
+        RateLimits.RateLimit? rateLimit = null;
+        if (metadata.TryGetValue(MetadataKeys.RateLimit, out var rateLimitText))
+        {
+            if (RateLimits.RateLimit.TryParse(rateLimitText, out var parsed, out var rateLimitError))
+            {
+                rateLimit = parsed;
+            }
+            else
+            {
+                errors.Add(new(subject, "Metadata.RateLimit", rateLimitError));
+            }
+        }
+
         return new RoutePolicy
         {
             RouteId = route.RouteId,
@@ -58,6 +74,7 @@ internal sealed record RoutePolicy
             Roles = SpaceSeparated(metadata, MetadataKeys.Roles, subject, errors),
             Companies = SpaceSeparated(metadata, MetadataKeys.Companies, subject, errors),
             ForwardAuthorization = forward,
+            RateLimit = rateLimit,
         };
     }
 
@@ -109,6 +126,7 @@ internal static class MetadataKeys
     public const string Roles = "Roles";
     public const string Companies = "Companies";
     public const string ForwardAuthorization = "ForwardAuthorization";
+    public const string RateLimit = "RateLimit";
 }
 
 /// <summary>One configuration problem: what it is about (route/cluster/file), the field, and what is wrong.</summary>

@@ -8,6 +8,10 @@ internal static class StoredValues
     public static string[] SplitList(string? text) =>
         string.IsNullOrEmpty(text) ? [] : text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    public static string JoinRateLimits(IReadOnlyList<RateLimits.RateLimit> limits) => string.Join(' ', limits.Select(l => l.Text));
+
+    public static RateLimits.RateLimit[] SplitRateLimits(string? text) => SplitList(text).Select(RateLimits.RateLimit.Parse).ToArray();
+
     public static DateTimeOffset? FromMilliseconds(long? milliseconds) =>
         milliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 }

@@ -135,6 +135,7 @@ internal static class KeyFields
     public const string UserId = "user_id";
     public const string CreatedAt = "created_at";
     public const string LastUsedAt = "last_used_at";
+    public const string RateLimits = "rate_limits";
 
     public static HashEntry[] From(KeyRecord key)
     {
@@ -147,6 +148,7 @@ internal static class KeyFields
             new(Disabled, key.Disabled ? 1 : 0),
             new(Origins, StoredValues.JoinList(key.Origins)),
             new(CreatedAt, key.CreatedAt.ToUnixTimeMilliseconds()),
+            new(RateLimits, StoredValues.JoinRateLimits(key.RateLimits)),
         };
         AddIfSet(entries, ExpiresAt, key.Expires);
         AddIfSet(entries, RevokedAt, key.RevokedAt);
@@ -175,6 +177,7 @@ internal static class KeyFields
             UserId = Text(fields, UserId),
             CreatedAt = Time(fields, CreatedAt) ?? DateTimeOffset.UnixEpoch,
             LastUsedAt = Time(fields, LastUsedAt),
+            RateLimits = StoredValues.SplitRateLimits(Text(fields, RateLimits)),
         };
     }
 

@@ -133,5 +133,6 @@ internal static class SqliteMigrations
                 expires_at INTEGER NOT NULL
             );
             """),
+        new(6, "key rate limits", "ALTER TABLE keys ADD COLUMN rate_limits TEXT NOT NULL DEFAULT '';"),
     ];
 }

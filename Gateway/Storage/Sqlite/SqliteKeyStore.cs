@@ -6,7 +6,7 @@ namespace Tribuo.Gateway.Storage.Sqlite;
 /// <summary>Keys in the embedded store, for running without Redis.</summary>
 internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 {
-    private const string Columns = "id, name, sha256, scopes, expires_at, disabled, revoked_at, origins, user_id, created_at, last_used_at";
+    private const string Columns = "id, name, sha256, scopes, expires_at, disabled, revoked_at, origins, user_id, created_at, last_used_at, rate_limits";
 
     public async Task<KeyRecord?> FindByHashAsync(string sha256, CancellationToken cancellationToken = default)
     {
@@ -34,7 +34,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         await using var connection = await database.OpenAsync(cancellationToken);
         // ON CONFLICT DO NOTHING covers both the id and the hash: a duplicate secret must not create a second key.
         var inserted = await connection.ExecuteAsync(
-            $"INSERT INTO keys ({Columns}) VALUES (@id, @name, @sha256, @scopes, @expires_at, @disabled, @revoked_at, @origins, @user_id, @created_at, @last_used_at) ON CONFLICT DO NOTHING",
+            $"INSERT INTO keys ({Columns}) VALUES (@id, @name, @sha256, @scopes, @expires_at, @disabled, @revoked_at, @origins, @user_id, @created_at, @last_used_at, @rate_limits) ON CONFLICT DO NOTHING",
             KeyRow.From(key));
         return inserted == 1;
     }
@@ -52,7 +52,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(
-            "UPDATE keys SET name = @name, scopes = @scopes, expires_at = @expires_at, disabled = @disabled, origins = @origins, user_id = @user_id WHERE id = @id",
+            "UPDATE keys SET name = @name, scopes = @scopes, expires_at = @expires_at, disabled = @disabled, origins = @origins, user_id = @user_id, rate_limits = @rate_limits WHERE id = @id",
             KeyRow.From(key));
         return updated == 1;
     }
@@ -96,6 +96,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         public string? user_id { get; init; }
         public long created_at { get; init; }
         public long? last_used_at { get; init; }
+        public string rate_limits { get; init; } = "";
 
         public KeyRecord ToRecord() => new()
         {
@@ -110,6 +111,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
             UserId = user_id,
             CreatedAt = StoredValues.FromMilliseconds(created_at)!.Value,
             LastUsedAt = StoredValues.FromMilliseconds(last_used_at),
+            RateLimits = StoredValues.SplitRateLimits(rate_limits),
         };
 
         public static KeyRow From(KeyRecord key) => new()
@@ -125,6 +127,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
             user_id = key.UserId,
             created_at = key.CreatedAt.ToUnixTimeMilliseconds(),
             last_used_at = key.LastUsedAt?.ToUnixTimeMilliseconds(),
+            rate_limits = StoredValues.JoinRateLimits(key.RateLimits),
         };
     }
 }
