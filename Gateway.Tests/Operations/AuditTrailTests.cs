@@ -51,4 +51,23 @@ public sealed class AuditTrailTests
             File.Delete(keysFile);
         }
     }
+
+    [Fact]
+    public async Task A_CLI_import_larger_than_the_audit_queue_writes_one_event_per_key_before_it_exits()
+    {
+        const int count = 700;
+        var directory = Directory.CreateTempSubdirectory("tgw-audit-").FullName;
+        var keysFile = Path.Combine(directory, "keys.json");
+        var keys = Enumerable.Range(0, count).Select(i => $$"""{ "Id": "bulk-{{i}}", "Name": "Bulk {{i}}", "Sha256": "{{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))}}", "Scopes": ["api"] }""");
+        await File.WriteAllTextAsync(keysFile, $$"""{ "Keys": [ {{string.Join(",\n", keys)}} ] }""", Ct);
+
+        // A queue of 25 events: the import outruns it many times over (and holds more than one batch of 500), so the writer must wait, never drop.
+        var import = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(120), "keys", "import", keysFile, $"--Gateway:DataDir={directory}", "--Gateway:Audit:QueueSize=25");
+        Assert.Equal(0, import.ExitCode);
+        Assert.Contains($"{count} imported", import.Output);
+
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(directory, "gateway.db")}");
+        var created = await db.QuerySingleAsync<long>("SELECT COUNT(DISTINCT subject) FROM audit_events WHERE kind = 'key.created' AND subject LIKE 'bulk-%'");
+        Assert.Equal(count, created);
+    }
 }

@@ -9,22 +9,57 @@ namespace Tribuo.Gateway.Cli;
 /// <summary>The server's services without the server, so CLI verbs see exactly the stores it would.</summary>
 internal static class CliHost
 {
-    /// <summary>Splits <c>--Section:Key=value</c> configuration arguments from the verb's own words.</summary>
+    /// <summary>
+    /// Splits configuration arguments (<c>--Section:Key=value</c>: a name with a colon before the <c>=</c>) from the
+    /// verb's own words, so the parser never mistakes one for the other.
+    /// </summary>
     public static (string[] Settings, string[] Words) SplitSettings(string[] args)
     {
-        var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains(':') && a.Contains('=')).ToArray();
-        return (settings, args.Except(settings).ToArray());
+        var settings = args.Where(IsSetting).ToArray();
+        return (settings, args.Where(a => !IsSetting(a)).ToArray());
     }
 
-    /// <summary>The CLI runs no background writer: its audit events are written when the verb ends.</summary>
-    public static IAsyncDisposable DrainAuditOnExit(WebApplication app) => new AuditDrain(app.Services.GetRequiredService<Operations.AuditTrail>());
-
-    private sealed class AuditDrain(Operations.AuditTrail trail) : IAsyncDisposable
+    private static bool IsSetting(string arg)
     {
-        public ValueTask DisposeAsync() => new(trail.DrainAsync());
+        var equals = arg.IndexOf('=', StringComparison.Ordinal);
+        return arg.StartsWith("--", StringComparison.Ordinal) && equals > 2 && arg.AsSpan(2, equals - 2).Contains(':');
     }
 
-    public static WebApplication Build(string[] settings)
+    /// <summary>
+    /// Runs one verb against the configured stores: operation errors (unknown key, invalid change) are a sentence
+    /// on stderr and exit 1, and every audit event the verb recorded is written before the process exits.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] settings, Func<IServiceProvider, Task<int>> verb)
+    {
+        await using var app = Build(settings);
+        var trail = app.Services.GetRequiredService<Operations.AuditTrail>();
+        await trail.StartAsync(CancellationToken.None);
+        int exitCode;
+        try
+        {
+            exitCode = await verb(app.Services);
+        }
+        catch (Exception ex) when (ex is KeyOperationException or KeyNotFoundException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            exitCode = GatewayCli.Failed;
+        }
+
+        using var patience = new CancellationTokenSource(AuditPatience);
+        await trail.StopAsync(patience.Token);
+        if (trail.Pending > 0)
+        {
+            Console.Error.WriteLine($"{trail.Pending} audit events could not be written to the users' database within {AuditPatience.TotalSeconds:0} s; the changes were made.");
+            return GatewayCli.Failed;
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>How long a verb waits, at its end, for the audit trail to reach the database.</summary>
+    private static readonly TimeSpan AuditPatience = TimeSpan.FromSeconds(30);
+
+    private static WebApplication Build(string[] settings)
     {
         var builder = WebApplication.CreateBuilder(settings);
         builder.AddGatewayDefaults();

@@ -1,82 +1,174 @@
+using System.CommandLine;
 using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Tokens;
 
 namespace Tribuo.Gateway.Cli;
 
 /// <summary>
-/// <c>keys create|list|show|revoke|rotate|disable|enable|set-scopes|import</c>, against the same stores the
-/// server uses (configuration from appsettings, environment, and <c>--Section:Key=value</c> arguments).
-/// Changes are published like the server's, so running gateways drop a revoked key within a second.
+/// <c>keys create|list|show|update|revoke|rotate|disable|enable|set-scopes|import|rotate-signing</c>, against the
+/// same stores the server uses. Changes are published like the server's, so running gateways drop a revoked key
+/// within a second.
 /// </summary>
 internal static class KeysCommand
 {
-    private const string UsageText = """
-        usage: keys create --id ID --name NAME --scopes a,b [--expires 2027-01-01] [--origins https://x,https://y] [--user-id U]
-               keys list | show ID | revoke ID | rotate ID | disable ID | enable ID | set-scopes ID a,b | import FILE
-               keys rotate-signing   (a new key for the tokens the login hub signs)
-        """;
-
     private const string Actor = "cli";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Build(string[] settings) => new("keys", "API keys: create, list, change, revoke, import.")
     {
-        var (settings, words) = CliHost.SplitSettings(args);
-        if (words.Length == 0)
-        {
-            return GatewayCli.Usage(UsageText);
-        }
+        Create(settings),
+        List(settings),
+        OnOneKey(settings, "show", "Show one key (never its secret or hash).", ShowAsync),
+        Update(settings),
+        OnOneKey(settings, "revoke", "Revoke a key for good; gateways refuse it within a second.",
+            async (keys, id) => Done(await keys.RevokeAsync(id, Actor), "revoked")),
+        OnOneKey(settings, "rotate", "Give a key a new secret (printed once); the old one stops working.",
+            async (keys, id) => Issued(await keys.RotateAsync(id, Actor))),
+        OnOneKey(settings, "disable", "Disable a key until it is enabled again.",
+            async (keys, id) => Done(await keys.UpdateAsync(id, new KeyChanges(Disabled: true), Actor), "disabled")),
+        OnOneKey(settings, "enable", "Enable a disabled key.",
+            async (keys, id) => Done(await keys.UpdateAsync(id, new KeyChanges(Disabled: false), Actor), "enabled")),
+        SetScopes(settings),
+        Import(settings),
+        RotateSigning(settings),
+    };
 
-        await using var app = CliHost.Build(settings);
-        await using var audit = CliHost.DrainAuditOnExit(app);
-        var keys = app.Services.GetRequiredService<KeyService>();
-        try
+    private static Argument<string> IdArgument() => new("id") { Description = "the key's Id" };
+
+    private static Command OnOneKey(string[] settings, string name, string description, Func<KeyService, string, Task<int>> action)
+    {
+        var id = IdArgument();
+        var command = new Command(name, description) { id };
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, services => action(services.GetRequiredService<KeyService>(), parse.GetRequiredValue(id))));
+        return command;
+    }
+
+    private static Command Create(string[] settings)
+    {
+        var id = new Option<string>("--id") { Description = "the key's Id: letters, digits and . _ : @ -", Required = true };
+        var name = new Option<string>("--name") { Description = "a name people recognise", Required = true };
+        var scopes = CliValues.List("--scopes", "scopes the key holds, * for every route", required: true);
+        var origins = CliValues.List("--origins", "browser origins of a site key (https://docs.tribuo.cloud)");
+        var expires = CliValues.Date("--expires", "when the key stops working");
+        var expiresIn = CliValues.Duration("--expires-in", "how long from now the key works");
+        var userId = new Option<string>("--user-id") { Description = "tie the key to a user (it then acts as that user)" };
+        var command = new Command("create", "Create a key; its secret is printed once.") { id, name, scopes, origins, expires, expiresIn, userId };
+        command.Validators.Add(result => OneOf(result, expires, expiresIn));
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
         {
-            return words[0].ToLowerInvariant() switch
+            var spec = new KeySpec
             {
-                "create" => await CreateAsync(keys, Options(words[1..])),
-                "list" => await ListAsync(keys),
-                "show" when words.Length == 2 => await ShowAsync(keys, words[1]),
-                "revoke" when words.Length == 2 => Done(await keys.RevokeAsync(words[1], Actor), "revoked"),
-                "rotate" when words.Length == 2 => Issued(await keys.RotateAsync(words[1], Actor)),
-                "disable" when words.Length == 2 => Done(await keys.UpdateAsync(words[1], new KeyChanges(Disabled: true), Actor), "disabled"),
-                "enable" when words.Length == 2 => Done(await keys.UpdateAsync(words[1], new KeyChanges(Disabled: false), Actor), "enabled"),
-                "set-scopes" when words.Length == 3 => Done(await keys.UpdateAsync(words[1], new KeyChanges(Scopes: List(words[2])), Actor), "updated"),
-                "import" when words.Length == 2 => await ImportAsync(keys, words[1]),
-                "rotate-signing" when words.Length == 1 => await RotateSigningAsync(app.Services.GetRequiredService<SigningKeys>()),
-                _ => GatewayCli.Usage(UsageText),
+                Id = parse.GetValue(id),
+                Name = parse.GetValue(name),
+                Scopes = parse.GetValue(scopes),
+                Origins = parse.GetValue(origins),
+                Expires = parse.GetValue(expires) ?? (DateTimeOffset.UtcNow + parse.GetValue(expiresIn)),
+                UserId = parse.GetValue(userId),
             };
-        }
-        catch (Exception ex) when (ex is KeyOperationException or KeyNotFoundException or FormatException)
-        {
-            Console.Error.WriteLine(ex.Message);
-            return 1;
-        }
+            return Issued(await services.GetRequiredService<KeyService>().CreateAsync(spec, Actor));
+        }));
+        return command;
     }
 
-    private static async Task<int> CreateAsync(KeyService keys, Dictionary<string, string> options)
+    private static Command List(string[] settings)
     {
-        var spec = new KeySpec
+        var command = new Command("list", "List keys: id, status, scopes, expiry, last use, name.");
+        command.SetAction((_, _) => CliHost.RunAsync(settings, async services =>
         {
-            Id = options.GetValueOrDefault("id"),
-            Name = options.GetValueOrDefault("name"),
-            Scopes = options.TryGetValue("scopes", out var scopes) ? List(scopes) : null,
-            Origins = options.TryGetValue("origins", out var origins) ? List(origins) : null,
-            Expires = options.TryGetValue("expires", out var expires) ? DateTimeOffset.Parse(expires, System.Globalization.CultureInfo.InvariantCulture) : null,
-            UserId = options.GetValueOrDefault("user-id"),
-        };
-        return Issued(await keys.CreateAsync(spec, Actor));
+            Console.WriteLine($"{"ID",-24} {"STATUS",-9} {"SCOPES",-30} {"EXPIRES",-11} {"LAST USED",-17} NAME");
+            foreach (var key in await services.GetRequiredService<KeyService>().ListAsync())
+            {
+                var view = KeyView.From(key);
+                Console.WriteLine($"{key.Id,-24} {view.Status,-9} {string.Join(' ', key.Scopes),-30} {key.Expires?.ToString("yyyy-MM-dd") ?? "-",-11} {key.LastUsedAt?.ToString("yyyy-MM-dd HH:mm") ?? "-",-17} {key.Name}");
+            }
+
+            return 0;
+        }));
+        return command;
     }
 
-    private static async Task<int> ListAsync(KeyService keys)
+    private static Command Update(string[] settings)
     {
-        Console.WriteLine($"{"ID",-24} {"STATUS",-9} {"SCOPES",-30} {"EXPIRES",-11} {"LAST USED",-17} NAME");
-        foreach (var key in await keys.ListAsync())
+        var id = IdArgument();
+        var name = new Option<string>("--name") { Description = "a new name" };
+        var origins = CliValues.List("--origins", "the site key's browser origins, replacing the current list");
+        var expires = CliValues.Date("--expires", "a new expiry");
+        var expiresIn = CliValues.Duration("--expires-in", "a new expiry, counted from now");
+        var noExpiry = new Option<bool>("--no-expiry") { Description = "the key never expires" };
+        var command = new Command("update", "Change a key's name, expiry or origins; what is not given stays as it is.") { id, name, origins, expires, expiresIn, noExpiry };
+        command.Validators.Add(result => OneOf(result, expires, expiresIn, noExpiry));
+        command.Validators.Add(result =>
         {
-            var view = KeyView.From(key);
-            Console.WriteLine($"{key.Id,-24} {view.Status,-9} {string.Join(' ', key.Scopes),-30} {key.Expires?.ToString("yyyy-MM-dd") ?? "-",-11} {key.LastUsedAt?.ToString("yyyy-MM-dd HH:mm") ?? "-",-17} {key.Name}");
-        }
+            if (new Option[] { name, origins, expires, expiresIn, noExpiry }.All(o => result.GetResult(o) is null))
+            {
+                result.AddError("Nothing to change: give --name, --origins, --expires, --expires-in or --no-expiry.");
+            }
+        });
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
+        {
+            var changes = new KeyChanges(
+                Name: parse.GetValue(name),
+                Origins: parse.GetValue(origins),
+                Expires: parse.GetValue(expires) ?? (DateTimeOffset.UtcNow + parse.GetValue(expiresIn)),
+                ClearExpires: parse.GetValue(noExpiry));
+            return Done(await services.GetRequiredService<KeyService>().UpdateAsync(parse.GetRequiredValue(id), changes, Actor), "updated");
+        }));
+        return command;
+    }
 
-        return 0;
+    private static Command SetScopes(string[] settings)
+    {
+        var id = IdArgument();
+        var scopes = new Argument<string>("scopes") { Description = "the new scopes, comma-separated (replace the current ones)" };
+        var command = new Command("set-scopes", "Replace a key's scopes.") { id, scopes };
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
+        {
+            var list = parse.GetRequiredValue(scopes).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return Done(await services.GetRequiredService<KeyService>().UpdateAsync(parse.GetRequiredValue(id), new KeyChanges(Scopes: list), Actor), "updated");
+        }));
+        return command;
+    }
+
+    private static Command Import(string[] settings)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "a keys file: { \"Keys\": [ ... ] }" };
+        var command = new Command("import", "Import the keys of a file whose Id is not in the store yet.") { file };
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
+        {
+            var (contents, errors) = KeysFile.Read(parse.GetRequiredValue(file).FullName);
+            if (contents is null)
+            {
+                errors.ForEach(Console.Error.WriteLine);
+                return GatewayCli.Failed;
+            }
+
+            var (imported, skipped) = await services.GetRequiredService<KeyService>().ImportAsync(contents, Actor);
+            Console.WriteLine($"{imported} imported, {skipped} already known or skipped");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RotateSigning(string[] settings)
+    {
+        var command = new Command("rotate-signing", "A new key for the tokens the login hub signs; older tokens stay valid.");
+        command.SetAction((_, _) => CliHost.RunAsync(settings, async services =>
+        {
+            var signing = services.GetRequiredService<SigningKeys>();
+            await signing.LoadAsync();
+            var kid = await signing.RotateAsync();
+            Console.WriteLine($"new signing key '{kid}' signs from now on; tokens signed with older keys stay valid");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void OneOf(System.CommandLine.Parsing.CommandResult result, params Option[] options)
+    {
+        var given = options.Where(o => result.GetResult(o) is not null).Select(o => o.Name).ToArray();
+        if (given.Length > 1)
+        {
+            result.AddError($"{string.Join(" and ", given)} cannot be combined: give one.");
+        }
     }
 
     private static async Task<int> ShowAsync(KeyService keys, string id)
@@ -98,28 +190,6 @@ internal static class KeysCommand
         return 0;
     }
 
-    private static async Task<int> RotateSigningAsync(SigningKeys signing)
-    {
-        await signing.LoadAsync();
-        var kid = await signing.RotateAsync();
-        Console.WriteLine($"new signing key '{kid}' signs from now on; tokens signed with older keys stay valid");
-        return 0;
-    }
-
-    private static async Task<int> ImportAsync(KeyService keys, string path)
-    {
-        var (file, errors) = KeysFile.Read(Path.GetFullPath(path));
-        if (file is null)
-        {
-            errors.ForEach(Console.Error.WriteLine);
-            return 1;
-        }
-
-        var (imported, skipped) = await keys.ImportAsync(file, Actor);
-        Console.WriteLine($"{imported} imported, {skipped} already known or skipped");
-        return 0;
-    }
-
     private static int Issued(IssuedKey issued)
     {
         Console.Error.WriteLine($"Key '{issued.Key.Id}' issued. The secret is shown this once; store it now:");
@@ -131,24 +201,5 @@ internal static class KeysCommand
     {
         Console.WriteLine($"key '{key.Id}' {what}");
         return 0;
-    }
-
-    private static string[] List(string commaSeparated) =>
-        commaSeparated.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static Dictionary<string, string> Options(string[] words)
-    {
-        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i + 1 < words.Length; i += 2)
-        {
-            if (!words[i].StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new FormatException($"expected an option such as --id, found '{words[i]}'");
-            }
-
-            options[words[i][2..]] = words[i + 1];
-        }
-
-        return options;
     }
 }

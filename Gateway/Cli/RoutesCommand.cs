@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Tribuo.Gateway.Routes;
 
 namespace Tribuo.Gateway.Cli;
@@ -5,23 +6,22 @@ namespace Tribuo.Gateway.Cli;
 /// <summary><c>routes check FILE</c>: validates a routes file exactly as the server would, for operators' CI.</summary>
 internal static class RoutesCommand
 {
-    private const string UsageText = "usage: routes check <path/to/routes.json>";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Build()
     {
-        if (args.Length != 2 || !args[0].Equals("check", StringComparison.OrdinalIgnoreCase))
-        {
-            return GatewayCli.Usage(UsageText);
-        }
+        var file = new Argument<FileInfo>("file") { Description = "the routes file, e.g. routes.json" };
+        var check = new Command("check", "Validate a routes file exactly as the server would: exit 0, or 1 with every error.") { file };
+        check.SetAction((parse, _) => CheckAsync(parse.GetRequiredValue(file).FullName));
+        return new Command("routes", "The routes file (routes.json).") { check };
+    }
 
-        var path = Path.GetFullPath(args[1]);
+    private static async Task<int> CheckAsync(string path)
+    {
         await using var services = RoutesLoader.CreateStandalone();
-
         var result = await services.GetRequiredService<RoutesLoader>().LoadAsync(path);
         if (result.Snapshot is null)
         {
             Console.Error.WriteLine(result.Describe(path));
-            return 1;
+            return GatewayCli.Failed;
         }
 
         Console.WriteLine($"{path}: OK ({result.Snapshot.Routes.Count} routes, {result.Snapshot.Clusters.Count} clusters)");

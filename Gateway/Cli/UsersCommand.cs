@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Users;
 
@@ -6,45 +7,48 @@ namespace Tribuo.Gateway.Cli;
 /// <summary><c>users list</c>, <c>users set-role EMAIL ROLE</c>: against the server's user store.</summary>
 internal static class UsersCommand
 {
-    private const string UsageText = "usage: users list | users set-role <email> <role>";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static Command Build(string[] settings)
     {
-        var (settings, words) = CliHost.SplitSettings(args);
-        await using var app = CliHost.Build(settings);
-        await using var audit = CliHost.DrainAuditOnExit(app);
-        var users = app.Services.GetRequiredService<IUserStore>();
-        switch (words)
+        var list = new Command("list", "List users: id, role, company, SIRET, e-mail.");
+        list.SetAction((_, _) => CliHost.RunAsync(settings, ListAsync));
+
+        var email = new Argument<string>("email") { Description = "the user's e-mail (any case)" };
+        var role = new Argument<string>("role") { Description = "the new role, e.g. admin or default" };
+        var setRole = new Command("set-role", "Change a user's role; their API token's scopes follow (Gateway:Roles:<role>:Scopes).") { email, role };
+        setRole.SetAction((parse, _) => CliHost.RunAsync(settings, services => SetRoleAsync(services, parse.GetRequiredValue(email), parse.GetRequiredValue(role))));
+
+        return new Command("users", "Users of the login hub.") { list, setRole };
+    }
+
+    private static async Task<int> ListAsync(IServiceProvider services)
+    {
+        Console.WriteLine($"{"ID",-20} {"ROLE",-10} {"COMPANY",-12} {"SIRET",-15} EMAIL");
+        foreach (var listed in await services.GetRequiredService<IUserStore>().ListAsync())
         {
-            case ["list"]:
-                Console.WriteLine($"{"ID",-20} {"ROLE",-10} {"COMPANY",-12} {"SIRET",-15} EMAIL");
-                foreach (var listed in await users.ListAsync())
-                {
-                    Console.WriteLine($"{listed.Id,-20} {listed.Role,-10} {listed.Company ?? "-",-12} {listed.OrganizationSiret ?? "-",-15} {listed.Email}");
-                }
-
-                return 0;
-
-            case ["set-role", var email, var role]:
-                if (!await users.SetRoleAsync(email, role))
-                {
-                    Console.Error.WriteLine($"no user with e-mail '{email}'.");
-                    return 1;
-                }
-
-                // The user's API token follows the role's scopes; existing sessions keep their role claim until they expire.
-                var user = (await users.FindByEmailAsync(email))!;
-                var keys = app.Services.GetRequiredService<KeyService>();
-                if (await keys.GetAsync(UserAccounts.KeyIdFor(user.Id)) is not null)
-                {
-                    await keys.UpdateAsync(UserAccounts.KeyIdFor(user.Id), new KeyChanges(Scopes: app.Services.GetRequiredService<RoleScopes>().For(role)), "cli");
-                }
-
-                Console.WriteLine($"user '{email}' now has role '{role}'");
-                return 0;
-
-            default:
-                return GatewayCli.Usage(UsageText);
+            Console.WriteLine($"{listed.Id,-20} {listed.Role,-10} {listed.Company ?? "-",-12} {listed.OrganizationSiret ?? "-",-15} {listed.Email}");
         }
+
+        return 0;
+    }
+
+    private static async Task<int> SetRoleAsync(IServiceProvider services, string email, string role)
+    {
+        var users = services.GetRequiredService<IUserStore>();
+        if (!await users.SetRoleAsync(email, role))
+        {
+            Console.Error.WriteLine($"no user with e-mail '{email}'.");
+            return GatewayCli.Failed;
+        }
+
+        // The user's API token follows the role's scopes; existing sessions keep their role claim until they expire.
+        var user = (await users.FindByEmailAsync(email))!;
+        var keys = services.GetRequiredService<KeyService>();
+        if (await keys.GetAsync(UserAccounts.KeyIdFor(user.Id)) is not null)
+        {
+            await keys.UpdateAsync(UserAccounts.KeyIdFor(user.Id), new KeyChanges(Scopes: services.GetRequiredService<RoleScopes>().For(role)), "cli");
+        }
+
+        Console.WriteLine($"user '{email}' now has role '{role}'");
+        return 0;
     }
 }

@@ -53,7 +53,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         // Creation is a change too: another instance may have cached "no such key" for this hash.
         await changes.PublishAsync(ChangeTopics.Keys, record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
-        trail.Record("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}");
+        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}");
         return new IssuedKey(record, secret);
     }
 
@@ -67,7 +67,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         var key = (await store.GetAsync(id, cancellationToken))!;
         await changes.PublishAsync(ChangeTopics.Keys, key.Sha256, cancellationToken);
         Log.Revoked(audit, id, actor);
-        trail.Record("key.revoked", id, $"by {actor}");
+        await trail.RecordAsync("key.revoked", id, $"by {actor}");
         return key;
     }
 
@@ -87,7 +87,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         await changes.PublishAsync(ChangeTopics.Keys, oldHash, cancellationToken);
         await changes.PublishAsync(ChangeTopics.Keys, newHash, cancellationToken);
         Log.Rotated(audit, id, actor);
-        trail.Record("key.rotated", id, $"by {actor}");
+        await trail.RecordAsync("key.rotated", id, $"by {actor}");
         return new IssuedKey(current with { Sha256 = newHash }, secret);
     }
 
@@ -124,7 +124,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
 
         await changes.PublishAsync(ChangeTopics.Keys, updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
-        trail.Record("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}");
+        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}");
         return updated;
     }
 

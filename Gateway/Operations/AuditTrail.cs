@@ -7,44 +7,96 @@ namespace Tribuo.Gateway.Operations;
 /// <summary>
 /// The audit trail (DESIGN §8): key changes, logins and refused logins, written to <c>audit_events</c> in
 /// the users' database (PostgreSQL, or the embedded file) by a background writer, so no request waits on
-/// it. Never a secret: subjects are key ids, user ids, providers, addresses.
+/// it while the database keeps up. No event is ever dropped: when the queue is full (the database has been
+/// slow or down for a while) whoever records an event waits for room, and stopping the writer (server
+/// shutdown, the end of a CLI verb) first writes what is queued. Never a secret: subjects are key ids,
+/// user ids, providers, addresses.
 /// </summary>
-internal sealed partial class AuditTrail(IServiceProvider services, StoreSelection stores, TimeProvider time, ILogger<AuditTrail> logger) : BackgroundService
+internal sealed partial class AuditTrail : BackgroundService
 {
-    private const int Capacity = 10_000;
+    private const int BatchSize = 500;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
-    private readonly Channel<AuditEvent> _pending = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(Capacity) { SingleReader = true });
+    private readonly IServiceProvider _services;
+    private readonly StoreSelection _stores;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditTrail> _logger;
+    private readonly Channel<AuditEvent> _pending;
+
+    public AuditTrail(IServiceProvider services, StoreSelection stores, TimeProvider time, IConfiguration configuration, ILogger<AuditTrail> logger)
+    {
+        (_services, _stores, _time, _logger) = (services, stores, time, logger);
+        var capacity = configuration.GetValue("Gateway:Audit:QueueSize", 10_000);
+        _pending = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
 
     private sealed record AuditEvent(DateTimeOffset At, string Kind, string? Subject, string? Detail);
 
+    /// <summary>Events recorded but not written yet.</summary>
+    public int Pending => _pending.Reader.Count;
+
+    /// <summary>Queues an event; waits for room when the queue is full rather than lose it.</summary>
+    public async ValueTask RecordAsync(string kind, string? subject, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _pending.Writer.WriteAsync(new AuditEvent(_time.GetUtcNow(), kind, subject, detail), cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            Log.Unwritten(_logger, 1);
+        }
+    }
+
+    /// <summary>For callers that cannot await: the same, blocking only in the rare case of a full queue.</summary>
     public void Record(string kind, string? subject, string? detail = null)
     {
-        if (!_pending.Writer.TryWrite(new AuditEvent(time.GetUtcNow(), kind, subject, detail)))
+        var queued = new AuditEvent(_time.GetUtcNow(), kind, subject, detail);
+        if (!_pending.Writer.TryWrite(queued))
         {
-            // The database has been unreachable for a long while; the log line still carries the event.
-            Log.Dropped(logger, kind, subject ?? "");
+            Log.QueueFull(_logger, kind);
+            try
+            {
+                _pending.Writer.WriteAsync(queued).AsTask().GetAwaiter().GetResult();
+            }
+            catch (ChannelClosedException)
+            {
+                Log.Unwritten(_logger, 1);
+            }
         }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<AuditEvent>();
+        var batch = new List<AuditEvent>(BatchSize);
         while (await _pending.Reader.WaitToReadAsync(stoppingToken))
         {
             if (!await WriteAvailableAsync(batch, stoppingToken))
             {
-                await Task.Delay(RetryDelay, stoppingToken);
+                await Task.Delay(RetryDelay, _time, stoppingToken);
             }
         }
     }
 
-    /// <summary>Writes what is queued now; for processes that do not run the background writer (the CLI).</summary>
-    public async Task DrainAsync() => await WriteAvailableAsync([], CancellationToken.None);
+    /// <summary>Stops taking events and writes every queued one before the writer ends (or the host gives up waiting).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _pending.Writer.TryComplete();
+        if (ExecuteTask is { } writer)
+        {
+            await Task.WhenAny(writer, Task.Delay(Timeout.Infinite, cancellationToken));
+        }
+
+        await base.StopAsync(cancellationToken);
+        if (Pending > 0)
+        {
+            Log.Unwritten(_logger, Pending);
+        }
+    }
 
     private async Task<bool> WriteAvailableAsync(List<AuditEvent> batch, CancellationToken cancellationToken)
     {
-        while (batch.Count < 500 && _pending.Reader.TryRead(out var next))
+        while (batch.Count < BatchSize && _pending.Reader.TryRead(out var next))
         {
             batch.Add(next);
         }
@@ -56,16 +108,19 @@ internal sealed partial class AuditTrail(IServiceProvider services, StoreSelecti
 
         try
         {
-            var dialect = stores.UsesPostgres ? SqlUserStore.Dialect.Postgres : SqlUserStore.Dialect.Sqlite;
-            await using var connection = await StorageExtensions.UsersDatabase(services)(cancellationToken);
+            var dialect = _stores.UsesPostgres ? SqlUserStore.Dialect.Postgres : SqlUserStore.Dialect.Sqlite;
+            await using var connection = await StorageExtensions.UsersDatabase(_services)(cancellationToken);
+            // One transaction per batch: one commit (one fsync on SQLite) for up to 500 rows.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await connection.ExecuteAsync("INSERT INTO audit_events (at, kind, subject, detail) VALUES (@At, @Kind, @Subject, @Detail)",
-                batch.Select(e => new { At = dialect.Now(e.At), e.Kind, e.Subject, e.Detail }));
+                batch.Select(e => new { At = dialect.Now(e.At), e.Kind, e.Subject, e.Detail }), transaction);
+            await transaction.CommitAsync(cancellationToken);
             batch.Clear();
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.WriteFailed(logger, batch.Count, ex.GetType().Name);
+            Log.WriteFailed(_logger, batch.Count, ex.GetType().Name);
             return false;
         }
     }
@@ -75,7 +130,10 @@ internal sealed partial class AuditTrail(IServiceProvider services, StoreSelecti
         [LoggerMessage(EventId = 800, Level = LogLevel.Warning, Message = "Audit trail not written yet ({Count} events, {Kind}); retrying")]
         public static partial void WriteFailed(ILogger logger, int count, string kind);
 
-        [LoggerMessage(EventId = 801, Level = LogLevel.Error, Message = "Audit event {Kind} for {Subject} dropped: the audit queue is full")]
-        public static partial void Dropped(ILogger logger, string kind, string subject);
+        [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Audit queue full: recording {Kind} waits for the writer")]
+        public static partial void QueueFull(ILogger logger, string kind);
+
+        [LoggerMessage(EventId = 802, Level = LogLevel.Error, Message = "Audit trail: {Count} events could not be written before the writer stopped")]
+        public static partial void Unwritten(ILogger logger, int count);
     }
 }

@@ -1,0 +1,116 @@
+using System.CommandLine;
+using Tribuo.Gateway.Cli;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Cli;
+
+/// <summary>The command line as operators meet it: help, typos, typed options, and <c>keys update</c>.</summary>
+public sealed class CliTests
+{
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(60);
+
+    private static string NewDataDir() => $"--Gateway:DataDir={Directory.CreateTempSubdirectory("tgw-cli-").FullName}";
+
+    [Fact]
+    public async Task Help_lists_the_verbs_and_exits_0_without_starting_a_server()
+    {
+        var help = await GatewayProcess.RunAsync(ProcessTimeout, "--help");
+
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("routes", help.Output);
+        Assert.Contains("keys", help.Output);
+        Assert.Contains("users", help.Output);
+        Assert.DoesNotContain("Now listening", help.Output);
+    }
+
+    public static TheoryData<string> EveryCommand()
+    {
+        var data = new TheoryData<string>();
+        void Walk(Command command, string path)
+        {
+            foreach (var sub in command.Subcommands)
+            {
+                var subPath = (path + " " + sub.Name).Trim();
+                data.Add(subPath);
+                Walk(sub, subPath);
+            }
+        }
+
+        Walk(GatewayCli.BuildRoot([]), "");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCommand))]
+    public async Task Every_verb_and_sub_verb_has_help(string command)
+    {
+        var output = new StringWriter();
+        var exitCode = await GatewayCli.BuildRoot([]).Parse([.. command.Split(' '), "--help"]).InvokeAsync(new InvocationConfiguration { Output = output }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Usage:", output.ToString());
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_refused_with_a_suggestion_and_nothing_is_created()
+    {
+        var dataDir = NewDataDir();
+        var typo = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "site", "--name", "Site", "--scopes", "docs:read", "--origin", "https://docs.tribuo.cloud", dataDir);
+
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("--origin", typo.Error);
+        Assert.Contains("Did you mean", typo.Output + typo.Error);
+        Assert.Contains("--origins", typo.Output);
+
+        var shown = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "site", dataDir);
+        Assert.Equal(1, shown.ExitCode);
+        Assert.Contains("does not exist", shown.Error);
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_is_refused_with_a_suggestion()
+    {
+        var typo = await GatewayProcess.RunAsync(ProcessTimeout, "kyes", "list");
+
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("keys", typo.Output);
+        Assert.Contains("'kyes'", typo.Error);
+    }
+
+    [Theory]
+    [InlineData("--expires", "2027-13-01", "is not a date")]
+    [InlineData("--expires", "tomorrow", "is not a date")]
+    [InlineData("--expires-in", "15x", "is not a duration")]
+    [InlineData("--expires-in", "-3d", "is not a duration")]
+    public async Task Typed_options_refuse_bad_values_readably(string option, string value, string expected)
+    {
+        var bad = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "k", "--name", "K", "--scopes", "api", option, value, NewDataDir());
+
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains($"{option}: '{value}' {expected}", bad.Error);
+        Assert.DoesNotContain("   at ", bad.Error);
+    }
+
+    [Fact]
+    public async Task Keys_update_changes_name_origins_and_expiry_and_no_expiry_clears_it()
+    {
+        var dataDir = NewDataDir();
+        Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "site", "--name", "Site", "--scopes", "docs:read", "--scopes", "api", "--expires-in", "30d", dataDir)).ExitCode);
+
+        var updated = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--name", "Docs site", "--origins", "https://docs.tribuo.cloud,http://localhost:3000", "--expires", "2099-01-01", dataDir);
+        Assert.Equal(0, updated.ExitCode);
+        var shown = (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "site", dataDir)).Output;
+        Assert.Contains("Docs site", shown);
+        Assert.Contains("https://docs.tribuo.cloud http://localhost:3000", shown);
+        Assert.Contains("scopes:     docs:read api", shown);
+        Assert.Contains("2099-01-01", shown);
+
+        Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--no-expiry", dataDir)).ExitCode);
+        Assert.Contains("expires:    -", (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "site", dataDir)).Output);
+
+        var both = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--no-expiry", "--expires-in", "1d", dataDir);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("cannot be combined", both.Error);
+    }
+}
