@@ -43,15 +43,6 @@ internal sealed class BrowserSession(IConfiguration configuration)
     public static string CleanUrl(HttpRequest request) =>
         UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, QueryWithoutToken(request));
 
-    /// <summary>Drops a <c>token</c> parameter from the request, so that it is not forwarded upstream.</summary>
-    public static void RemoveTokenParameter(HttpRequest request)
-    {
-        if (request.Query.ContainsKey(TokenParameter))
-        {
-            request.QueryString = QueryWithoutToken(request);
-        }
-    }
-
     private static QueryString QueryWithoutToken(HttpRequest request)
     {
         var query = QueryHelpers.ParseQuery(request.QueryString.Value);
@@ -68,11 +59,5 @@ internal sealed class BrowserSession(IConfiguration configuration)
         var hub = configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? $"{request.Scheme}://{request.Host}";
         var url = $"{hub}/login?origin={Uri.EscapeDataString(CleanUrl(request))}";
         return error is null ? url : $"{url}&error={error}";
-    }
-
-    public static bool HasTokenParameter(HttpRequest request, out string token)
-    {
-        token = request.Query.TryGetValue(TokenParameter, out StringValues values) ? values.ToString() : "";
-        return token.Length > 0;
     }
 }

@@ -27,7 +27,6 @@ internal static class ProxyExtensions
         services.AddSingleton<RoutesLoader>();
         services.AddSingleton<RoutesFileConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RoutesFileConfigProvider>());
-        services.AddSingleton<RouteAccess>();
         return services;
     }
 
@@ -50,9 +49,10 @@ internal static class ProxyExtensions
     }
 
     /// <summary>
-    /// The proxy pipeline: access (authenticate, authorize, strip forged identity), YARP's load balancing and
-    /// health, then a readable body for upstream failures. Every route endpoint carries its
-    /// <see cref="RoutePolicy"/>, and never outranks the gateway's own endpoints.
+    /// The proxy pipeline, every step a request meets in order, one file each. Every route endpoint carries
+    /// its <see cref="RoutePolicy"/>, and never outranks the gateway's own endpoints. (Ambiguous targets and
+    /// TRACE were refused before routing, by <see cref="RequestTargetGuard"/>; the upstream request is shaped
+    /// by the transforms: <see cref="ForwardedHeaders"/>, <see cref="IdentityTransforms"/>.)
     /// </summary>
     public static void MapGatewayProxy(this WebApplication app)
     {
@@ -62,7 +62,12 @@ internal static class ProxyExtensions
             {
                 pipeline.Use((context, next) => Operations.MetricsEndpoints.RecordAsync(context, next, metrics));
                 pipeline.Use(UpstreamErrors.DescribeAsync);
-                pipeline.UseMiddleware<RouteAccessMiddleware>();
+                pipeline.UseMiddleware<UntrustedHeadersStep>();   // forged identity, forwarding and override headers go
+                pipeline.UseMiddleware<CredentialStep>();         // read the one credential, take it out of what is forwarded
+                pipeline.UseMiddleware<PreflightStep>();          // CORS preflights answered here, never proxied
+                pipeline.UseMiddleware<SessionHandBackStep>();    // ?token= back from the login page → session cookie
+                pipeline.UseMiddleware<CallerStep>();             // the credential → a key or a user, or 401/503
+                pipeline.UseMiddleware<PolicyStep>();             // the caller against the route's policy, or 403
                 pipeline.UseSessionAffinity();
                 pipeline.UseLoadBalancing();
                 pipeline.UsePassiveHealthChecks();

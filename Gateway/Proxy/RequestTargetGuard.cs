@@ -8,12 +8,19 @@ namespace Tribuo.Gateway.Proxy;
 /// decoded path; an upstream may decode <c>%2F</c>, fold <c>\</c> into <c>/</c>, drop <c>;params</c> or
 /// collapse <c>//</c> differently and resolve another resource than the route that was authorized. Dot
 /// segments are fine: Kestrel removes them before routing and YARP forwards that normalized path.
+/// TRACE (and IIS's TRACK) is refused too: an upstream echoing the request would hand back what the gateway
+/// added for it, and nothing legitimate needs it through a gateway (DESIGN §7).
 /// </summary>
 internal static class RequestTargetGuard
 {
     public static IApplicationBuilder UseRequestTargetGuard(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
+            if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase))
+            {
+                return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", "TRACE is not served by this gateway.");
+            }
+
             var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
             var reason = FindAmbiguity(rawTarget);
             return reason is null

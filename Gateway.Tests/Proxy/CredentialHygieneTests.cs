@@ -1,0 +1,150 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
+using Xunit;
+using static Tribuo.Gateway.Tests.Keys.KeysTestBed;
+
+namespace Tribuo.Gateway.Tests.Proxy;
+
+/// <summary>
+/// DESIGN §7: none of the gateway's credentials reach an upstream, on any route; the rest of the request
+/// (the Cookie header byte for byte, other query parameters) does; override headers and TRACE do not.
+/// Real Redis, real upstream, raw requests where HttpClient would tidy up what a client sends.
+/// </summary>
+public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
+{
+    private const string OtherCookies = "a=x%3B%20admin%3Dtrue; dup=1; dup=2; json={\"role\":\"admin\"}; empty=; spaced=two words; q=\"quoted\"";
+
+    private Keys.KeysTestBed _bed = null!;
+    private GatewayApp _gateway = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _bed = await Keys.KeysTestBed.StartAsync(redis.RequireServer());
+        _gateway = _bed.StartGateway();
+        await _bed.SeedKeysAsync(_gateway);
+    }
+
+    public ValueTask DisposeAsync() => _bed.DisposeAsync();
+
+    private async Task<string> UserTokenAsync()
+    {
+        var users = _gateway.Services.GetRequiredService<IUserStore>();
+        var (user, _) = await users.UpsertAsync(new ExternalLogin { Provider = "test", Subject = "u1", Email = "u1@tribuo.fr", Name = "U" }, Guid.NewGuid().ToString("n"), null, Ct);
+        return _gateway.Services.GetRequiredService<TokenService>().Issue(user);
+    }
+
+    private async Task<EchoedRequest> SendRawAsync(string target, string headers, string expectedStatus = "200")
+    {
+        var marker = Guid.NewGuid().ToString("n");
+        var separator = target.Contains('?') ? "&" : "?";
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress,
+            $"GET {target}{separator}m={marker} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n");
+        Assert.True(response.StartsWith($"HTTP/1.1 {expectedStatus}", StringComparison.Ordinal), response);
+        return _bed.Upstream.Received.Single(r => r.Query.Contains(marker, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/pub/x")]
+    [InlineData("/docs/x")]
+    [InlineData("/any/x")]
+    public async Task A_key_request_forwards_no_authorization_no_session_cookie_and_no_token_parameter(string path)
+    {
+        var token = await UserTokenAsync();
+
+        var echoed = await SendRawAsync($"{path}?x=1&token={token}&Token=t2&to%6Ben=t3&y=%20z",
+            $"Authorization: KEY {StarSecret}\r\nCookie: {OtherCookies}; tribuo_cloud_token={token}\r\n");
+
+        Assert.False(echoed.Headers.ContainsKey("Authorization"));
+        Assert.Equal([OtherCookies], echoed.Headers["Cookie"]);
+        Assert.StartsWith("?x=1&y=%20z&m=", echoed.Query);
+        Assert.DoesNotContain(token, string.Join('\n', echoed.Headers.SelectMany(h => h.Value)) + echoed.Query);
+    }
+
+    [Fact]
+    public async Task On_an_any_route_the_authorization_header_is_the_credential_and_the_cookie_is_not_forwarded()
+    {
+        var token = await UserTokenAsync();
+
+        var echoed = await SendRawAsync("/any/x", $"Cookie: tribuo_cloud_token={token}; {OtherCookies}\r\nAuthorization: KEY {ReaderSecret}\r\n");
+
+        Assert.Equal("reader", echoed.Header("X-Tribuo-Key-Id"));
+        Assert.Null(echoed.Header("X-Tribuo-User-Id"));
+        Assert.False(echoed.Headers.ContainsKey("Authorization"));
+        Assert.Equal([OtherCookies], echoed.Headers["Cookie"]);
+    }
+
+    [Fact]
+    public async Task A_user_token_is_never_forwarded_as_cookie_or_bearer()
+    {
+        var token = await UserTokenAsync();
+
+        var onlySession = await SendRawAsync("/any/x", $"Cookie: tribuo_cloud_token={token}\r\n");
+        var withBearer = await SendRawAsync("/user/x", $"Authorization: Bearer {token}\r\nCookie: {OtherCookies}\r\n");
+
+        Assert.NotNull(onlySession.Header("X-Tribuo-User-Id"));
+        Assert.False(onlySession.Headers.ContainsKey("Cookie"));
+        Assert.False(withBearer.Headers.ContainsKey("Authorization"));
+        Assert.Equal([OtherCookies], withBearer.Headers["Cookie"]);
+    }
+
+    [Fact]
+    public async Task Without_the_session_pair_the_cookie_header_is_not_touched()
+    {
+        var echoed = await SendRawAsync("/pub/x", $"Cookie: {OtherCookies};tight=1\r\n");
+
+        Assert.Equal([OtherCookies + ";tight=1"], echoed.Headers["Cookie"]);
+    }
+
+    [Fact]
+    public async Task Forward_authorization_still_forwards_the_header_but_not_the_session_cookie()
+    {
+        var echoed = await SendRawAsync("/fwd/x", $"Authorization: KEY {ReaderSecret}\r\nCookie: tribuo_cloud_token=abc\r\n");
+
+        Assert.Equal($"KEY {ReaderSecret}", echoed.Header("Authorization"));
+        Assert.False(echoed.Headers.ContainsKey("Cookie"));
+    }
+
+    [Theory]
+    [InlineData("X-Real-IP")]
+    [InlineData("True-Client-IP")]
+    [InlineData("X-Client-IP")]
+    [InlineData("CF-Connecting-IP")]
+    [InlineData("X-Original-Forwarded-For")]
+    [InlineData("X-Forwarded-Port")]
+    [InlineData("X-Forwarded-Server")]
+    [InlineData("X-Forwarded-Scheme")]
+    [InlineData("X-Original-URL")]
+    [InlineData("x-rewrite-url")]
+    [InlineData("X_Original_URL")]
+    [InlineData("X-HTTP-Method-Override")]
+    [InlineData("X-HTTP-Method")]
+    [InlineData("X-Method-Override")]
+    public async Task Headers_upstreams_read_as_address_path_or_method_are_removed(string name)
+    {
+        var echoed = await SendRawAsync("/pub/x", $"{name}: /admin/x\r\n{name}: 6.6.6.6\r\nX-Kept: yes\r\n");
+
+        Assert.DoesNotContain(echoed.Headers.Keys, k => k.Replace('_', '-').Equals(name.Replace('_', '-'), StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("yes", echoed.Header("X-Kept"));
+    }
+
+    [Theory]
+    [InlineData("/pub/trace")]
+    [InlineData("/docs/trace")]
+    public async Task Trace_is_refused_with_405(string path)
+    {
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Trace, path);
+        request.Headers.TryAddWithoutValidation("Authorization", $"KEY {StarSecret}");
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == path);
+    }
+}

@@ -1,0 +1,135 @@
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Login;
+using Tribuo.Gateway.Routes;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// Proxy step, on every route but public ones: turns the request's one credential into a caller, or
+/// answers. A gateway token (<c>Bearer</c> or the session cookie) is a user, on routes open to users; a
+/// <c>KEY</c> must be active, and a key tied to a user brings that user along. Browsers without a session
+/// are sent to the login page; everything else gets 401/503 problem+json.
+/// </summary>
+internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, TokenService tokens, SigningKeys signingKeys,
+    UserDirectory users, BrowserSession browser)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var policy = ProxyRoute.Policy(context);
+        if (policy.Auth == AuthMode.Public)
+        {
+            return next(context);
+        }
+
+        if (!signingKeys.IsLoaded)
+        {
+            return SigningKeysMissingAsync(context);
+        }
+
+        var credential = context.Features.Get<RequestCredential>() ?? RequestCredential.None;
+        if (policy.Auth != AuthMode.Key)
+        {
+            var navigation = BrowserSession.IsNavigation(context.Request);
+            switch (credential.Kind)
+            {
+                case CredentialKind.Bearer or CredentialKind.SessionCookie:
+                    return ResolveUserTokenAsync(context, credential, navigation);
+                case CredentialKind.AmbiguousCookie:
+                    return SessionRefusedAsync(context, navigation, "Two session cookies",
+                        "The request carries more than one tribuo_cloud_token cookie. Log in again.");
+                case CredentialKind.None when navigation:
+                    context.Response.Redirect(browser.LoginUrl(context.Request, error: null));
+                    return Task.CompletedTask;
+                case CredentialKind.None when policy.Auth == AuthMode.User:
+                    return LoginRequiredAsync(context, policy);
+            }
+        }
+
+        return ResolveKeyAsync(context, credential);
+    }
+
+    /// <summary>Without signing keys no token can be checked and no assertion signed for the upstream.</summary>
+    public static Task SigningKeysMissingAsync(HttpContext context) =>
+        Http.Problem.UnavailableAsync(context, "Gateway starting", "The gateway's signing keys are not loaded yet.");
+
+    private async Task ResolveUserTokenAsync(HttpContext context, RequestCredential credential, bool navigation)
+    {
+        if (await tokens.ValidateCachedAsync(credential.Token) is not { } identity)
+        {
+            await SessionRefusedAsync(context, navigation, "Invalid or expired session",
+                "The token was not issued by the gateway, has expired, or was revoked. Log in again.",
+                clearCookie: credential.Kind == CredentialKind.SessionCookie);
+            return;
+        }
+
+        context.Features.Set(new ResolvedCaller
+        {
+            User = new CallerUser(identity.UserId, identity.Email, identity.Name, identity.Role, identity.Company, identity.OrganizationSiret),
+            ByCookie = credential.Kind == CredentialKind.SessionCookie,
+        });
+        await next(context);
+    }
+
+    private async Task ResolveKeyAsync(HttpContext context, RequestCredential credential)
+    {
+        var result = await keys.AuthenticateHeaderAsync(credential.Authorization);
+        if (result.Status != KeyStatus.Active)
+        {
+            await KeyProblems.RefusedAsync(context, result);
+            return;
+        }
+
+        var key = result.Key!;
+        CallerUser? user = null;
+        if (key.Record!.UserId is { } userId)
+        {
+            User? owner;
+            try
+            {
+                owner = await users.GetAsync(userId);
+            }
+            catch (Exception)
+            {
+                await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this key's owner right now.");
+                return;
+            }
+
+            if (owner is null)
+            {
+                await KeyProblems.ForbiddenAsync(context, "Key owner unknown", $"Key '{key.Record.Id}' belongs to a user who no longer exists.");
+                return;
+            }
+
+            user = new CallerUser(owner.Id, owner.Email, owner.Name, owner.Role, owner.Company, owner.OrganizationSiret);
+        }
+
+        context.Features.Set(new ResolvedCaller { Key = key, User = user });
+        await next(context);
+    }
+
+    private Task SessionRefusedAsync(HttpContext context, bool navigation, string title, string detail, bool clearCookie = false)
+    {
+        if (clearCookie)
+        {
+            SessionCookie.Clear(context);
+        }
+
+        if (navigation)
+        {
+            context.Response.Redirect(browser.LoginUrl(context.Request, "expired"));
+            return Task.CompletedTask;
+        }
+
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tribuo\", error=\"invalid_token\"";
+        return Http.Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, title, detail);
+    }
+
+    private static Task LoginRequiredAsync(HttpContext context, RoutePolicy policy)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tribuo\"";
+        return Http.Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Login required",
+            $"Route '{policy.RouteId}' is for logged-in people: send the gateway's token as 'Authorization: Bearer <token>' or log in with a browser.");
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.Net.Http.Headers;
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Login;
+using Tribuo.Gateway.Routes;
+
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// Proxy step: CORS preflights on <c>key</c>, <c>user</c> and <c>any</c> routes are answered by the gateway,
+/// never proxied. A preflight carries no credential, so it is decided on the origin alone: allowed when a
+/// site key bound to that origin could pass the route, or, on routes open to users, when the origin is one
+/// of the login hub's allowed origins (the sites' scripts call with the session cookie).
+/// </summary>
+internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigins, AllowedOrigins loginOrigins)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var policy = ProxyRoute.Policy(context);
+        return policy.Auth != AuthMode.Public && IsPreflight(context.Request) ? AnswerAsync(context, policy) : next(context);
+    }
+
+    private static bool IsPreflight(HttpRequest request) =>
+        HttpMethods.IsOptions(request.Method)
+        && request.Headers.ContainsKey(HeaderNames.Origin)
+        && request.Headers.ContainsKey(HeaderNames.AccessControlRequestMethod);
+
+    private async Task AnswerAsync(HttpContext context, RoutePolicy policy)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        var response = context.Response;
+        response.Headers.Vary = "Origin";
+        if (policy.Auth != AuthMode.Key && loginOrigins.Contains(origin))
+        {
+            response.Headers.AccessControlAllowCredentials = "true";
+        }
+        else if (policy.Auth == AuthMode.User || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
+        {
+            await KeyProblems.ForbiddenAsync(context, "Origin not allowed", $"No site key for this origin may call route '{policy.RouteId}'.");
+            return;
+        }
+
+        response.StatusCode = StatusCodes.Status204NoContent;
+        response.Headers.AccessControlAllowOrigin = origin;
+        response.Headers.AccessControlAllowMethods = context.Request.Headers.AccessControlRequestMethod;
+        response.Headers.AccessControlAllowHeaders = "Authorization, Content-Type";
+        response.Headers.AccessControlMaxAge = "600";
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Tribuo.Gateway.Login;
+
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// The <c>tribuo_cloud_token</c> pairs of a raw <c>Cookie</c> header. Read and removed on the raw text, never
+/// through a decoded cookie collection: rebuilding the header from decoded values would turn
+/// <c>a=x%3B%20admin%3Dtrue</c> into a second cookie <c>admin=true</c> and alter duplicates, JSON, empty
+/// and quoted values the upstream is entitled to see as the browser sent them.
+/// </summary>
+internal static class SessionCookiePairs
+{
+    /// <summary>How many session pairs the header holds; <paramref name="token"/> is the value of the last one.</summary>
+    public static int Read(StringValues cookieHeaders, out string token)
+    {
+        token = "";
+        var count = 0;
+        foreach (var header in cookieHeaders)
+        {
+            if (header is null || !header.Contains(SessionCookie.Name, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var pair in header.Split(';'))
+            {
+                if (IsSessionPair(pair, out var value))
+                {
+                    count++;
+                    token = value;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Drops the session pairs and keeps every other byte of the header; no pair left, no header.</summary>
+    public static void Remove(IHeaderDictionary headers)
+    {
+        var kept = new List<string>();
+        foreach (var header in headers.Cookie)
+        {
+            if (header is null)
+            {
+                continue;
+            }
+
+            var pairs = header.Split(';').Where(p => !IsSessionPair(p, out _)).ToArray();
+            var rebuilt = string.Join(';', pairs).TrimStart(' ');
+            if (rebuilt.Trim().Length > 0)
+            {
+                kept.Add(rebuilt);
+            }
+        }
+
+        if (kept.Count == 0)
+        {
+            headers.Remove(HeaderNames.Cookie);
+        }
+        else
+        {
+            headers.Cookie = new StringValues([.. kept]);
+        }
+    }
+
+    private static bool IsSessionPair(string pair, out string value)
+    {
+        value = "";
+        var equals = pair.IndexOf('=');
+        var name = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
+        if (!name.Equals(SessionCookie.Name, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        value = equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
+        return true;
+    }
+}
