@@ -70,7 +70,6 @@ internal static partial class LoginEndpoints
 
         var properties = new AuthenticationProperties();
         properties.Items[OriginKey] = returnUrl.Url;
-        properties.Items[OidcProviderHandler.NonceKey] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         try
         {
             await context.ChallengeAsync(provider.ToLowerInvariant(), properties);

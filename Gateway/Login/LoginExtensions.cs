@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Tribuo.Gateway.Users;
@@ -19,35 +19,25 @@ internal static partial class LoginExtensions
         services.AddSingleton<BrowserSession>();
         services.AddSingleton<SessionHandBack>();
         services.AddSingleton<PasswordAttempts>();
-        services.AddSingleton<OidcDiscovery>();
         services.AddSingleton<RoleScopes>();
         services.AddSingleton<UserAccounts>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<LoginCompletion>();
         services.AddHttpClient();
 
-        services.AddAuthentication();
+        services.AddAuthentication(NoSessionHandler.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, NoSessionHandler>(NoSessionHandler.Scheme, null);
+        // One maintained OpenID Connect scheme per provider, added when options are first read so that
+        // configuration from any source (tests add theirs late) counts.
         services.AddSingleton<IConfigureOptions<AuthenticationOptions>>(sp => new ConfigureOptions<AuthenticationOptions>(auth =>
         {
             foreach (var (name, provider) in sp.GetRequiredService<LoginOptions>().Providers)
             {
-                var scheme = name.ToLowerInvariant();
-                if (IsZoho(provider))
-                {
-                    auth.AddScheme<ZohoProviderHandler>(scheme, provider.DisplayName ?? name);
-                }
-                else
-                {
-                    auth.AddScheme<OidcProviderHandler>(scheme, provider.DisplayName ?? name);
-                }
+                auth.AddScheme<OpenIdConnectHandler>(name.ToLowerInvariant(), provider.DisplayName ?? name);
             }
         }));
-
-        services.AddSingleton<ProviderOptionsSetup>();
-        services.AddSingleton<IConfigureOptions<OidcProviderOptions>>(sp => sp.GetRequiredService<ProviderOptionsSetup>());
-        services.AddSingleton<IConfigureOptions<ZohoProviderOptions>>(sp => sp.GetRequiredService<ProviderOptionsSetup>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OidcProviderOptions>, OAuthPostConfigureOptions<OidcProviderOptions, OidcProviderHandler>>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<ZohoProviderOptions>, OAuthPostConfigureOptions<ZohoProviderOptions, ZohoProviderHandler>>());
+        services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, ProviderOptionsSetup>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OpenIdConnectOptions>, OpenIdConnectPostConfigureOptions>());
         return services;
     }
 
@@ -76,7 +66,7 @@ internal static partial class LoginExtensions
                 errors.Add($"{subject}: the name may only hold letters, digits and '-' (it is part of /auth/login-<name>).");
             }
 
-            if (!provider.Type.Equals("oidc", StringComparison.OrdinalIgnoreCase) && !IsZoho(provider))
+            if (!provider.Type.Equals("oidc", StringComparison.OrdinalIgnoreCase) && !provider.IsZoho)
             {
                 errors.Add($"{subject}:Type: '{provider.Type}' is not a provider type; use oidc or zoho.");
             }
@@ -86,10 +76,10 @@ internal static partial class LoginExtensions
                 errors.Add($"{subject}: ClientId and ClientSecret are required.");
             }
 
-            var url = IsZoho(provider) ? provider.AccountsUrl : provider.Authority;
+            var url = provider.IsZoho ? provider.AccountsUrl : provider.Authority;
             if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("https" or "http"))
             {
-                errors.Add($"{subject}:{(IsZoho(provider) ? "AccountsUrl" : "Authority")}: '{url}' is not an http(s) URL.");
+                errors.Add($"{subject}:{(provider.IsZoho ? "AccountsUrl" : "Authority")}: '{url}' is not an http(s) URL.");
             }
         }
 
@@ -101,7 +91,7 @@ internal static partial class LoginExtensions
         return errors.Count == 0;
     }
 
-    internal static bool IsZoho(ProviderOptions provider) => provider.Type.Equals("zoho", StringComparison.OrdinalIgnoreCase);
+
 
     internal static async Task OnTicketReceivedAsync(TicketReceivedContext context)
     {
@@ -117,7 +107,7 @@ internal static partial class LoginExtensions
             return;
         }
 
-        var provider = options.Providers.First(p => p.Key.Equals(scheme, StringComparison.OrdinalIgnoreCase)).Value;
+        var provider = options.Find(scheme)!;
         if (LoginCompletion.ReadLogin(scheme, context.Principal!, provider) is not { } login)
         {
             Log.IncompleteProfile(Logger(context.HttpContext), scheme);

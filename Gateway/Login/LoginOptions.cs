@@ -24,6 +24,9 @@ internal sealed class LoginOptions
     public TimeSpan PasswordFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     public Dictionary<string, ProviderOptions> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public ProviderOptions? Find(string name) =>
+        Providers.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 }
 
 /// <summary><c>Gateway:Login:Providers:&lt;name&gt;</c>: one identity provider.</summary>
@@ -63,4 +66,17 @@ internal sealed class ProviderOptions
 
     /// <summary>True for DataPass / api.gouv.fr accounts: users are marked in <c>datapass_users</c>.</summary>
     public bool DataPass { get; set; }
+
+    /// <summary>
+    /// Whether a first login whose verified e-mail belongs to an existing user is linked to that user (DESIGN §5);
+    /// default on for Zoho and DataPass providers, off for other OIDC providers.
+    /// </summary>
+    public bool? LinkByEmail { get; set; }
+
+    public bool LinksByEmail => LinkByEmail ?? (IsZoho || DataPass);
+
+    public bool IsZoho => Type.Equals("zoho", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Where discovery is read: the OIDC authority, or Zoho's accounts server.</summary>
+    public string? IssuerUrl => IsZoho ? AccountsUrl : Authority;
 }

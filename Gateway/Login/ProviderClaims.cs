@@ -14,12 +14,14 @@ internal static class ProviderClaims
     public const string Role = "role";
     public const string OrganizationSiret = "organization_siret";
     public const string PreferredUserId = "preferred_user_id";
+    public const string EmailVerified = "email_verified";
 
     /// <summary>Reads an OIDC userinfo document: <c>sub, email, name</c> (or given + family name), the first organization's SIRET, and the mapped company and role.</summary>
     public static void AddFromJson(ClaimsIdentity identity, JsonElement user, ProviderOptions provider)
     {
         Add(identity, Subject, Text(user, "sub"));
         Add(identity, Email, Text(user, "email"));
+        Add(identity, EmailVerified, Text(user, "email_verified"));
         var name = Text(user, "name") ?? string.Join(' ', new[] { Text(user, "given_name"), Text(user, "family_name") }.Where(n => !string.IsNullOrEmpty(n)));
         Add(identity, Name, name);
         Add(identity, Picture, Text(user, "picture"));
@@ -33,6 +35,24 @@ internal static class ProviderClaims
         {
             Add(identity, Role, role);
         }
+    }
+
+    /// <summary>The contacts server of the same data centre: accounts.zoho.eu → contacts.zoho.eu.</summary>
+    public static string ZohoThumbnailUrl(string accountsUrl, string zuid)
+    {
+        var host = new Uri(accountsUrl).Host;
+        var contacts = host.StartsWith("accounts.", StringComparison.OrdinalIgnoreCase) ? "contacts." + host["accounts.".Length..] : host;
+        return $"https://{contacts}/file?t=user&ID={Uri.EscapeDataString(zuid)}&fs=thumb";
+    }
+
+    /// <summary>
+    /// Whether the provider vouches for the e-mail: every <c>email_verified</c> it sent (id_token, userinfo) is
+    /// true. Zoho's account e-mail is verified by Zoho, so a Zoho answer without the claim counts as verified.
+    /// </summary>
+    public static bool IsEmailVerified(ClaimsPrincipal principal, ProviderOptions provider)
+    {
+        var stated = principal.FindAll(EmailVerified).Select(c => c.Value).ToArray();
+        return stated.Length == 0 ? provider.IsZoho : stated.All(v => v.Equals("true", StringComparison.OrdinalIgnoreCase));
     }
 
     public static void Add(ClaimsIdentity identity, string type, string? value)
@@ -49,6 +69,8 @@ internal static class ProviderClaims
             {
                 JsonValueKind.String => value.GetString(),
                 JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
                 _ => null,
             }
             : null;

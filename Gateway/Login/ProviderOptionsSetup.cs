@@ -1,71 +1,58 @@
-using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace Tribuo.Gateway.Login;
 
 /// <summary>
-/// Fills each provider scheme's options from its <c>Gateway:Login:Providers:&lt;name&gt;</c> section: client,
-/// scopes, the callback <c>/auth/new-token/&lt;name&gt;</c>, PKCE, and the events that finish a login.
+/// Fills each provider scheme's <see cref="OpenIdConnectOptions"/> from its <c>Gateway:Login:Providers:&lt;name&gt;</c>
+/// section: discovery at the authority (Zoho: its accounts server), the authorization-code flow with PKCE,
+/// nonce and state, userinfo, the callback <c>/auth/new-token/&lt;name&gt;</c>, and the events that finish a login.
 /// </summary>
-internal sealed class ProviderOptionsSetup(LoginOptions login, IConfiguration configuration) : IConfigureNamedOptions<OidcProviderOptions>, IConfigureNamedOptions<ZohoProviderOptions>
+internal sealed class ProviderOptionsSetup(LoginOptions login, IConfiguration configuration) : IConfigureNamedOptions<OpenIdConnectOptions>
 {
-    public void Configure(string? name, OidcProviderOptions options)
+    public void Configure(string? name, OpenIdConnectOptions options)
     {
-        if (Find(name) is not { } provider)
+        if (name is null || login.Find(name) is not { } provider)
         {
             return;
         }
 
-        options.Provider = provider;
-        Common(name!, provider, options, "openid email profile");
-        // Placeholders so the options validate; the handler replaces them with what discovery says.
-        var authority = provider.Authority!.TrimEnd('/');
-        options.AuthorizationEndpoint = authority + "/authorize";
-        options.TokenEndpoint = authority + "/token";
-        options.UserInformationEndpoint = authority + "/userinfo";
-    }
-
-    public void Configure(string? name, ZohoProviderOptions options)
-    {
-        if (Find(name) is not { } provider)
-        {
-            return;
-        }
-
-        options.Provider = provider;
-        Common(name!, provider, options, "AaaServer.profile.READ");
-        ZohoProviderHandler.UseAccountsServer(options, provider.AccountsUrl!);
-    }
-
-    public void Configure(OidcProviderOptions options) => Configure(Options.DefaultName, options);
-
-    public void Configure(ZohoProviderOptions options) => Configure(Options.DefaultName, options);
-
-    private ProviderOptions? Find(string? name) =>
-        name is null ? null : login.Providers.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private void Common(string name, ProviderOptions provider, ProviderSchemeOptions options, string defaultScopes)
-    {
-        options.PublicUrl = configuration["Gateway:PublicUrl"];
-        options.ClientId = provider.ClientId!;
-        options.ClientSecret = provider.ClientSecret!;
+        var authority = provider.IssuerUrl!.TrimEnd('/');
+        options.Authority = authority;
+        options.MetadataAddress = authority + "/.well-known/openid-configuration";
+        // https is required except for a loopback provider (development and tests).
+        options.RequireHttpsMetadata = !(Uri.TryCreate(authority, UriKind.Absolute, out var uri) && uri.IsLoopback);
+        options.ClientId = provider.ClientId;
+        options.ClientSecret = provider.ClientSecret;
+        options.ResponseType = OpenIdConnectResponseType.Code;
+        // A top-level GET back to the gateway: the Lax correlation and nonce cookies come with it.
+        options.ResponseMode = OpenIdConnectResponseMode.Query;
+        options.UsePkce = true;
         options.CallbackPath = $"/auth/new-token/{name.ToLowerInvariant()}";
+        options.SignInScheme = NoSessionHandler.Scheme;
+        options.GetClaimsFromUserInfoEndpoint = true;
+        options.MapInboundClaims = false;
+        options.SaveTokens = false;
+        options.DisableTelemetry = true;
+        options.ClaimActions.Clear();
+        options.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
         options.Scope.Clear();
-        foreach (var scope in (provider.Scopes ?? defaultScopes).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var scope in (provider.Scopes ?? "openid email profile").Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             options.Scope.Add(scope);
         }
 
-        options.UsePkce = true;
-        options.SaveTokens = false;
         // Lax is enough for the provider's top-level GET back to us; Secure follows the request so that a
         // plain-http development gateway works (in production the public URL is https).
-        options.CorrelationCookie.SameSite = SameSiteMode.Lax;
-        options.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-        options.Events = new OAuthEvents
+        foreach (var cookie in new[] { options.CorrelationCookie, options.NonceCookie })
         {
-            OnTicketReceived = LoginExtensions.OnTicketReceivedAsync,
-            OnRemoteFailure = LoginExtensions.OnRemoteFailureAsync,
-        };
+            cookie.SameSite = SameSiteMode.Lax;
+            cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        }
+
+        options.Events = new ProviderEvents(provider, configuration["Gateway:PublicUrl"]);
     }
+
+    public void Configure(OpenIdConnectOptions options) => Configure(Options.DefaultName, options);
 }

@@ -28,6 +28,8 @@ internal sealed record ExternalLogin
     /// <summary>The provider's stable id for the person (OIDC <c>sub</c>, Zoho ZUID).</summary>
     public required string Subject { get; init; }
     public required string Email { get; init; }
+    /// <summary>The provider vouches for <see cref="Email"/>: only then may it link to an existing user or earn <c>admin</c>.</summary>
+    public bool EmailVerified { get; init; }
     public string Name { get; init; } = "";
     public string? ImgUrl { get; init; }
     public string? Company { get; init; }

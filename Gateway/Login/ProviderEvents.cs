@@ -1,0 +1,97 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+
+namespace Tribuo.Gateway.Login;
+
+/// <summary>
+/// What the gateway adds to ASP.NET Core's OpenID Connect handler for one provider: the callback on
+/// <c>Gateway:PublicUrl</c>, <c>client_secret_basic</c> when the provider wants it (the handler only posts the
+/// secret), the claims the login hub reads, Zoho's own user id and picture, and the end of the login.
+/// </summary>
+internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl) : OpenIdConnectEvents
+{
+    public override Task RedirectToIdentityProvider(RedirectContext context)
+    {
+        // The one callback URL registered with the provider, whatever host the login started on.
+        if (publicUrl is not null)
+        {
+            context.ProtocolMessage.RedirectUri = publicUrl.TrimEnd('/') + context.Options.CallbackPath;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override async Task AuthorizationCodeReceived(AuthorizationCodeReceivedContext context)
+    {
+        var configuration = await context.Options.ConfigurationManager!.GetConfigurationAsync(context.HttpContext.RequestAborted);
+        if (!UsesClientSecretBasic(configuration) || context.TokenEndpointRequest is not { } message)
+        {
+            return;
+        }
+
+        message.ClientSecret = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(message.Parameters.Where(p => p.Value is not null)),
+        };
+        // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
+        var credentials = $"{Uri.EscapeDataString(context.Options.ClientId!)}:{Uri.EscapeDataString(context.Options.ClientSecret!)}";
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await context.Backchannel.SendAsync(request, context.HttpContext.RequestAborted);
+        var body = await response.Content.ReadAsStringAsync(context.HttpContext.RequestAborted);
+        if (!response.IsSuccessStatusCode)
+        {
+            context.Fail($"The token endpoint refused the code ({(int)response.StatusCode}).");
+            return;
+        }
+
+        context.HandleCodeRedemption(new OpenIdConnectMessage(body));
+    }
+
+    public override Task TokenValidated(TokenValidatedContext context)
+    {
+        // The handler skips this check when the code was redeemed here (client_secret_basic): run it always,
+        // so nonce, iat, azp and the other OIDC Core §3.1.3.7 rules hold whoever redeemed the code.
+        context.Options.ProtocolValidator.ValidateTokenResponse(new OpenIdConnectProtocolValidationContext
+        {
+            ClientId = context.Options.ClientId,
+            ProtocolMessage = context.TokenEndpointResponse,
+            ValidatedIdToken = context.SecurityToken,
+            Nonce = context.Nonce,
+        });
+        if (provider.IsZoho && context.Principal?.Identity is ClaimsIdentity identity && identity.FindFirst(ProviderClaims.Subject)?.Value is { } zuid)
+        {
+            // Zoho's sub is the ZUID: the user id and picture the existing sites know. Added first, so they win.
+            ProviderClaims.Add(identity, ProviderClaims.PreferredUserId, zuid);
+            ProviderClaims.Add(identity, ProviderClaims.Picture, ProviderClaims.ZohoThumbnailUrl(provider.AccountsUrl!, zuid));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task UserInformationReceived(UserInformationReceivedContext context)
+    {
+        // The handler has checked that userinfo's sub is the id_token's (OIDC Core §5.3.2).
+        if (context.Principal?.Identity is ClaimsIdentity identity)
+        {
+            ProviderClaims.AddFromJson(identity, context.User.RootElement, provider);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task TicketReceived(TicketReceivedContext context) => LoginExtensions.OnTicketReceivedAsync(context);
+
+    public override Task RemoteFailure(RemoteFailureContext context) => LoginExtensions.OnRemoteFailureAsync(context);
+
+    private bool UsesClientSecretBasic(OpenIdConnectConfiguration configuration) =>
+        provider.ClientAuthentication is { } configured
+            ? configured.Equals("client_secret_basic", StringComparison.OrdinalIgnoreCase)
+            : configuration.TokenEndpointAuthMethodsSupported.Count == 0
+              || configuration.TokenEndpointAuthMethodsSupported.Contains("client_secret_basic");
+}
