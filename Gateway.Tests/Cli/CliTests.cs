@@ -83,6 +83,7 @@ public sealed class CliTests
     [InlineData("--expires", "tomorrow", "is not a date")]
     [InlineData("--expires-in", "15x", "is not a duration")]
     [InlineData("--expires-in", "-3d", "is not a duration")]
+    [InlineData("--rate-limit", "100/1y", "is not a rate limit")]
     public async Task Typed_options_refuse_bad_values_readably(string option, string value, string expected)
     {
         var bad = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "k", "--name", "K", "--scopes", "api", option, value, NewDataDir());
@@ -98,13 +99,14 @@ public sealed class CliTests
         var dataDir = NewDataDir();
         Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "site", "--name", "Site", "--scopes", "docs:read", "--scopes", "api", "--expires-in", "30d", dataDir)).ExitCode);
 
-        var updated = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--name", "Docs site", "--origins", "https://docs.tribuo.cloud,http://localhost:3000", "--expires", "2099-01-01", dataDir);
+        var updated = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--name", "Docs site", "--origins", "https://docs.tribuo.cloud,http://localhost:3000", "--expires", "2099-01-01", "--rate-limit", "100/1s", "--rate-limit", "100000/1d", dataDir);
         Assert.Equal(0, updated.ExitCode);
         var shown = (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "site", dataDir)).Output;
         Assert.Contains("Docs site", shown);
         Assert.Contains("https://docs.tribuo.cloud http://localhost:3000", shown);
         Assert.Contains("scopes:     docs:read api", shown);
         Assert.Contains("2099-01-01", shown);
+        Assert.Contains("limits:     100/1s 100000/1d", shown);
 
         Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "site", "--no-expiry", dataDir)).ExitCode);
         Assert.Contains("expires:    -", (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "site", dataDir)).Output);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Tribuo.Gateway.RateLimits;
 
 namespace Tribuo.Gateway.Cli;
 
@@ -18,6 +19,26 @@ internal static partial class CliValues
         CustomParser = result => result.Tokens
             .SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .ToArray(),
+    };
+
+    /// <summary><c>&lt;count&gt;/&lt;window&gt;</c> (<c>100/1s</c>), the option repeated for several limits.</summary>
+    public static Option<string[]> RateLimits(string name, string description) => new(name)
+    {
+        Description = description + " (repeat the option for several limits)",
+        Arity = ArgumentArity.OneOrMore,
+        HelpName = "100/1s",
+        CustomParser = result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (!RateLimit.TryParse(token.Value, out _, out var error))
+                {
+                    result.AddError($"{name}: {error}");
+                }
+            }
+
+            return result.Tokens.Select(t => t.Value).ToArray();
+        },
     };
 
     /// <summary>A date (<c>2027-01-01</c>, read as UTC midnight) or a date and time with an offset (<c>2027-01-01T12:00:00Z</c>).</summary>

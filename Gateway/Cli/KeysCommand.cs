@@ -51,7 +51,8 @@ internal static class KeysCommand
         var expires = CliValues.Date("--expires", "when the key stops working");
         var expiresIn = CliValues.Duration("--expires-in", "how long from now the key works");
         var userId = new Option<string>("--user-id") { Description = "tie the key to a user (it then acts as that user)" };
-        var command = new Command("create", "Create a key; its secret is printed once.") { id, name, scopes, origins, expires, expiresIn, userId };
+        var rateLimits = CliValues.RateLimits("--rate-limit", "the key's own limit across all routes");
+        var command = new Command("create", "Create a key; its secret is printed once.") { id, name, scopes, origins, expires, expiresIn, userId, rateLimits };
         command.Validators.Add(result => OneOf(result, expires, expiresIn));
         command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
         {
@@ -63,6 +64,7 @@ internal static class KeysCommand
                 Origins = parse.GetValue(origins),
                 Expires = parse.GetValue(expires) ?? (DateTimeOffset.UtcNow + parse.GetValue(expiresIn)),
                 UserId = parse.GetValue(userId),
+                RateLimits = parse.GetValue(rateLimits),
             };
             return Issued(await services.GetRequiredService<KeyService>().CreateAsync(spec, Actor));
         }));
@@ -94,13 +96,19 @@ internal static class KeysCommand
         var expires = CliValues.Date("--expires", "a new expiry");
         var expiresIn = CliValues.Duration("--expires-in", "a new expiry, counted from now");
         var noExpiry = new Option<bool>("--no-expiry") { Description = "the key never expires" };
-        var command = new Command("update", "Change a key's name, expiry or origins; what is not given stays as it is.") { id, name, origins, expires, expiresIn, noExpiry };
+        var rateLimits = CliValues.RateLimits("--rate-limit", "the key's own limits across all routes, replacing the current ones");
+        var noRateLimits = new Option<bool>("--no-rate-limits") { Description = "remove the key's own limits (route limits still apply)" };
+        var command = new Command("update", "Change a key's name, expiry, origins or rate limits; what is not given stays as it is.")
+        {
+            id, name, origins, expires, expiresIn, noExpiry, rateLimits, noRateLimits,
+        };
         command.Validators.Add(result => OneOf(result, expires, expiresIn, noExpiry));
+        command.Validators.Add(result => OneOf(result, rateLimits, noRateLimits));
         command.Validators.Add(result =>
         {
-            if (new Option[] { name, origins, expires, expiresIn, noExpiry }.All(o => result.GetResult(o) is null))
+            if (new Option[] { name, origins, expires, expiresIn, noExpiry, rateLimits, noRateLimits }.All(o => result.GetResult(o) is null))
             {
-                result.AddError("Nothing to change: give --name, --origins, --expires, --expires-in or --no-expiry.");
+                result.AddError("Nothing to change: give --name, --origins, --expires, --expires-in, --no-expiry, --rate-limit or --no-rate-limits.");
             }
         });
         command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
@@ -109,7 +117,8 @@ internal static class KeysCommand
                 Name: parse.GetValue(name),
                 Origins: parse.GetValue(origins),
                 Expires: parse.GetValue(expires) ?? (DateTimeOffset.UtcNow + parse.GetValue(expiresIn)),
-                ClearExpires: parse.GetValue(noExpiry));
+                ClearExpires: parse.GetValue(noExpiry),
+                RateLimits: parse.GetValue(noRateLimits) ? [] : parse.GetValue(rateLimits));
             return Done(await services.GetRequiredService<KeyService>().UpdateAsync(parse.GetRequiredValue(id), changes, Actor), "updated");
         }));
         return command;
@@ -183,6 +192,7 @@ internal static class KeysCommand
             origins:    {string.Join(' ', key.Origins)}
             expires:    {key.Expires?.ToString("O") ?? "-"}
             user:       {key.UserId ?? "-"}
+            limits:     {string.Join(' ', key.RateLimits.Select(l => l.Text))}
             created:    {key.CreatedAt:O}
             last used:  {key.LastUsedAt?.ToString("O") ?? "-"}
             revoked:    {key.RevokedAt?.ToString("O") ?? "-"}
