@@ -22,6 +22,8 @@ builder.Services.AddGatewayKeys();                             // the KEY scheme
 builder.Services.AddGatewayTokens();                           // signing keys, JWTs, revocations, data protection
 builder.Services.AddGatewayLogin();                            // the login hub: providers, users, legacy passwords
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
+builder.Services.AddGatewayErrors();                           // one problem+json shape for every error the gateway writes
+builder.Services.AddGatewayHealthChecks();                     // /healthz, /readyz: one check per configured store
 
 var app = builder.Build();
 if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidateLogin()) // invalid config: stop, readably
@@ -29,6 +31,7 @@ if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidat
     return 2;
 }
 
+app.UseGatewayErrors();                                        // framework errors on gateway endpoints as problem+json
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>
 

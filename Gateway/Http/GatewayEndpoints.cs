@@ -37,6 +37,31 @@ internal static class GatewayEndpoints
             }
         });
 
-    private static Task NotFound(HttpContext context) =>
-        Problem.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", "The gateway has no endpoint at this path. Paths under this prefix belong to the gateway and are never proxied.");
+    private static Task NotFound(HttpContext context)
+    {
+        // A gateway path asked with another method lands here too (this fallback takes every method): say so.
+        var allowed = context.RequestServices.GetRequiredService<GatewayPathMethods>().AllowedFor(context.Request.Path);
+        if (allowed.Count > 0)
+        {
+            context.Response.Headers.Allow = string.Join(", ", allowed);
+            return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed",
+                $"This endpoint answers {string.Join(", ", allowed)}, not {context.Request.Method}.");
+        }
+
+        return Problem.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", "The gateway has no endpoint at this path. Paths under this prefix belong to the gateway and are never proxied.");
+    }
+}
+
+/// <summary>The methods each of the gateway's own paths answers, read once from the endpoint table.</summary>
+internal sealed class GatewayPathMethods(EndpointDataSource endpoints)
+{
+    private readonly Lazy<(Microsoft.AspNetCore.Routing.Template.TemplateMatcher Matcher, IReadOnlyList<string> Methods)[]> _paths = new(() =>
+        endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Order == GatewayEndpoints.Order && e.Metadata.GetMetadata<IHttpMethodMetadata>() is not null)
+            .Select(e => (new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(new Microsoft.AspNetCore.Routing.Template.RouteTemplate(e.RoutePattern), new RouteValueDictionary()),
+                e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods))
+            .ToArray());
+
+    public IReadOnlyList<string> AllowedFor(PathString path) =>
+        _paths.Value.Where(p => p.Matcher.TryMatch(path, new RouteValueDictionary())).SelectMany(p => p.Methods).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
 }

@@ -5,7 +5,6 @@ namespace Tribuo.Gateway.Http;
 
 /// <summary>Source-generated serializers for everything the gateway writes itself: no reflection per response.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(Operations.ReadinessReport))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext
 {

@@ -1,23 +1,40 @@
-using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Tribuo.Gateway.Http;
 
 /// <summary>
-/// The one error shape the gateway writes itself (RFC 9457 problem details). Bodies explain what is wrong
-/// and what to do; they never echo a credential, so callers must not pass secrets into <c>detail</c>.
+/// The one error shape the gateway writes itself (RFC 9457 problem details), through ASP.NET Core's
+/// <see cref="IProblemDetailsService"/>, so that the framework's own errors (a wrong method, a body that cannot be
+/// read, an unhandled exception) come out the same way. Bodies explain what is wrong and what to do; they never
+/// echo a credential, so callers must not pass secrets into <c>detail</c>.
 /// </summary>
 internal static class Problem
 {
     public const string ContentType = "application/problem+json";
 
-    public static Task WriteAsync(HttpContext context, int status, string title, string detail)
+    private static readonly System.Text.Json.JsonSerializerOptions ProblemJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    /// <summary>AddProblemDetails, with the gateway's problem type URLs and no caching of errors.</summary>
+    public static IServiceCollection AddGatewayProblemDetails(this IServiceCollection services) =>
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Status = status;
+            context.ProblemDetails.Type = TypeFor(status);
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+        });
+
+    public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = ContentType;
-        response.Headers.CacheControl = "no-store";
-        var body = new ProblemBody($"https://tribuo.cloud/gateway/problems/{status}", title, status, detail);
-        return JsonSerializer.SerializeAsync(response.Body, body, GatewayJsonContext.Relaxed.ProblemBody, context.RequestAborted);
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeFor(status) };
+        var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            // The framework's writer declines when the client's Accept leaves JSON out; the contract is problem+json anyway.
+            context.Response.Headers.CacheControl = "no-store";
+            await context.Response.WriteAsJsonAsync(problem, ProblemJson, ContentType, context.RequestAborted);
+        }
     }
 
     /// <summary>A store or key the answer depends on is not available: 503 with a hint to retry.</summary>
@@ -26,6 +43,6 @@ internal static class Problem
         context.Response.Headers.RetryAfter = "5";
         return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, title, detail + " Retry in a few seconds.");
     }
-}
 
-internal sealed record ProblemBody(string Type, string Title, int Status, string Detail);
+    private static string TypeFor(int status) => $"https://tribuo.cloud/gateway/problems/{status}";
+}

@@ -1,45 +1,73 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Routes;
 using Tribuo.Gateway.Storage;
 
 namespace Tribuo.Gateway.Operations;
 
-/// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: routes loaded and every configured store reachable.</summary>
+/// <summary>
+/// <c>/healthz</c>: the process answers. <c>/readyz</c>: routes loaded and every configured store reachable. Both on
+/// ASP.NET Core health checks, answering GET and HEAD; one check per configured store, registered when the stores
+/// are known (configuration is read at resolution time), each bounded so a hung store cannot hang the probe.
+/// </summary>
 internal static class HealthEndpoints
 {
+    private const string RoutesCheck = "routes";
+    private const string StoreTag = "store";
     private static readonly TimeSpan StoreCheckTimeout = TimeSpan.FromSeconds(2);
+    private static readonly string[] Methods = [HttpMethods.Get, HttpMethods.Head];
+
+    public static IServiceCollection AddGatewayHealthChecks(this IServiceCollection services)
+    {
+        services.AddHealthChecks();
+        services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(sp => new ConfigureOptions<HealthCheckServiceOptions>(options =>
+        {
+            options.Registrations.Add(new HealthCheckRegistration(RoutesCheck, s => new RoutesLoaded(s.GetRequiredService<RoutesFileConfigProvider>()), HealthStatus.Unhealthy, []));
+            foreach (var store in sp.GetRequiredService<IReadOnlyList<IStoreCheck>>())
+            {
+                options.Registrations.Add(new HealthCheckRegistration(store.Name, _ => new StoreReachable(store), HealthStatus.Unhealthy, [StoreTag]));
+            }
+        }));
+        return services;
+    }
 
     public static void MapHealth(this RouteGroupBuilder gateway)
     {
-        gateway.MapGet("/healthz", () => Results.Text("ok\n", "text/plain"));
-        gateway.MapGet("/readyz", ReadyAsync);
+        gateway.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(new HttpMethodMetadata(Methods));
+        gateway.MapHealthChecks("/readyz", new HealthCheckOptions { ResponseWriter = WriteReadinessAsync }).WithMetadata(new HttpMethodMetadata(Methods));
     }
 
-    private static async Task ReadyAsync(HttpContext context, RoutesFileConfigProvider routes, IReadOnlyList<IStoreCheck> stores)
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(StoreCheckTimeout);
-
-        var checks = stores.Select(async store => new StoreReadiness(store.Name, await CheckAsync(store, timeout.Token))).ToArray();
-        var results = await Task.WhenAll(checks);
-        var routesProblem = routes.Snapshot is null ? "routes are not loaded" : null;
-        var ready = routesProblem is null && results.All(r => r.Problem is null);
-
-        var report = new ReadinessReport(ready ? "ready" : "unready", routesProblem, results);
-        context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.CacheControl = "no-store";
-        await context.Response.WriteAsJsonAsync(report, GatewayJsonContext.Relaxed.ReadinessReport);
+        var stores = report.Entries.Where(e => e.Value.Tags.Contains(StoreTag))
+            .Select(e => new StoreReadiness(e.Key, e.Value.Status == HealthStatus.Healthy ? null : e.Value.Description)).ToArray();
+        var routes = report.Entries.TryGetValue(RoutesCheck, out var entry) && entry.Status != HealthStatus.Healthy ? entry.Description : null;
+        var ready = report.Status == HealthStatus.Healthy;
+        return context.Response.WriteAsJsonAsync(new ReadinessReport(ready ? "ready" : "unready", routes, stores), GatewayJsonContext.Relaxed.ReadinessReport);
     }
 
-    private static async Task<string?> CheckAsync(IStoreCheck store, CancellationToken cancellationToken)
+    private sealed class RoutesLoaded(RoutesFileConfigProvider routes) : IHealthCheck
     {
-        try
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(routes.Snapshot is null ? HealthCheckResult.Unhealthy("routes are not loaded") : HealthCheckResult.Healthy());
+    }
+
+    /// <summary>The store's own answer; never the exception, whose text could carry a connection string.</summary>
+    private sealed class StoreReachable(IStoreCheck store) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            return await store.CheckAsync(cancellationToken).WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return $"{store.Name} did not answer within {StoreCheckTimeout.TotalSeconds:0} s";
+            try
+            {
+                var problem = await store.CheckAsync(cancellationToken).WaitAsync(StoreCheckTimeout, cancellationToken);
+                return problem is null ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(problem);
+            }
+            catch (TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"{store.Name} did not answer within {StoreCheckTimeout.TotalSeconds:0} s");
+            }
         }
     }
 }
