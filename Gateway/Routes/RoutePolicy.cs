@@ -37,9 +37,12 @@ internal sealed record RoutePolicy
     public static RoutePolicy Parse(RouteConfig route, ICollection<ConfigError> errors)
     {
         var subject = $"route '{route.RouteId}'";
-        var metadata = route.Metadata is null
-            ? new Dictionary<string, string>()
-            : new Dictionary<string, string>(route.Metadata, StringComparer.OrdinalIgnoreCase);
+        // Two spellings of one name are reported by RoutesShape; here the first is read, never an exception.
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in route.Metadata ?? new Dictionary<string, string>())
+        {
+            metadata.TryAdd(name, value);
+        }
 
         var auth = AuthMode.Key;
         if (metadata.TryGetValue(MetadataKeys.Auth, out var authText) && !TryParseAuth(authText, out auth))

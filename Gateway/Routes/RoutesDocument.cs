@@ -7,7 +7,8 @@ namespace Tribuo.Gateway.Routes;
 /// <summary>
 /// <c>routes.json</c> as written by operators: YARP's <c>Routes</c>/<c>Clusters</c> schema keyed by id.
 /// Read with System.Text.Json straight into YARP's own config records, strictly: an unknown field is an
-/// error (a typo such as <c>Metdata</c> would otherwise silently change who may call a route).
+/// error (a typo such as <c>Metdata</c> would otherwise silently change who may call a route), and so is a
+/// name given twice; <see cref="RoutesShape"/> finds them all in one pass.
 /// </summary>
 internal sealed class RoutesDocument
 {
@@ -23,39 +24,108 @@ internal sealed class RoutesDocument
         Converters = { new JsonStringEnumConverter() },
     };
 
-    /// <summary>Parses the file's text; on failure <paramref name="error"/> names the route or cluster, the field and the line.</summary>
-    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters)? Parse(string json, string fileName, out ConfigError? error)
+    private static readonly JsonSerializerOptions Lenient = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
     {
-        error = null;
-        RoutesDocument? document;
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>
+    /// Parses the file's text and adds to <paramref name="errors"/> every problem of its shape (unknown fields,
+    /// names given twice, values of the wrong type), each naming the route or cluster and the field. Null
+    /// when the text is not JSON at all; otherwise the routes and clusters that could be read.
+    /// </summary>
+    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters)? Parse(string json, string fileName, List<ConfigError> errors)
+    {
+        JsonDocument document;
         try
         {
-            document = JsonSerializer.Deserialize<RoutesDocument>(json, Options);
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException)
+        {
+            errors.Add(SyntaxError(json, fileName));
+            return null;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new ConfigError(fileName, "(document)", "is not an object; expected { \"Routes\": {...}, \"Clusters\": {...} }."));
+                return null;
+            }
+
+            RoutesShape.Check(root, typeof(RoutesDocument), fileName, errors);
+
+            // The dictionary key is the id, as in YARP's configuration section. Each entry is read on its own, so a
+            // wrong type in one route does not hide the errors of the others.
+            var routes = Entries<RouteConfig>(root, "Routes", fileName, errors).Select(pair => pair.Value with { RouteId = pair.Key }).ToArray();
+            var clusters = Entries<ClusterConfig>(root, "Clusters", fileName, errors).Select(pair => pair.Value with { ClusterId = pair.Key }).ToArray();
+            return (routes, clusters);
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, T>> Entries<T>(JsonElement root, string section, string fileName, List<ConfigError> errors)
+    {
+        var entries = new List<KeyValuePair<string, T>>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!property.Name.Equals(section, StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var entry in property.Value.EnumerateObject())
+            {
+                if (!seen.Add(entry.Name))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (entry.Value.Deserialize<T>(Lenient) is { } value)
+                    {
+                        entries.Add(KeyValuePair.Create(entry.Name, value));
+                    }
+                }
+                catch (JsonException ex)
+                {
+                    errors.Add(Describe(ex, fileName, $"$.{section}['{entry.Name}']"));
+                }
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>The serializer's error for text that is not JSON: it names the path and line where reading stopped.</summary>
+    private static ConfigError SyntaxError(string json, string fileName)
+    {
+        try
+        {
+            JsonSerializer.Deserialize<RoutesDocument>(json, Options);
         }
         catch (JsonException ex)
         {
-            error = Describe(ex, fileName);
-            return null;
+            return Describe(ex, fileName, "");
         }
 
-        if (document is null)
-        {
-            error = new ConfigError(fileName, "(document)", "is empty; expected an object with Routes and Clusters.");
-            return null;
-        }
-
-        // The dictionary key is the id, as in YARP's configuration section.
-        var routes = (document.Routes ?? []).Select(pair => pair.Value with { RouteId = pair.Key }).ToArray();
-        var clusters = (document.Clusters ?? []).Select(pair => pair.Value with { ClusterId = pair.Key }).ToArray();
-        return (routes, clusters);
+        return new ConfigError(fileName, "(document)", "is not valid JSON.");
     }
 
-    private static ConfigError Describe(JsonException ex, string fileName)
+    private static ConfigError Describe(JsonException ex, string fileName, string basePath)
     {
         // ex.Path looks like "$.Routes['docs-api'].Match.Pathh" or "$.Routes.docs.Match".
-        var path = ex.Path ?? "$";
+        var path = basePath.Length == 0 ? ex.Path ?? "$" : basePath + (ex.Path ?? "$")[1..];
         var segments = PathSegments(path);
-        var where = ex.LineNumber is { } line ? $" (line {line + 1})" : "";
+        // Lines are only meaningful for the whole file; an entry read on its own counts from its own start.
+        var where = basePath.Length == 0 && ex.LineNumber is { } line ? $" (line {line + 1})" : "";
         var subject = segments.Count >= 2 && segments[0].Equals("Routes", StringComparison.OrdinalIgnoreCase) ? $"route '{segments[1]}'"
             : segments.Count >= 2 && segments[0].Equals("Clusters", StringComparison.OrdinalIgnoreCase) ? $"cluster '{segments[1]}'"
             : fileName;

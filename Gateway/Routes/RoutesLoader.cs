@@ -24,13 +24,13 @@ internal sealed class RoutesLoader(RoutesValidator validator)
             return RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}"));
         }
 
-        var parsed = RoutesDocument.Parse(json, fileName, out var parseError);
+        var errors = new List<ConfigError>();
+        var parsed = RoutesDocument.Parse(json, fileName, errors);
         if (parsed is null)
         {
-            return RoutesLoadResult.Failed(parseError!);
+            return new RoutesLoadResult(null, errors);
         }
 
-        var errors = new List<ConfigError>();
         var snapshot = await validator.ValidateAsync(parsed.Value.Routes, parsed.Value.Clusters, errors);
         return snapshot is null ? new RoutesLoadResult(null, errors) : new RoutesLoadResult(snapshot, []);
     }

@@ -5,7 +5,8 @@ namespace Tribuo.Gateway.Routes;
 
 /// <summary>
 /// Checks a parsed routes file as a whole and reports every error at once: the gateway's own rules
-/// (auth metadata, reserved paths, clusters that exist) and
+/// (auth metadata and its names, reserved paths, clusters that exist, no two routes matching the same
+/// requests, destination addresses) and
 /// YARP's own route and cluster validation.
 /// </summary>
 internal sealed class RoutesValidator(IConfigValidator yarpValidator)
@@ -19,6 +20,7 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
         {
             var subject = $"route '{route.RouteId}'";
             policies[route.RouteId] = RoutePolicy.Parse(route, errors);
+            MetadataNames.Check(route, errors);
 
             if (string.IsNullOrEmpty(route.ClusterId))
             {
@@ -40,9 +42,12 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
             }
         }
 
+        RouteMatchKey.CheckDistinct(routes, errors);
+
         foreach (var cluster in clusters)
         {
             var subject = $"cluster '{cluster.ClusterId}'";
+            DestinationAddresses.Check(cluster, errors);
             if (cluster.Destinations is null || cluster.Destinations.Count == 0)
             {
                 errors.Add(new(subject, "Destinations", "is empty; add at least one destination with an Address."));

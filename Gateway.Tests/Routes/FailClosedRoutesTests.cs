@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Routes;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Routes;
+
+/// <summary>
+/// DESIGN §3 "Fail closed": typos, names given twice, routes that match the same requests and destinations
+/// that are not URLs are errors, all reported in one run, in <c>routes check</c>, at start and on reload.
+/// </summary>
+public sealed class FailClosedRoutesTests : IDisposable
+{
+    private const string Cluster = """ "Clusters": { "api": { "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } """;
+
+    private readonly ServiceProvider _services = RoutesLoader.CreateStandalone();
+    private readonly string _directory = Directory.CreateTempSubdirectory("tgw-failclosed-").FullName;
+
+    private static string Doc(string routes, string? clusters = null) => $$"""{ "Routes": { {{routes}} }, {{clusters ?? Cluster}} }""";
+
+    private static string Route(string id, string path, string metadata = """ "Auth": "key" """) =>
+        $$""" "{{id}}": { "ClusterId": "api", "Match": { "Path": "{{path}}" }, "Metadata": { {{metadata}} } } """;
+
+    private static string Address(string address) => $$""" "Clusters": { "api": { "Destinations": { "a": { "Address": "{{address}}" } } } } """;
+
+    public static TheoryData<string, string, string, string> InvalidDocuments => new()
+    {
+        { Doc(Route("r1", "/x", """ "Auth": "user", "Companie": "acme" """)), "route 'r1'", "Metadata.Companie", "not a gateway setting" },
+        { Doc(Route("r1", "/x", """ "Auth": "key", "Scope": "admin" """)), "route 'r1'", "Metadata.Scope", "not a gateway setting" },
+        { Doc(Route("r1", "/x", """ "Auth": "user", "Role": "admin" """)), "route 'r1'", "Metadata.Role", "not a gateway setting" },
+        { Doc(Route("r1", "/x", """ "Auth": "public", "auth": "key" """)), "route 'r1'", "Metadata.auth", "given twice" },
+        { Doc(Route("r1", "/x", """ "Auth": "public", "Auth": "key" """)), "route 'r1'", "Metadata.Auth", "given twice" },
+        { Doc(Route("r1", "/x") + "," + Route("r1", "/y")), "route 'r1'", "(id)", "given twice" },
+        { Doc(Route("r1", "/x") + "," + Route("R1", "/y")), "route 'R1'", "(id)", "given twice" },
+        { Doc(Route("r1", "/x")) + "" , "", "", "" },
+        { Doc(Route("r1", "/same/{**rest}") + "," + Route("r2", "/same/{**other}")), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(Route("r1", "/item/{id}") + "," + Route("r2", "/ITEM/{x}/")), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(Route("r1", "/x"), Address("127.0.0.1:5001")), "cluster 'api'", "Destinations.a.Address", "not an absolute http(s) URL" },
+        { Doc(Route("r1", "/x"), Address("ftp://127.0.0.1/")), "cluster 'api'", "Destinations.a.Address", "not an absolute http(s) URL" },
+        { Doc(Route("r1", "/x"), Address("/relative")), "cluster 'api'", "Destinations.a.Address", "not an absolute http(s) URL" },
+        { Doc(Route("r1", "/x"), """ "Clusters": { "api": { "Destinations": { "a": { "Adress": "http://127.0.0.1:9/" } } } } """), "cluster 'api'", "Destinations.a.Adress", "not a known field" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Pth": "/x" } } """), "route 'r1'", "Match.Pth", "not a known field" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidDocuments))]
+    public async Task Each_rule_is_an_error_naming_the_route_or_cluster_and_the_field(string json, string subject, string field, string phrase)
+    {
+        if (subject.Length == 0)
+        {
+            // The control: the same document without the mistake is valid.
+            Assert.Empty((await LoadAsync(json)).Errors);
+            return;
+        }
+
+        var result = await LoadAsync(json);
+
+        Assert.Null(result.Snapshot);
+        Assert.True(result.Errors.Any(e => e.Subject == subject && e.Field == field && e.Message.Contains(phrase, StringComparison.Ordinal)),
+            string.Join(Environment.NewLine, result.Errors));
+    }
+
+    [Fact]
+    public async Task Operator_annotations_rate_limits_and_different_orders_or_methods_are_fine()
+    {
+        var json = Doc(string.Join(",",
+            Route("r1", "/x/{**rest}", """ "Auth": "key", "Scopes": "a", "x-owner": "team-a", "X-Ticket": "OPS-1", "RateLimit": "10/1s" """),
+            """ "r2": { "ClusterId": "api", "Order": 5, "Match": { "Path": "/x/{**rest}" }, "Metadata": { "Auth": "key" } } """,
+            """ "r3": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Methods": [ "POST" ] }, "Metadata": { "Auth": "key" } } """,
+            """ "r4": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example" ] }, "Metadata": { "Auth": "key" } } """));
+
+        var result = await LoadAsync(json);
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
+    public async Task Every_error_of_a_file_is_reported_in_one_run_nested_typos_included()
+    {
+        var json = """
+        {
+          "Routes": {
+            "a": { "ClusterId": "api", "Match": { "Pth": "/a" }, "Metadata": { "Auth": "user", "Companie": "acme" } },
+            "b": { "ClusterId": "api", "Match": { "Path": "/b", "Metods": [ "GET" ] }, "Metdata": { } },
+            "c": { "ClusterId": "api", "Match": { "Path": "/c" }, "Order": "first" },
+            "d": { "ClusterId": "api", "Match": { "Path": "/b" } }
+          },
+          "Clusters": {
+            "api": { "Destinations": { "one": { "Adress": "http://127.0.0.1:9/" }, "two": { "Address": "localhost:9" } } }
+          }
+        }
+        """;
+
+        var result = await LoadAsync(json);
+
+        var expected = new[]
+        {
+            ("route 'a'", "Match.Pth"), ("route 'a'", "Metadata.Companie"), ("route 'b'", "Match.Metods"), ("route 'b'", "Metdata"),
+            ("route 'c'", "Order"), ("route 'd'", "Match"), ("cluster 'api'", "Destinations.one.Adress"), ("cluster 'api'", "Destinations.two.Address"),
+        };
+        foreach (var (subject, field) in expected)
+        {
+            Assert.True(result.Errors.Any(e => e.Subject == subject && e.Field == field), $"{subject} {field} missing from:{Environment.NewLine}{string.Join(Environment.NewLine, result.Errors)}");
+        }
+    }
+
+    [Fact]
+    public async Task Routes_check_and_the_server_refuse_a_duplicate_route_id_without_a_stack_trace()
+    {
+        var bad = Path.Combine(_directory, "bad.json");
+        await File.WriteAllTextAsync(bad, Doc(Route("r1", "/x", """ "Auth": "public", "auth": "key" """) + "," + Route("r1", "/y")));
+
+        var check = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "routes", "check", bad);
+        var start = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60),
+            $"--Gateway:RoutesFile={bad}", $"--Gateway:DataDir={Path.Combine(_directory, "data")}", "--urls=http://127.0.0.1:0");
+
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("route 'r1': (id): 'r1' is given twice", check.Error);
+        Assert.Contains("route 'r1': Metadata.auth", check.Error);
+        Assert.DoesNotContain("   at ", check.Error);
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("route 'r1': (id): 'r1' is given twice", start.Error);
+        Assert.DoesNotContain("   at ", start.Error);
+    }
+
+    [Fact]
+    public async Task A_reload_with_a_metadata_typo_is_rejected_and_the_previous_rules_keep_serving()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = GatewayApp.Start(RoutesJson.With(upstream.Address, RoutesJson.Route("staff", "/staff/{**rest}", "key", "\"Scopes\": \"staff\"")));
+        using var client = gateway.NewClient();
+        var routes = gateway.Services.GetRequiredService<RoutesFileConfigProvider>();
+
+        gateway.WriteRoutes(RoutesJson.With(upstream.Address,
+            RoutesJson.Route("staff", "/staff/{**rest}", "public", "\"Companie\": \"acme\""),
+            RoutesJson.Route("twin", "/staff/{**other}", "public")));
+        var watch = Stopwatch.StartNew();
+        while (routes.Status.LastError is null)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the invalid file was not noticed");
+            await Task.Delay(25, token);
+        }
+
+        Assert.Contains("route 'staff': Metadata.Companie", routes.Status.LastError);
+        Assert.Contains("route 'twin': Match", routes.Status.LastError);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/staff/x", token)).StatusCode);
+    }
+
+    private async Task<RoutesLoadResult> LoadAsync(string json)
+    {
+        var path = Path.Combine(_directory, Guid.NewGuid().ToString("n") + ".json");
+        await File.WriteAllTextAsync(path, json);
+        return await _services.GetRequiredService<RoutesLoader>().LoadAsync(path);
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
