@@ -27,16 +27,16 @@ WORKDIR /app
 RUN mkdir -p /data && chown "$APP_UID" /data
 
 COPY --from=build /app ./
-# Default configuration files; mount a folder and point Gateway__RoutesFile / Gateway__KeysFile at it to
-# replace them (the routes file is watched and hot-reloaded).
-COPY routes.json keys.sample.json ./
+# The default routes file; mount a folder and point Gateway__RoutesFile at it to replace it (the file is watched
+# and hot-reloaded). No keys are seeded: the sample keys' secrets are public, so an image never carries them. Mount
+# a keys file (with `Sha256` entries) and set Gateway__KeysFile to import keys at start.
+COPY routes.json ./
 
 # The base image sets ASPNETCORE_HTTP_PORTS=8080; URLS wins over it, and emptying it avoids Kestrel's
 # "Overriding HTTP_PORTS" warning at every start.
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_HTTP_PORTS= \
     Gateway__RoutesFile=/app/routes.json \
-    Gateway__KeysFile=/app/keys.sample.json \
     Gateway__DataDir=/data
 
 # `app` (uid $APP_UID = 1654) is created by the aspnet image.

@@ -26,7 +26,7 @@ builder.Services.AddGatewayErrors();                           // one problem+js
 builder.Services.AddGatewayHealthChecks();                     // /healthz, /readyz: one check per configured store
 
 var app = builder.Build();
-if (!await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidateLogin()) // invalid config: stop, readably
+if (!app.TryValidateSettings() || !await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidateLogin()) // invalid config: stop, readably
 {
     return 2;
 }
@@ -45,7 +45,6 @@ admin.MapKeysApi();                                            // /gateway/keys
 admin.MapConfigApi();                                          // /gateway/config
 app.MapGatewayProxy();                                         // everything else: routes.json
 
-await app.RunAsync();
-return 0;
+return await app.RunGatewayAsync();                            // a port in use: a readable message, exit 2
 
 public partial class Program;

@@ -36,7 +36,7 @@ internal static class GatewayDefaults
         builder.Services.AddSingleton<Operations.GatewayMetrics>();
         builder.Services.AddSingleton<Operations.AuditTrail>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Operations.AuditTrail>());
-        builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton(sp => GatewayPaths.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
         return builder;
     }
 }

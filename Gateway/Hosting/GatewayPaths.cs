@@ -4,19 +4,22 @@ namespace Tribuo.Gateway.Hosting;
 /// Where the gateway's files are. Configured paths resolve against the current directory, as any
 /// command-line tool's do. Defaults are found by walking up from the current directory to the folder that
 /// holds <c>routes.json</c> (the repository root), so <c>dotnet run --project Gateway</c> works from the
-/// root or from <c>Gateway/</c> alike.
+/// root or from <c>Gateway/</c> alike. The sample keys (whose secrets are public, one of them a <c>*</c> admin key)
+/// are the default keys file only in the Development environment (what <c>dotnet run</c> uses): a container or
+/// production start seeds nothing unless <c>Gateway:KeysFile</c> says so (DESIGN §2).
 /// </summary>
-internal sealed record GatewayPaths(string RoutesFile, string KeysFile, string DataDir)
+internal sealed record GatewayPaths(string RoutesFile, string? KeysFile, string DataDir)
 {
     public const string DefaultRoutesFileName = "routes.json";
     public const string DefaultKeysFileName = "keys.sample.json";
 
-    public static GatewayPaths From(IConfiguration configuration)
+    public static GatewayPaths From(IConfiguration configuration, IHostEnvironment environment)
     {
         var root = FindRoot(Directory.GetCurrentDirectory());
+        var keysFile = configuration["Gateway:KeysFile"];
         return new GatewayPaths(
             Resolve(configuration["Gateway:RoutesFile"], root, DefaultRoutesFileName),
-            Resolve(configuration["Gateway:KeysFile"], root, DefaultKeysFileName),
+            string.IsNullOrWhiteSpace(keysFile) && !environment.IsDevelopment() ? null : Resolve(keysFile, root, DefaultKeysFileName),
             Resolve(configuration["Gateway:DataDir"], root, ".data"));
     }
 

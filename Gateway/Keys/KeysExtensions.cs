@@ -25,7 +25,7 @@ internal static class KeysExtensions
 
     /// <summary>
     /// Validates the keys file before the server starts. False, with every error on stderr, when it is
-    /// invalid; a missing file is fine (nothing to seed).
+    /// invalid; a missing file, or none outside Development, is fine (nothing to seed).
     /// </summary>
     public static bool TryReadKeysFile(this WebApplication app)
     {
@@ -39,11 +39,11 @@ internal static class KeysExtensions
         return false;
     }
 
-    private static KeysFileAtStart ReadKeysFile(string path)
+    private static KeysFileAtStart ReadKeysFile(string? path)
     {
-        if (!File.Exists(path))
+        if (path is null || !File.Exists(path))
         {
-            return new KeysFileAtStart(path, null, []);
+            return new KeysFileAtStart(path ?? "(none)", null, []);
         }
 
         var (contents, errors) = KeysFile.Read(path);

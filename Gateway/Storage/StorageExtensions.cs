@@ -29,7 +29,9 @@ internal static class StorageExtensions
     {
         services.AddSingleton(sp => StoreSelection.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<GatewayPaths>().DataDir));
-        services.AddSingleton(sp => new RedisConnection(sp.GetRequiredService<StoreSelection>().Redis!));
+        services.AddSingleton(sp => new RedisConnection(
+            sp.GetRequiredService<StoreSelection>().Redis!,
+            sp.GetRequiredService<IConfiguration>()["Gateway:Redis:TrustedCertificate"] is { Length: > 0 } certificate ? Path.GetFullPath(certificate) : null));
         services.AddSingleton(sp => new PostgresDatabase(sp.GetRequiredService<StoreSelection>().Postgres!));
 
         services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis

@@ -3,8 +3,10 @@ using StackExchange.Redis;
 namespace Tribuo.Gateway.Storage.Redis;
 
 /// <summary>
-/// The one place that knows the Redis client (StackExchange.Redis 2.x), so an upgrade touches one folder. Connects lazily and with <c>abortConnect=false</c>: the gateway starts, and
-/// recovers by itself, while Redis is down.
+/// The one place that knows the Redis client (StackExchange.Redis 2.x), so an upgrade touches one folder. Connects
+/// lazily and with <c>abortConnect=false</c>: the gateway starts, and recovers by itself, while Redis is down. The
+/// configuration string is the client's own, so ACL users (<c>user=</c>/<c>password=</c>), TLS (<c>ssl=true</c>) and
+/// Sentinel (<c>serviceName=</c> with the sentinels' endpoints) work as its documentation says.
 /// </summary>
 internal sealed class RedisConnection : IStoreCheck, IDisposable
 {
@@ -13,10 +15,49 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
 
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
 
-    public RedisConnection(string configuration)
+    /// <summary>
+    /// At most this long between reconnect attempts (the client checks on its 1 s heartbeat), so service is whole
+    /// within about 3 s of Redis answering again; the client's default backs off exponentially to far longer.
+    /// </summary>
+    private const int ReconnectEveryMilliseconds = 1000;
+
+    /// <summary>Connecting gives up after this long unless the configuration says otherwise (the client's default is 5 s).</summary>
+    private const int DefaultConnectTimeoutMilliseconds = 2000;
+
+    /// <param name="configuration">The StackExchange.Redis configuration string; an unknown keyword is an error naming it.</param>
+    /// <param name="trustedCertificateFile">PEM certificate of the CA (or the self-signed certificate) Redis's TLS certificate must chain to; null: the system's trust store.</param>
+    public RedisConnection(string configuration, string? trustedCertificateFile = null)
     {
-        var options = ConfigurationOptions.Parse(configuration);
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException ex)
+        {
+            // The client's message names the keyword (never the value, so never a password).
+            throw new ArgumentException($"{ex.Message} StackExchange.Redis's keywords include user, password, ssl, serviceName and connectTimeout.", ex);
+        }
+
         options.AbortOnConnectFail = false;
+        options.ReconnectRetryPolicy = new LinearRetry(ReconnectEveryMilliseconds);
+        if (!configuration.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            options.ConnectTimeout = DefaultConnectTimeoutMilliseconds;
+        }
+
+        if (trustedCertificateFile is not null)
+        {
+            try
+            {
+                options.TrustIssuer(trustedCertificateFile);
+            }
+            catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new ArgumentException($"Gateway:Redis:TrustedCertificate: '{trustedCertificateFile}' is not a readable PEM certificate ({ex.Message}).", ex);
+            }
+        }
+
         _multiplexer = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(options));
     }
 

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Login;
+using Tribuo.Gateway.Proxy;
+using Tribuo.Gateway.Storage;
+using Tribuo.Gateway.Storage.Postgres;
+using Tribuo.Gateway.Storage.Redis;
+using Tribuo.Gateway.Tokens;
+
+namespace Tribuo.Gateway.Hosting;
+
+/// <summary>
+/// Settings that live outside the files (appsettings, environment, command line) are read once before the server
+/// starts, so a value that cannot be parsed (a CIDR, a duration, a connection-string keyword) or a port already
+/// taken stops the process with one paragraph naming the setting and exit code 2, never a stack trace (DESIGN §2).
+/// </summary>
+internal static class StartupSettings
+{
+    public const int InvalidConfiguration = 2;
+
+    /// <summary>False, with a paragraph per invalid setting on stderr, when a setting cannot be used.</summary>
+    public static bool TryValidateSettings(this WebApplication app)
+    {
+        var services = app.Services;
+        var stores = services.GetRequiredService<StoreSelection>();
+        var settings = new List<(string Name, Func<object> Read)>
+        {
+            ("Gateway:Keys", services.GetRequiredService<KeyOptions>),
+            ("Gateway:Login", services.GetRequiredService<LoginOptions>),
+            ("Gateway:Tokens", services.GetRequiredService<TokenOptions>),
+            ("Gateway:TrustedProxies", services.GetRequiredService<ForwardedHeaders>),
+        };
+        if (stores.UsesRedis)
+        {
+            settings.Add(("ConnectionStrings:Redis", services.GetRequiredService<RedisConnection>));
+        }
+
+        if (stores.UsesPostgres)
+        {
+            settings.Add(("ConnectionStrings:Postgres", services.GetRequiredService<PostgresDatabase>));
+        }
+
+        var problems = new List<string>();
+        foreach (var (name, read) in settings)
+        {
+            try
+            {
+                read();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+            {
+                var description = Describe(ex);
+                problems.Add($"  - {(description.StartsWith(name, StringComparison.Ordinal) ? "" : name + ": ")}{description}");
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine("Tribuo Gateway cannot start: a setting is invalid." + Environment.NewLine + string.Join(Environment.NewLine, problems)
+            + Environment.NewLine + "Fix it in appsettings.json, the environment (Section__Key) or the command line (--Section:Key=value). "
+            + "Durations are written hh:mm:ss (00:00:15), address ranges as CIDR (10.0.0.0/8).");
+        return false;
+    }
+
+    /// <summary>
+    /// Starts the server; a port that cannot be bound is a readable message and exit code 2. The addresses are tried
+    /// first, because the host logs a failed start with its stack trace before the exception reaches us.
+    /// </summary>
+    public static async Task<int> RunGatewayAsync(this WebApplication app)
+    {
+        var taken = (app.Configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault(url => !CanListen(url));
+        if (taken is not null)
+        {
+            return PortInUse($"Failed to bind to address {taken}: address already in use.");
+        }
+
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex)
+        {
+            return PortInUse(ex.Message);
+        }
+
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    private static int PortInUse(string what)
+    {
+        Console.Error.WriteLine($"Tribuo Gateway cannot start: {what} Choose another address with the urls setting "
+            + "(--urls http://127.0.0.1:8081, or ASPNETCORE_URLS), or stop what listens there.");
+        return InvalidConfiguration;
+    }
+
+    /// <summary>False only when the address parses and its port is taken; anything else is left to Kestrel.</summary>
+    private static bool CanListen(string url)
+    {
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+
+        if (address.IsUnixPipe || address.Port == 0)
+        {
+            return true;
+        }
+
+        var ip = address.Host is "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(address.Host.Trim('[', ']'), out var parsed) ? parsed
+            : IPAddress.Any;
+        try
+        {
+            using var probe = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(ip, address.Port));
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The messages of the exception and its causes, which name the setting and the value but not a stack.</summary>
+    private static string Describe(Exception ex)
+    {
+        var messages = new List<string>();
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            var message = current.Message.TrimEnd('.');
+            if (!messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
+            {
+                messages.Add(message);
+            }
+        }
+
+        return string.Join(": ", messages) + ".";
+    }
+}
