@@ -5,6 +5,7 @@ using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Operations;
 using Tribuo.Gateway.Proxy;
+using Tribuo.Gateway.RateLimits;
 using Tribuo.Gateway.Routes;
 using Tribuo.Gateway.Storage;
 using Tribuo.Gateway.Tokens;
@@ -22,6 +23,7 @@ builder.Services.AddGatewayKeys();                             // the KEY scheme
 builder.Services.AddGatewayTokens();                           // signing keys, JWTs, revocations, data protection
 builder.Services.AddGatewayLogin();                            // the login hub: providers, users, legacy passwords
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
+builder.Services.AddGatewayRateLimits();                       // per route, key and client; shared through Redis
 builder.Services.AddGatewayErrors();                           // one problem+json shape for every error the gateway writes
 builder.Services.AddGatewayHealthChecks();                     // /healthz, /readyz: one check per configured store
 

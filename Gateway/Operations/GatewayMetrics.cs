@@ -18,6 +18,7 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<(string Route, int Status, string Auth), Counter> _requests = new();
     private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Provider, string Outcome), Counter> _logins = new();
+    private readonly ConcurrentDictionary<string, Counter> _rateLimited = new(StringComparer.Ordinal);
     private long _keyCacheHits;
     private long _keyCacheMisses;
 
@@ -31,6 +32,9 @@ internal sealed class GatewayMetrics
 
     public void Login(string provider, string outcome) =>
         Interlocked.Increment(ref _logins.GetOrAdd((provider, outcome), static _ => new Counter()).Value);
+
+    public void RateLimited(string route) =>
+        Interlocked.Increment(ref _rateLimited.GetOrAdd(route, static _ => new Counter()).Value);
 
     public string Render()
     {
@@ -55,6 +59,12 @@ internal sealed class GatewayMetrics
         foreach (var ((provider, outcome), counter) in _logins.OrderBy(p => p.Key))
         {
             text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_logins_total{{provider=\"{Escape(provider)}\",outcome=\"{outcome}\"}} {Interlocked.Read(ref counter.Value)}\n");
+        }
+
+        text.Append("# HELP tribuo_gateway_rate_limited_total Requests refused with 429 by a rate limit, by route.\n# TYPE tribuo_gateway_rate_limited_total counter\n");
+        foreach (var (route, counter) in _rateLimited.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_rate_limited_total{{route=\"{Escape(route)}\"}} {Interlocked.Read(ref counter.Value)}\n");
         }
 
         return text.ToString();

@@ -17,6 +17,9 @@ internal sealed class GatewayCaller
     public bool CorsWithCredentials { get; init; }
     public CallerUser? User { get; init; }
 
+    /// <summary>The key's own limits across all routes (DESIGN §4); empty for users and unlimited keys.</summary>
+    public IReadOnlyList<RateLimits.RateLimit> KeyRateLimits { get; init; } = [];
+
     /// <summary>What identifies this caller for the assertion cache: the same caller gets the same assertion for a while.</summary>
     public string AssertionSubject => User is { } user ? "user:" + user.Id + "|" + KeyId : "key:" + KeyId;
 }

@@ -74,7 +74,7 @@ internal sealed class PolicyStep(RequestDelegate next, BrowserSession browser, A
             return KeyProblems.ForbiddenAsync(context, "Not allowed for this user", refusal);
         }
 
-        context.Features.Set(new GatewayCaller { KeyId = record.Id, KeyScopes = key.ScopesHeader, CorsOrigin = corsOrigin, User = user });
+        context.Features.Set(new GatewayCaller { KeyId = record.Id, KeyScopes = key.ScopesHeader, CorsOrigin = corsOrigin, User = user, KeyRateLimits = record.RateLimits });
         return next(context);
     }
 

@@ -1,4 +1,5 @@
 using Tribuo.Gateway.Http;
+using Tribuo.Gateway.RateLimits;
 using Tribuo.Gateway.Routes;
 using Yarp.ReverseProxy.Configuration;
 
@@ -68,6 +69,7 @@ internal static class ProxyExtensions
                 pipeline.UseMiddleware<SessionHandBackStep>();    // ?token= back from the login page → session cookie
                 pipeline.UseMiddleware<CallerStep>();             // the credential → a key or a user, or 401/503
                 pipeline.UseMiddleware<PolicyStep>();             // the caller against the route's policy, or 403
+                pipeline.UseMiddleware<RateLimitStep>();          // the route's and the key's rate limits, or 429
                 pipeline.UseSessionAffinity();
                 pipeline.UseLoadBalancing();
                 pipeline.UsePassiveHealthChecks();

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+using static Tribuo.Gateway.Tests.RateLimits.RateLimitBed;
+
+namespace Tribuo.Gateway.Tests.RateLimits;
+
+/// <summary>Without Redis, or while it is down, each instance counts on its own: never unlimited, never a 5xx.</summary>
+public sealed class RateLimitOutageTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private const string CountingLocally = "counted by each instance on its own";
+    private const string SharedAgain = "counted by all instances together again";
+
+    /// <summary>Three requests from <paramref name="client"/> to each gateway, then one more to each: what they answered.</summary>
+    private static async Task<List<HttpStatusCode>> ExhaustAsync(GatewayApp[] gateways, string client)
+    {
+        var statuses = new List<HttpStatusCode>();
+        foreach (var gateway in gateways)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                statuses.Add(await StatusAsync(gateway, "/pub/x", forwardedFor: client));
+            }
+        }
+
+        return statuses;
+    }
+
+    [Fact]
+    public async Task Redis_stopped_mid_test_means_local_counting_without_5xx_and_shared_counting_when_it_returns()
+    {
+        var server = redis.RequireServer();
+        await using var bed = await RateLimitBed.StartAsync(server);
+        var trusted = new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.1" };
+        var gateways = new[] { bed.StartGateway(trusted), bed.StartGateway(trusted) };
+
+        // Shared: the second instance refuses what the first one already admitted.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            await ExhaustAsync(gateways, "203.0.113.1"));
+
+        await server.StopAsync();
+        List<HttpStatusCode> duringOutage;
+        try
+        {
+            duringOutage = await ExhaustAsync(gateways, "203.0.113.2");
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        // Each instance admitted the limit on its own, and refused beyond it: never unlimited, never a 5xx.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
+            HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], duringOutage);
+        foreach (var gateway in gateways)
+        {
+            Assert.Single(gateway.Logs, l => l.Contains(CountingLocally, StringComparison.Ordinal));
+        }
+
+        // Each client reconnects by itself; probe with throwaway addresses until both count in Redis again.
+        var probe = 0;
+        foreach (var gateway in gateways)
+        {
+            var watch = Stopwatch.StartNew();
+            while (!gateway.Logs.Any(l => l.Contains(SharedAgain, StringComparison.Ordinal)))
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the gateway did not go back to Redis within 30 s");
+                Assert.True((int)await StatusAsync(gateway, "/pub/x", forwardedFor: $"198.51.100.{++probe % 250}") < 500);
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            await ExhaustAsync(gateways, "203.0.113.3"));
+    }
+
+    [Fact]
+    public async Task Without_Redis_each_instance_counts_in_memory()
+    {
+        await using var bed = await RateLimitBed.StartAsync(redis: null);
+        var gateway = bed.StartGateway();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var passed = await SendAsync(gateway, "/pub/x");
+            Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+            Assert.Equal((2 - i).ToString(), Header(passed, "RateLimit-Remaining"));
+        }
+
+        using var refused = await SendAsync(gateway, "/pub/x");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(int.Parse(Header(refused, "Retry-After")), 1, 32); // the window plus at most one slot
+        Assert.Equal(3, bed.Upstream.Received.Count);
+    }
+}

@@ -1,0 +1,54 @@
+using StackExchange.Redis;
+
+namespace Tribuo.Gateway.RateLimits;
+
+/// <summary>
+/// Decides one request against its limits: with Redis, counts shared by every instance; without it, or while it
+/// cannot be reached, this instance's own counts (said once per outage in the log). Never unlimited, never an error.
+/// </summary>
+internal sealed partial class RateLimiter(RedisRateCounters? shared, LocalRateCounters local, ILogger<RateLimiter> logger)
+{
+    private int _local;
+
+    public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters)
+    {
+        if (shared is null)
+        {
+            return local.Decide(counters);
+        }
+
+        try
+        {
+            if (await shared.IsConnectedAsync())
+            {
+                var decision = await shared.DecideAsync(counters);
+                if (Interlocked.Exchange(ref _local, 0) == 1)
+                {
+                    Log.SharedAgain(logger);
+                }
+
+                return decision;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Falls through: an unreachable Redis must not turn into a 5xx, nor into no limit at all.
+        }
+
+        if (Interlocked.Exchange(ref _local, 1) == 0)
+        {
+            Log.CountingLocally(logger);
+        }
+
+        return local.Decide(counters);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Redis is unreachable: rate limits are counted by each instance on its own until it returns")]
+        public static partial void CountingLocally(ILogger logger);
+
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Redis is back: rate limits are counted by all instances together again")]
+        public static partial void SharedAgain(ILogger logger);
+    }
+}
