@@ -36,11 +36,23 @@ public sealed class KeyRateLimitsAdministrationTests : IAsyncLifetime
         Directory.Delete(Path.GetDirectoryName(_keysFile)!, recursive: true);
     }
 
-    private HttpClient Admin()
+    /// <summary>A client with the admin key, once seeding (which runs beside the start) has written it.</summary>
+    private async Task<HttpClient> AdminAsync()
     {
         var client = _gateway.NewClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"KEY {AdminSecret}");
-        return client;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var seeded = await client.GetAsync("/gateway/keys/seeded", TestContext.Current.CancellationToken);
+            if (seeded.StatusCode == HttpStatusCode.OK)
+            {
+                return client;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"keys file not imported within 30 s ({seeded.StatusCode})");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
     }
 
     private static string[] Limits(JsonElement key) => key.GetProperty("rateLimits").EnumerateArray().Select(e => e.GetString()!).ToArray();
@@ -48,7 +60,7 @@ public sealed class KeyRateLimitsAdministrationTests : IAsyncLifetime
     [Fact]
     public async Task The_keys_file_seeds_rate_limits_and_the_admin_API_shows_them()
     {
-        using var admin = Admin();
+        using var admin = await AdminAsync();
         var ct = TestContext.Current.CancellationToken;
 
         var seeded = await admin.GetFromJsonAsync<JsonElement>("/gateway/keys/seeded", ct);
@@ -60,7 +72,7 @@ public sealed class KeyRateLimitsAdministrationTests : IAsyncLifetime
     [Fact]
     public async Task Rate_limits_are_set_at_creation_changed_and_removed_by_PATCH_and_validated()
     {
-        using var admin = Admin();
+        using var admin = await AdminAsync();
         var ct = TestContext.Current.CancellationToken;
 
         using var created = await admin.PostAsJsonAsync("/gateway/keys", new { id = "svc", name = "Service", scopes = new[] { "api" }, rateLimits = new[] { "10/1s" } }, ct);
