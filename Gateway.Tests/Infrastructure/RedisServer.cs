@@ -21,12 +21,14 @@ public sealed class RedisServer : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ChildProcess _process;
+    private readonly IReadOnlyList<string> _extraArguments;
 
-    private RedisServer(string binary, string directory, int port)
+    private RedisServer(string binary, string directory, int port, IReadOnlyList<string> extraArguments)
     {
         Binary = binary;
         Directory = directory;
         Port = port;
+        _extraArguments = extraArguments;
         _process = new ChildProcess(this, logLines: 40, scratchDirectory: directory);
     }
 
@@ -67,11 +69,11 @@ public sealed class RedisServer : IAsyncDisposable
     /// Starts a new server, or skips the current test (fails it when CI=true) when redis-server is
     /// missing or does not answer PING within 10 s. Call it from inside a test.
     /// </summary>
-    public static async Task<RedisServer> StartOrSkipAsync()
+    public static async Task<RedisServer> StartOrSkipAsync(params string[] extraArguments)
     {
         try
         {
-            return await StartNewAsync().ConfigureAwait(false);
+            return await StartNewAsync(extraArguments).ConfigureAwait(false);
         }
         catch (TestServerUnavailableException e)
         {
@@ -84,7 +86,8 @@ public sealed class RedisServer : IAsyncDisposable
     /// Starts a new server on a free loopback port; throws <see cref="TestServerUnavailableException"/>
     /// when redis-server is missing or does not come up within 10 s.
     /// </summary>
-    public static async Task<RedisServer> StartNewAsync()
+    /// <param name="extraArguments">More redis-server options (<c>--replicaof</c>, <c>--tls-port</c>, ...), after the fixture's own.</param>
+    public static async Task<RedisServer> StartNewAsync(params string[] extraArguments)
     {
         var binary = FindBinary();
         if (binary is null)
@@ -96,7 +99,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         return await ChildProcess.StartWithPortRetriesAsync(
-            () => new RedisServer(binary, System.IO.Directory.CreateTempSubdirectory("tribuo-redis-").FullName, LoopbackPort.GetFree()),
+            () => new RedisServer(binary, System.IO.Directory.CreateTempSubdirectory("tribuo-redis-").FullName, LoopbackPort.GetFree(), extraArguments),
             server => server.StartAsync(),
             "redis-server did not start").ConfigureAwait(false);
     }
@@ -116,6 +119,7 @@ public sealed class RedisServer : IAsyncDisposable
             "--daemonize", "no",
             "--logfile", "",
             "--loglevel", "warning",
+            .. _extraArguments,
         ]),
         what: Binary,
         ready: PingAsync,
@@ -141,6 +145,9 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    /// <summary>Sends one inline command (words without spaces) on the plain port; the first line of the reply, or null.</summary>
+    public Task<string?> CommandAsync(string inlineCommand) => SendInlineCommandAsync(inlineCommand);
 
     private async Task<string?> SendInlineCommandAsync(string command)
     {
@@ -214,7 +221,7 @@ public sealed class RedisFixture : IAsyncLifetime
     /// <summary>Returns the server, or skips (fails when CI=true) the calling test when it could not be started.</summary>
     public RedisServer RequireServer() => _server.Require();
 
-    public ValueTask InitializeAsync() => _server.StartAsync(RedisServer.StartNewAsync);
+    public ValueTask InitializeAsync() => _server.StartAsync(() => RedisServer.StartNewAsync());
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
