@@ -144,6 +144,19 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes the data set to <c>dump.rdb</c> in <see cref="Directory"/> (SAVE), which the next
+    /// <see cref="StartAsync"/> loads: an outage that loses no data, as with a persistent Redis.
+    /// </summary>
+    public async Task SaveAsync()
+    {
+        var reply = await SendInlineCommandAsync("SAVE").ConfigureAwait(false);
+        if (reply?.StartsWith("+OK", StringComparison.Ordinal) != true)
+        {
+            throw new InvalidOperationException($"SAVE on 127.0.0.1:{Port} answered '{reply ?? "nothing"}'");
+        }
+    }
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>Sends one inline command (words without spaces) on the plain port; the first line of the reply, or null.</summary>

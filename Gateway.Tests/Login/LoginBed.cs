@@ -48,6 +48,7 @@ internal sealed class LoginBed : IAsyncDisposable
         var port = LoopbackPort.GetFree();
         var basic = await Provider.RegisterClientAsync($"http://127.0.0.1:{port}/auth/new-token/datapass", "client_secret_basic");
         var post = await Provider.RegisterClientAsync($"http://127.0.0.1:{port}/auth/new-token/datapass-post", "client_secret_post");
+        var partner = await Provider.RegisterClientAsync($"http://127.0.0.1:{port}/auth/new-token/partner");
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = Redis,
@@ -73,6 +74,10 @@ internal sealed class LoginBed : IAsyncDisposable
             ["Gateway:Login:Providers:datapass-post:Company"] = "acme",
             ["Gateway:Login:Providers:datapass-post:DataPass"] = "true",
             ["Gateway:Login:Providers:datapass-post:Scopes"] = OidcProvider.DataPassScopes,
+            // A plain OIDC provider: LinkByEmail off by default.
+            ["Gateway:Login:Providers:partner:Authority"] = Provider.Issuer,
+            ["Gateway:Login:Providers:partner:ClientId"] = partner.ClientId,
+            ["Gateway:Login:Providers:partner:ClientSecret"] = partner.ClientSecret,
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

@@ -143,7 +143,8 @@ public sealed class OriginAndTokenSecurityTests : IAsyncLifetime
     private async Task<(string Token, User User)> IssueAsync(string email = "tess@acme.fr")
     {
         var users = _gateway.Services.GetRequiredService<IUserStore>();
-        var (user, _) = await users.UpsertAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email, Name = "Tess" }, "123456789012345678", null, Ct);
+        var user = await users.CreateAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email, Name = "Tess" }, "123456789012345678", null, Ct)
+            ?? (await users.FindByEmailAsync(email, Ct))!;
         return (_gateway.Services.GetRequiredService<TokenService>().Issue(user), user);
     }
 
@@ -184,8 +185,8 @@ public sealed class OriginAndTokenSecurityTests : IAsyncLifetime
         };
 
         await using var otherGateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""");
-        var (otherUser, _) = await otherGateway.Services.GetRequiredService<IUserStore>().UpsertAsync(
-            new ExternalLogin { Provider = "test", Subject = "x", Email = "tess@acme.fr" }, "1", null, Ct);
+        var otherUser = (await otherGateway.Services.GetRequiredService<IUserStore>().CreateAsync(
+            new ExternalLogin { Provider = "test", Subject = "x", Email = "tess@acme.fr" }, "1", null, Ct))!;
         var fromAnotherGateway = otherGateway.Services.GetRequiredService<TokenService>().Issue(otherUser);
 
         var expired = Es256(signingKeys.Current.ECDsa, kid, new Dictionary<string, object>(adminClaims)

@@ -28,7 +28,7 @@ public sealed class UsersCliTests(RedisFixture redis, PostgresFixture postgres) 
         var (gateway, cliSettings) = await StartGatewayAsync();
         await using var _ = gateway;
         var accounts = gateway.Services.GetRequiredService<UserAccounts>();
-        var user = await accounts.SignInAsync(new ExternalLogin { Provider = "test", Subject = "h", Email = "hugo@acme.fr", Name = "Hugo" }, [], Ct);
+        var user = await accounts.SignInAsync(new ExternalLogin { Provider = "test", Subject = "h", Email = "hugo@acme.fr", Name = "Hugo" }, linkByEmail: false, [], Ct);
         var cli = cliSettings.Append("--Gateway:Roles:admin:Scopes:0=admin").ToArray();
 
         var listed = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), ["users", "list", .. cli]);

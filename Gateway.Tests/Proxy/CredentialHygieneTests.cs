@@ -34,7 +34,8 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
     private async Task<string> UserTokenAsync()
     {
         var users = _gateway.Services.GetRequiredService<IUserStore>();
-        var (user, _) = await users.UpsertAsync(new ExternalLogin { Provider = "test", Subject = "u1", Email = "u1@tribuo.fr", Name = "U" }, Guid.NewGuid().ToString("n"), null, Ct);
+        var user = await users.CreateAsync(new ExternalLogin { Provider = "test", Subject = "u1", Email = "u1@tribuo.fr", Name = "U" }, Guid.NewGuid().ToString("n"), null, Ct)
+            ?? (await users.FindByEmailAsync("u1@tribuo.fr", Ct))!;
         return _gateway.Services.GetRequiredService<TokenService>().Issue(user);
     }
 

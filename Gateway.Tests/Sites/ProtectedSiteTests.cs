@@ -45,9 +45,25 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     private async Task<string> TokenForAsync(string email, string? company)
     {
         var users = _gateway.Services.GetRequiredService<IUserStore>();
-        var (user, _) = await users.UpsertAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email, Name = "Test", Company = company }, Guid.NewGuid().ToString("n"), null, Ct);
+        var user = (await users.CreateAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email, Name = "Test", Company = company }, Guid.NewGuid().ToString("n"), null, Ct))!;
         return _gateway.Services.GetRequiredService<TokenService>().Issue(user);
     }
+
+    /// <summary>
+    /// Starts a login for <paramref name="path"/> the way a browser does (a page load without a session): the
+    /// binding value the gateway put in the return URL and in the <c>tribuo_login</c> cookie.
+    /// </summary>
+    internal static async Task<string> BindingAsync(Func<string, Task<HttpResponseMessage>> send, string path)
+    {
+        using var start = await send(path);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        var cookie = start.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_login=", StringComparison.Ordinal));
+        var binding = cookie["tribuo_login=".Length..cookie.IndexOf(';')];
+        Assert.Contains(Uri.EscapeDataString("tribuo_login=" + binding), start.Headers.Location!.ToString());
+        return binding;
+    }
+
+    private Task<string> BindingAsync(string path) => BindingAsync(p => SendAsync(p), path);
 
     private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, string? accept = BrowserAccept, string? cookie = null, Action<HttpRequestMessage>? configure = null)
     {
@@ -74,7 +90,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
         using var response = await SendAsync("/guide/intro?lang=fr&x=1");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal($"{Hub}/login?origin={Uri.EscapeDataString("http://docs.tribuo.cloud/guide/intro?lang=fr&x=1")}", response.Headers.Location!.ToString());
+        var binding = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_login=", StringComparison.Ordinal)).Split(';')[0]["tribuo_login=".Length..];
+        Assert.Equal($"{Hub}/login?origin={Uri.EscapeDataString($"http://docs.tribuo.cloud/guide/intro?lang=fr&x=1&tribuo_login={binding}")}", response.Headers.Location!.ToString());
         Assert.Empty(_upstream.Received);
     }
 
@@ -103,7 +120,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     {
         var token = await TokenForAsync("ada@tribuo.fr", "tribuo");
 
-        using var back = await SendAsync($"/guide?lang=fr&token={token}&x=1");
+        var binding = await BindingAsync("/guide?lang=fr&x=1");
+        using var back = await SendAsync($"/guide?lang=fr&tribuo_login={binding}&token={token}&x=1", cookie: $"tribuo_login={binding}");
 
         Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
         Assert.Equal("http://docs.tribuo.cloud/guide?lang=fr&x=1", back.Headers.Location!.ToString());
@@ -138,7 +156,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     [Fact]
     public async Task An_invalid_token_or_a_revoked_session_goes_back_to_login_with_error_expired()
     {
-        using (var forged = await SendAsync("/guide?token=not-a-token"))
+        var binding = await BindingAsync("/guide");
+        using (var forged = await SendAsync($"/guide?tribuo_login={binding}&token=not-a-token", cookie: $"tribuo_login={binding}"))
         {
             Assert.Equal(HttpStatusCode.Redirect, forged.StatusCode);
             Assert.EndsWith("&error=expired", forged.Headers.Location!.ToString());
@@ -146,7 +165,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
         }
 
         var token = await TokenForAsync("bob@tribuo.fr", "tribuo");
-        using (var logout = await SendAsync("/auth/logout?origin=docs.tribuo.cloud", cookie: $"tribuo_cloud_token={token}"))
+        using (var logout = await SendAsync("/auth/logout?origin=docs.tribuo.cloud", cookie: $"tribuo_cloud_token={token}",
+            configure: r => r.Headers.Add("Sec-Fetch-Site", "same-origin")))
         {
             Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
             Assert.Equal("/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F", logout.Headers.Location!.ToString());
@@ -167,7 +187,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     {
         var token = await TokenForAsync("eve@acme.fr", "acme");
 
-        using var handBack = await SendAsync($"/guide?token={token}");
+        var binding = await BindingAsync("/guide");
+        using var handBack = await SendAsync($"/guide?tribuo_login={binding}&token={token}", cookie: $"tribuo_login={binding}");
         Assert.Equal(HttpStatusCode.Redirect, handBack.StatusCode);
         Assert.EndsWith("&error=permission", handBack.Headers.Location!.ToString());
 
@@ -177,6 +198,90 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
         using var api = await SendAsync("/guide", accept: "application/json", configure: r => r.Headers.Authorization = new("Bearer", token));
         Assert.Equal(HttpStatusCode.Forbidden, api.StatusCode);
         Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task A_link_with_another_token_or_garbage_never_replaces_nor_clears_the_session()
+    {
+        var victim = await TokenForAsync("vic@tribuo.fr", "tribuo");
+        var attacker = await TokenForAsync("att@tribuo.fr", "tribuo");
+        static bool TouchesSession(HttpResponseMessage r) =>
+            r.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("tribuo_cloud_token=", StringComparison.Ordinal));
+
+        // Unbound: not from a login this gateway started for this browser. The attacker's own binding does
+        // not help, its cookie is in the attacker's browser.
+        var attackersBinding = await BindingAsync("/guide");
+        foreach (var link in new[] { $"/guide?token={attacker}", "/guide?token=garbage", $"/guide?tribuo_login={attackersBinding}&token={attacker}" })
+        {
+            using var response = await SendAsync(link, cookie: $"tribuo_cloud_token={victim}");
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("http://docs.tribuo.cloud/guide", response.Headers.Location!.ToString());
+            Assert.False(TouchesSession(response), link);
+        }
+
+        // Bound but bad: back to login, the session stays.
+        var binding = await BindingAsync("/guide");
+        using (var bad = await SendAsync($"/guide?tribuo_login={binding}&token=garbage", cookie: $"tribuo_login={binding}; tribuo_cloud_token={victim}"))
+        {
+            Assert.EndsWith("&error=expired", bad.Headers.Location!.ToString());
+            Assert.False(TouchesSession(bad));
+        }
+
+        using var page = await SendAsync("/guide", cookie: $"tribuo_cloud_token={victim}");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("vic@tribuo.fr", _upstream.Received.Single().Header("X-Tribuo-User-Email"));
+    }
+
+    [Fact]
+    public async Task Two_session_cookies_are_refused_not_resolved_by_order()
+    {
+        var first = await TokenForAsync("one@tribuo.fr", "tribuo");
+        var second = await TokenForAsync("two@tribuo.fr", "tribuo");
+
+        using var response = await SendAsync("/guide", accept: "application/json", cookie: $"tribuo_cloud_token={first}; tribuo_cloud_token={second}");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task A_logout_with_the_session_cookie_needs_proof_of_intent()
+    {
+        var token = await TokenForAsync("lou@tribuo.fr", "tribuo");
+        async Task<HttpStatusCode> CheckAsync()
+        {
+            using var check = await _gateway.NewClient().GetAsync($"/auth/check-token/{token}", Ct);
+            return check.StatusCode;
+        }
+
+        using (var link = await SendAsync("/auth/logout?origin=docs.tribuo.cloud", cookie: $"tribuo_cloud_token={token}",
+            configure: r => r.Headers.Add("Sec-Fetch-Site", "cross-site")))
+        {
+            Assert.Equal(HttpStatusCode.OK, link.StatusCode);
+            Assert.Contains("method=\"post\"", await link.Content.ReadAsStringAsync(Ct));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await CheckAsync());
+        using (var crossSite = await SendAsync("/auth/logout", cookie: $"tribuo_cloud_token={token}", configure: r =>
+        {
+            r.Method = HttpMethod.Post;
+            r.Headers.Add("Origin", "https://evil.tribuo.cloud");
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, crossSite.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await CheckAsync());
+        using (var fromThePage = await SendAsync("/auth/logout", cookie: $"tribuo_cloud_token={token}", configure: r =>
+        {
+            r.Method = HttpMethod.Post;
+            r.Headers.Add("Origin", "http://docs.tribuo.cloud");
+        }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, fromThePage.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await CheckAsync());
     }
 
     [Fact]

@@ -91,10 +91,15 @@ function readableName(login) {
   return words.length ? words.join(' ') : login;
 }
 
-// Every claim of an account, all derived from the login typed in the dev form.
+// Every claim of an account, all derived from the login typed in the dev form. Two markers make the
+// account misbehave the way hostile or careless providers do (the sub stays the whole login):
+//   "mallory~alice@acme.fr"       another account (sub) asserting alice's e-mail
+//   "alice@acme.fr!unverified"    email_verified: false
 export function accountClaims(login) {
-  const email = login.includes('@') ? login : `${login}@example.org`;
-  const name = readableName(login);
+  const unverified = login.endsWith('!unverified');
+  const address = (unverified ? login.slice(0, -'!unverified'.length) : login).replace(/^[^~]*~/u, '');
+  const email = address.includes('@') ? address : `${address}@example.org`;
+  const name = readableName(address);
   const [givenName, ...rest] = name.split(' ');
   const siret = /\+siret(\d{14})(?!\d)/u.exec(login)?.[1];
   const organization = siret
@@ -103,7 +108,7 @@ export function accountClaims(login) {
   return {
     sub: login,
     email,
-    email_verified: true,
+    email_verified: !unverified,
     name,
     given_name: givenName,
     family_name: rest.join(' ') || undefined,

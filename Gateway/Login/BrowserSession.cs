@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Primitives;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Tribuo.Gateway.Login;
 
@@ -12,6 +14,15 @@ namespace Tribuo.Gateway.Login;
 internal sealed class BrowserSession(IConfiguration configuration)
 {
     public const string TokenParameter = "token";
+
+    /// <summary>
+    /// Binds a hand-back to the login this gateway started for this browser (DESIGN §6): the redirect to the
+    /// login page sets a random value as this cookie and in the return URL as this parameter; the token that
+    /// comes back replaces a session only when both still match. A link carrying someone else's token has
+    /// no matching cookie in the victim's browser.
+    /// </summary>
+    public const string HandBackBinding = "tribuo_login";
+    private static readonly TimeSpan BindingLifetime = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// A top-level page load by a person: only those get redirected to an HTML login page; scripts and API
@@ -39,7 +50,7 @@ internal sealed class BrowserSession(IConfiguration configuration)
         return headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The URL asked for, without a <c>token</c> parameter.</summary>
+    /// <summary>The URL asked for, without a <c>token</c> parameter nor a hand-back binding.</summary>
     public static string CleanUrl(HttpRequest request) =>
         UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, QueryWithoutToken(request));
 
@@ -47,6 +58,7 @@ internal sealed class BrowserSession(IConfiguration configuration)
     {
         var query = QueryHelpers.ParseQuery(request.QueryString.Value);
         query.Remove(TokenParameter);
+        query.Remove(HandBackBinding);
         return new QueryBuilder(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v ?? "")))).ToQueryString();
     }
 
@@ -56,8 +68,31 @@ internal sealed class BrowserSession(IConfiguration configuration)
     /// </summary>
     public string LoginUrl(HttpRequest request, string? error)
     {
+        var binding = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+        request.HttpContext.Response.Cookies.Append(HandBackBinding, binding, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = request.IsHttps,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            MaxAge = BindingLifetime,
+        });
+        var returnTo = QueryHelpers.AddQueryString(CleanUrl(request), HandBackBinding, binding);
         var hub = configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? $"{request.Scheme}://{request.Host}";
-        var url = $"{hub}/login?origin={Uri.EscapeDataString(CleanUrl(request))}";
+        var url = $"{hub}/login?origin={Uri.EscapeDataString(returnTo)}";
         return error is null ? url : $"{url}&error={error}";
     }
+
+    /// <summary>Whether this hand-back comes back from a login this gateway started for this browser.</summary>
+    public static bool IsBound(HttpRequest request)
+    {
+        var sent = request.Query[HandBackBinding];
+        var kept = request.Cookies[HandBackBinding];
+        return sent.Count == 1 && !string.IsNullOrEmpty(sent[0]) && !string.IsNullOrEmpty(kept)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent[0]!), Encoding.UTF8.GetBytes(kept));
+    }
+
+    /// <summary>A binding serves one hand-back.</summary>
+    public static void ForgetBinding(HttpContext context) =>
+        context.Response.Cookies.Delete(HandBackBinding, new CookieOptions { Path = "/", HttpOnly = true, Secure = context.Request.IsHttps, SameSite = SameSiteMode.Lax });
 }

@@ -40,9 +40,29 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
     /// own session cookie, so that the next site asking for a login gets one without a second round trip to
     /// the provider (single sign-on); logging out anywhere revokes it.
     /// </summary>
-    public async Task CompleteAsync(HttpContext context, ExternalLogin login, ReturnUrl returnUrl, AllowedOrigins origins)
+    public async Task CompleteAsync(HttpContext context, ExternalLogin login, bool linkByEmail, ReturnUrl returnUrl, AllowedOrigins origins)
     {
-        var user = await accounts.SignInAsync(login, options.Admins, context.RequestAborted);
+        User user;
+        try
+        {
+            user = await accounts.SignInAsync(login, linkByEmail, options.Admins, context.RequestAborted);
+        }
+        catch (LoginRefusedException refused)
+        {
+            Log.Refused(logger, login.Provider, refused.Error);
+            metrics.Login(login.Provider, refused.Error);
+            trail.Record("login.failure", login.Provider, refused.Error);
+            context.Response.Redirect(LoginEndpoints.FailureRedirect(returnUrl.Url, refused.Error));
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StoreUnavailable(logger, login.Provider, ex.GetType().Name);
+            metrics.Login(login.Provider, "unavailable");
+            await LoginPage.WriteUnavailableAsync(context);
+            return;
+        }
+
         Log.LoggedIn(logger, user.Id, login.Provider, returnUrl.Origin);
         metrics.Login(login.Provider, "success");
         trail.Record("login.success", user.Id, $"{login.Provider} for {returnUrl.Origin}");
@@ -68,6 +88,12 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 612, Level = LogLevel.Warning, Message = "Login through {Provider} could not be completed: a store is unreachable ({Kind})")]
+        public static partial void StoreUnavailable(ILogger logger, string provider, string kind);
+
+        [LoggerMessage(EventId = 611, Level = LogLevel.Warning, Message = "audit: login through {Provider} refused ({Error}): its e-mail belongs to another account")]
+        public static partial void Refused(ILogger logger, string provider, string error);
+
         [LoggerMessage(EventId = 610, Level = LogLevel.Information, Message = "audit: user {UserId} logged in through {Provider} for {Origin}")]
         public static partial void LoggedIn(ILogger logger, string userId, string provider, string origin);
     }

@@ -42,13 +42,26 @@ internal static partial class LoginEndpoints
             return;
         }
 
-        if (error is null && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
-            && await tokens.ValidateAsync(session) is { } identity
-            && await users.GetAsync(identity.UserId, context.RequestAborted) is { } user)
+        if (error is null && tokens.IsReady && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
+            && await tokens.ValidateAsync(session) is { } identity)
         {
-            context.Response.Headers.CacheControl = "no-store";
-            context.Response.Redirect(completion.ReturnTo(user, session, returnUrl, origins));
-            return;
+            User? user;
+            try
+            {
+                user = await users.GetAsync(identity.UserId, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await LoginPage.WriteUnavailableAsync(context);
+                return;
+            }
+
+            if (user is not null)
+            {
+                context.Response.Headers.CacheControl = "no-store";
+                context.Response.Redirect(completion.ReturnTo(user, session, returnUrl, origins));
+                return;
+            }
         }
 
         await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, error);
@@ -107,8 +120,19 @@ internal static partial class LoginEndpoints
             return;
         }
 
-        var user = await users.FindByEmailAsync(email, context.RequestAborted);
-        var hash = user is null ? null : await users.GetLegacyPasswordHashAsync(user.Id, context.RequestAborted);
+        User? user;
+        string? hash;
+        try
+        {
+            user = await users.FindByEmailAsync(email, context.RequestAborted);
+            hash = user is null ? null : await users.GetLegacyPasswordHashAsync(user.Id, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await LoginPage.WriteUnavailableAsync(context);
+            return;
+        }
+
         if (!LegacyPasswordHash.Verify(password, hash) || user is null)
         {
             attempts.RecordFailure(email.ToLowerInvariant(), address);
@@ -120,8 +144,9 @@ internal static partial class LoginEndpoints
         }
 
         attempts.Reset(email.ToLowerInvariant());
-        var login = new ExternalLogin { Provider = "password", Subject = user.Id, Email = user.Email, Name = user.Name, PreferredUserId = user.Id };
-        await completion.CompleteAsync(context, login, returnUrl, origins);
+        // The password proves the account itself: its identity is the user's own id.
+        var login = new ExternalLogin { Provider = "password", Subject = user.Id, Email = user.Email, EmailVerified = true, Name = user.Name, PreferredUserId = user.Id };
+        await completion.CompleteAsync(context, login, linkByEmail: false, returnUrl, origins);
     }
 
     private static partial class Log

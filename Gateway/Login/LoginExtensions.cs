@@ -116,7 +116,7 @@ internal static partial class LoginExtensions
         }
 
         var completion = services.GetRequiredService<LoginCompletion>();
-        await completion.CompleteAsync(context.HttpContext, login, returnUrl, origins);
+        await completion.CompleteAsync(context.HttpContext, login, provider.LinksByEmail, returnUrl, origins);
     }
 
     internal static Task OnRemoteFailureAsync(RemoteFailureContext context)

@@ -39,6 +39,7 @@ internal static class LoginPage
         "denied" => "The login was cancelled at the identity provider.",
         "provider" => "The identity provider could not be reached or gave an answer the gateway could not accept. Please try again.",
         "state" => "This login link was already used or has expired. Please start again.",
+        "link" => "An account with this e-mail already exists, and this login cannot be joined to it. Log in the way you did before (or with a provider that has verified your e-mail).",
         "password" => "The e-mail or the password is not correct.",
         "locked" => "Too many failed attempts. Please wait a few minutes before trying again.",
         _ => "The login could not be completed. Please try again.",
@@ -70,6 +71,23 @@ internal static class LoginPage
         }
 
         return WriteAsync(context, status, "Log in · Tribuo", body.ToString(), formTarget: returnUrl.Origin);
+    }
+
+    /// <summary>The question a logout link that did not come from the gateway's own pages gets: a button that posts it.</summary>
+    public static Task WriteLogoutAsync(HttpContext context, ReturnUrl? returnUrl)
+    {
+        var action = returnUrl is null ? "/auth/logout" : $"/auth/logout?origin={WebUtility.UrlEncode(returnUrl.Url)}";
+        return WriteAsync(context, StatusCodes.Status200OK, "Log out · Tribuo",
+            $"<h1>Log out of Tribuo?</h1><form method=\"post\" action=\"{Html(action)}\"><button type=\"submit\">Log out</button></form>",
+            formTarget: null);
+    }
+
+    /// <summary>A store the login needs cannot be reached: a 503 page, never a 500 (issue 8 item 11).</summary>
+    public static Task WriteUnavailableAsync(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The login service is unavailable",
+            "The login service cannot reach its storage right now. Nothing was changed; please try again in a moment.");
     }
 
     public static Task WriteErrorAsync(HttpContext context, int status, string title, string sentence) =>

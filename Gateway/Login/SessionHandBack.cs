@@ -12,14 +12,27 @@ internal sealed class SessionHandBack(TokenService tokens, BrowserSession browse
 {
     /// <summary>
     /// Answers a page load carrying <c>?token=</c>; <paramref name="refusal"/> says why the route refuses this
-    /// role and company, or null when it admits them.
+    /// role and company, or null when it admits them. Only a token from a login this gateway started for this
+    /// browser becomes its session; any other hand-back is dropped without touching the session it has.
     /// </summary>
     public async Task TakeAsync(HttpContext context, string token, Func<string, string?, string?> refusal)
     {
         var request = context.Request;
+        context.Response.Headers.CacheControl = "no-store";
+        if (!BrowserSession.IsBound(request))
+        {
+            context.Response.Redirect(BrowserSession.CleanUrl(request));
+            return;
+        }
+
+        if (!tokens.IsReady)
+        {
+            await Http.Problem.UnavailableAsync(context, "Sessions unavailable", "The gateway cannot check sessions right now.");
+            return;
+        }
+
         if (await tokens.ValidateCachedAsync(token) is not { } identity)
         {
-            SessionCookie.Clear(context);
             context.Response.Redirect(browser.LoginUrl(request, "expired"));
             return;
         }
@@ -30,8 +43,8 @@ internal sealed class SessionHandBack(TokenService tokens, BrowserSession browse
             return;
         }
 
+        BrowserSession.ForgetBinding(context);
         SessionCookie.Set(context, token);
-        context.Response.Headers.CacheControl = "no-store";
         context.Response.Redirect(BrowserSession.CleanUrl(request));
     }
 }

@@ -56,6 +56,13 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
 
     private async Task ResolveUserTokenAsync(HttpContext context, RequestCredential credential, bool navigation)
     {
+        if (!tokens.IsReady)
+        {
+            // The revocation list is not loaded yet: the token may have been logged out (DESIGN §5).
+            await Http.Problem.UnavailableAsync(context, "Sessions unavailable", "The gateway cannot check sessions right now.");
+            return;
+        }
+
         if (await tokens.ValidateCachedAsync(credential.Token) is not { } identity)
         {
             await SessionRefusedAsync(context, navigation, "Invalid or expired session",
@@ -64,9 +71,28 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
             return;
         }
 
+        // Role, company and existence as the store says now, not as the token said when it was signed (DESIGN §5).
+        User? current;
+        try
+        {
+            current = await users.GetAsync(identity.UserId);
+        }
+        catch (Exception)
+        {
+            await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this session's user right now.");
+            return;
+        }
+
+        if (current is null)
+        {
+            await SessionRefusedAsync(context, navigation, "Unknown user", "The account behind this session no longer exists.",
+                clearCookie: credential.Kind == CredentialKind.SessionCookie);
+            return;
+        }
+
         context.Features.Set(new ResolvedCaller
         {
-            User = new CallerUser(identity.UserId, identity.Email, identity.Name, identity.Role, identity.Company, identity.OrganizationSiret),
+            User = new CallerUser(current.Id, current.Email, current.Name, current.Role, current.Company, current.OrganizationSiret),
             ByCookie = credential.Kind == CredentialKind.SessionCookie,
         });
         await next(context);

@@ -28,4 +28,21 @@ internal static class SharedSchema
             xml TEXT NOT NULL
         );
         """;
+
+    /// <summary>
+    /// DESIGN §5 "Who is who": a person is found by the provider's identity (provider, subject), never by the
+    /// e-mail alone. <c>email_verified</c> remembers whether the provider vouched for the e-mail when the
+    /// identity was linked, so that only verified accounts are ever linked to by e-mail.
+    /// </summary>
+    public const string Identities = """
+        CREATE TABLE user_identities (
+            provider TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            email_verified BOOLEAN NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (provider, subject)
+        );
+        CREATE INDEX user_identities_user ON user_identities (user_id);
+        """;
 }

@@ -18,34 +18,104 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
         public static readonly Dialect Sqlite = new("(email)", now => now.ToUnixTimeMilliseconds());
     }
 
-    public async Task<(User User, bool Created)> UpsertAsync(ExternalLogin login, string newUserId, string? forcedRole, CancellationToken cancellationToken = default)
+    public async Task<User?> CreateAsync(ExternalLogin login, string newUserId, string? forcedRole, CancellationToken cancellationToken = default)
     {
         await using var connection = await open(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // The conflict on the unique e-mail is what makes concurrent first logins of one person create one user.
-        var row = await connection.QuerySingleAsync<UserRow>($"""
+        // The unique e-mail is what makes concurrent first logins of one person create one user: the loser
+        // inserts nothing and looks again.
+        var row = await connection.QuerySingleOrDefaultAsync<UserRow>($"""
             INSERT INTO users (id, email, name, img_url, role, company, organization_siret, created_at)
             VALUES (@newUserId, @Email, @Name, @ImgUrl, COALESCE(@forcedRole, @Role, 'default'), @Company, @OrganizationSiret, @now)
-            ON CONFLICT {dialect.EmailConflictTarget} DO UPDATE SET
-                name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE users.name END,
-                img_url = COALESCE(excluded.img_url, users.img_url),
-                company = COALESCE(users.company, excluded.company),
-                organization_siret = COALESCE(excluded.organization_siret, users.organization_siret),
-                role = COALESCE(@forcedRole, users.role)
+            ON CONFLICT {dialect.EmailConflictTarget} DO NOTHING
             RETURNING {UserRow.Columns}
             """,
             new { newUserId, login.Email, login.Name, login.ImgUrl, forcedRole, login.Role, login.Company, login.OrganizationSiret, now = dialect.Now(time.GetUtcNow()) },
             transaction);
+        if (row is null)
+        {
+            return null;
+        }
+
+        await InsertIdentityAsync(connection, transaction, login, row.id);
+        await transaction.CommitAsync(cancellationToken);
+        return row.ToUser();
+    }
+
+    public async Task LinkAsync(ExternalLogin login, string userId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await InsertIdentityAsync(connection, transaction, login, userId);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IdentityMatch?> FindByIdentityAsync(string provider, string subject, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        var userId = await connection.QuerySingleOrDefaultAsync<string?>(
+            "SELECT user_id FROM user_identities WHERE provider = @provider AND subject = @subject", new { provider, subject });
+        if (userId is null || await connection.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserRow.Columns} FROM users WHERE id = @userId", new { userId }) is not { } row)
+        {
+            return null;
+        }
+
+        var first = (await IdentitiesAsync(connection, userId))[0];
+        return new IdentityMatch(row.ToUser(), first.Provider == provider && first.Subject == subject);
+    }
+
+    public async Task<IReadOnlyList<UserIdentity>> ListIdentitiesAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        return await IdentitiesAsync(connection, userId);
+    }
+
+    public async Task<bool> IsDataPassSubjectAsync(string userId, string subject, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM datapass_users WHERE id = @subject AND user_id = @userId", new { subject, userId }) > 0;
+    }
+
+    public async Task<User> UpdateProfileAsync(string userId, ExternalLogin login, bool ownProfile, string? forcedRole, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        // Only the identity that created the user keeps its profile current: a linked identity never rewrites it.
+        var row = await connection.QuerySingleAsync<UserRow>($"""
+            UPDATE users SET
+                name = CASE WHEN @ownProfile AND @Name <> '' THEN @Name ELSE name END,
+                img_url = CASE WHEN @ownProfile THEN COALESCE(@ImgUrl, img_url) ELSE img_url END,
+                organization_siret = CASE WHEN @ownProfile THEN COALESCE(@OrganizationSiret, organization_siret) ELSE organization_siret END,
+                role = COALESCE(@forcedRole, role)
+            WHERE id = @userId
+            RETURNING {UserRow.Columns}
+            """,
+            new { userId, ownProfile, login.Name, login.ImgUrl, login.OrganizationSiret, forcedRole });
+        return row.ToUser();
+    }
+
+    private async Task InsertIdentityAsync(DbConnection connection, DbTransaction transaction, ExternalLogin login, string userId)
+    {
+        await connection.ExecuteAsync("""
+            INSERT INTO user_identities (provider, subject, user_id, email_verified, created_at)
+            VALUES (@Provider, @Subject, @userId, @EmailVerified, @now)
+            ON CONFLICT (provider, subject) DO NOTHING
+            """,
+            new { login.Provider, login.Subject, userId, login.EmailVerified, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction);
         if (login.IsDataPass)
         {
             await connection.ExecuteAsync(
-                "INSERT INTO datapass_users (id, user_id) VALUES (@Subject, @userId) ON CONFLICT (id) DO NOTHING",
-                new { login.Subject, userId = row.id }, transaction);
+                "INSERT INTO datapass_users (id, user_id) VALUES (@Subject, @userId) ON CONFLICT DO NOTHING",
+                new { login.Subject, userId }, transaction);
         }
-
-        await transaction.CommitAsync(cancellationToken);
-        return (row.ToUser(), row.id == newUserId);
     }
+
+    private static async Task<IReadOnlyList<UserIdentity>> IdentitiesAsync(DbConnection connection, string userId) =>
+        (await connection.QueryAsync<(string Provider, string Subject, long Verified, long CreatedAt)>("""
+            SELECT provider, subject, CAST(email_verified AS INTEGER), created_at FROM user_identities
+            WHERE user_id = @userId ORDER BY created_at, provider, subject
+            """, new { userId }))
+        .Select(i => new UserIdentity(i.Provider, i.Subject, i.Verified != 0, DateTimeOffset.FromUnixTimeMilliseconds(i.CreatedAt)))
+        .ToArray();
 
     public Task<User?> GetAsync(string id, CancellationToken cancellationToken = default) =>
         QueryUserAsync("id = @id", new { id }, cancellationToken);

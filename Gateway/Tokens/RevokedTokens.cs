@@ -12,13 +12,20 @@ internal interface IRevokedTokenStore
 }
 
 /// <summary>
-/// Which tokens are revoked, in memory, so checking a token costs no store round trip. Loaded at start,
+/// Which tokens are revoked, in memory, so checking a token costs no store round trip. Loaded at start
+/// (retried until it succeeds: until then <see cref="IsLoaded"/> is false and user tokens get 503, DESIGN §5),
 /// kept current by the change feed (every instance hears of a logout within a second), and reloaded
 /// whenever the feed may have missed something.
 /// </summary>
 internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFeed changes, TimeProvider time, ILogger<RevokedTokens> logger) : BackgroundService
 {
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new(StringComparer.Ordinal);
+    private volatile bool _loaded;
+
+    /// <summary>Whether the list has been read from the store at least once: before that, no token can be called unrevoked.</summary>
+    public bool IsLoaded => _loaded;
 
     public bool IsRevoked(string jti) => _revoked.ContainsKey(jti);
 
@@ -31,10 +38,20 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await changes.SubscribeAsync(ChangeTopics.RevokedTokens,
+        var subscribed = changes.SubscribeAsync(ChangeTopics.RevokedTokens,
             jti => _revoked.TryAdd(jti, DateTimeOffset.MaxValue),
             () => _ = ReloadAsync(stoppingToken),
             stoppingToken);
+        while (!_loaded)
+        {
+            await ReloadAsync(stoppingToken);
+            if (!_loaded)
+            {
+                await Task.Delay(RetryDelay, time, stoppingToken);
+            }
+        }
+
+        await subscribed;
 
         // Expired entries are dropped once an hour; a revoked token past its exp is refused anyway.
         using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
@@ -59,6 +76,8 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
             {
                 _revoked[jti] = expires;
             }
+
+            _loaded = true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -68,7 +87,7 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Could not load revoked tokens ({Kind}); will retry on the next reconnect")]
+        [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Could not load revoked tokens ({Kind}); retrying")]
         public static partial void ReloadFailed(ILogger logger, string kind);
     }
 }

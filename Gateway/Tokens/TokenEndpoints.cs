@@ -49,7 +49,7 @@ internal static class TokenEndpoints
     /// every instance. With <c>?origin=</c> (a site's logout link) the cookie is cleared and the browser goes
     /// to the login page for that origin, validated like a login's.
     /// </summary>
-    private static async Task LogoutAsync(HttpContext context, TokenService tokens, RevokedTokens revoked, AllowedOrigins origins, string? origin)
+    private static async Task LogoutAsync(HttpContext context, TokenService tokens, RevokedTokens revoked, AllowedOrigins origins, IConfiguration configuration, string? origin)
     {
         ReturnUrl? returnUrl = null;
         if (origin is not null && (returnUrl = origins.Check(origin, out var reason)) is null)
@@ -59,11 +59,40 @@ internal static class TokenEndpoints
         }
 
         var request = context.Request;
-        var token = BearerToken(request) ?? request.Cookies[SessionCookie.Name] ?? (HttpMethods.IsPost(request.Method) ? await ReadBodyTokenAsync(request) : null);
+        var bearer = BearerToken(request);
+        var cookie = request.Cookies[SessionCookie.Name];
+        if (bearer is null && !string.IsNullOrEmpty(cookie) && !LogoutIntent.IsSameOrigin(request, configuration["Gateway:PublicUrl"]))
+        {
+            if (HttpMethods.IsPost(request.Method))
+            {
+                await Problem.WriteAsync(context, StatusCodes.Status403Forbidden, "Logout refused", "A logout with the session cookie must come from the gateway's own page.");
+                return;
+            }
+
+            await LoginPage.WriteLogoutAsync(context, returnUrl);
+            return;
+        }
+
+        var token = bearer ?? cookie ?? (HttpMethods.IsPost(request.Method) ? await ReadBodyTokenAsync(request) : null);
+        if (!tokens.IsReady)
+        {
+            await Unavailable(context);
+            return;
+        }
+
         var identity = await tokens.ValidateAsync(token ?? "");
         if (identity is not null)
         {
-            await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
+            try
+            {
+                await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A logout that only this process knows of is no logout (DESIGN §5): say so rather than 204.
+                await Problem.UnavailableAsync(context, "Logout not stored", "The gateway cannot record the logout right now; the token is still valid elsewhere. Try again.");
+                return;
+            }
         }
 
         SessionCookie.Clear(context);
@@ -91,7 +120,7 @@ internal static class TokenEndpoints
     private static async Task CheckAsync(HttpContext context, string? token, TokenService tokens, SigningKeys keys, AllowedOrigins origins)
     {
         AllowCors(context, origins);
-        if (!keys.IsLoaded)
+        if (!tokens.IsReady)
         {
             await Unavailable(context);
             return;

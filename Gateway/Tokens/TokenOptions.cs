@@ -19,4 +19,10 @@ internal sealed class TokenOptions
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
 
     public const string Algorithm = "ES256";
+
+    /// <summary>The <c>typ</c> of the tokens people log in with.</summary>
+    public const string UserTokenType = "JWT";
+
+    /// <summary>The <c>typ</c> of <c>X-Tribuo-Assertion</c> (DESIGN §5), so that an assertion is never taken for a login.</summary>
+    public const string AssertionType = "tribuo-assertion+jwt";
 }

@@ -26,6 +26,12 @@ internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, Toke
 
     public string Issuer => options.Issuer!;
 
+    /// <summary>
+    /// Whether a token can be judged at all: the signing keys and the revocation list are loaded. Until then a
+    /// user token is answered 503, never accepted (it may have been revoked) nor refused (it may be fine).
+    /// </summary>
+    public bool IsReady => keys.IsLoaded && revoked.IsLoaded;
+
     public string Issue(User user)
     {
         var now = time.GetUtcNow();
@@ -61,7 +67,7 @@ internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, Toke
             ["exp"] = expires.ToUnixTimeSeconds(),
             ["jti"] = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(12)),
         };
-        return Sign(claims, clusterId);
+        return Sign(claims, clusterId, TokenOptions.AssertionType);
     }
 
     /// <summary>Checks a token; null when it is not one the gateway signed, or is expired or revoked.</summary>
@@ -117,9 +123,10 @@ internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, Toke
         return identity;
     }
 
-    private string Sign(Dictionary<string, object> claims, string audience) =>
+    private string Sign(Dictionary<string, object> claims, string audience, string type = TokenOptions.UserTokenType) =>
         _handler.CreateToken(new SecurityTokenDescriptor
         {
+            TokenType = type,
             Issuer = options.Issuer,
             Audience = audience,
             Claims = claims,
@@ -130,6 +137,8 @@ internal sealed class TokenService(SigningKeys keys, RevokedTokens revoked, Toke
     {
         ValidIssuer = options.Issuer,
         ValidAudience = options.Audience,
+        // An assertion made for an upstream is never a login, whatever audience a cluster id gives it.
+        ValidTypes = [TokenOptions.UserTokenType],
         IssuerSigningKeys = keys.All,
         ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
         RequireExpirationTime = true,

@@ -41,14 +41,34 @@ internal sealed record ExternalLogin
     public bool IsDataPass { get; init; }
 }
 
+/// <summary>One way a person logs in: the provider's name and its stable id for them (DESIGN §5 <c>user_identities</c>).</summary>
+internal sealed record UserIdentity(string Provider, string Subject, bool EmailVerified, DateTimeOffset CreatedAt);
+
+/// <summary>The user an identity belongs to; <paramref name="Primary"/> when it is the identity the user was created (or migrated) with.</summary>
+internal sealed record IdentityMatch(User User, bool Primary);
+
 /// <summary>Users in PostgreSQL when configured, else in the embedded store.</summary>
 internal interface IUserStore
 {
     /// <summary>
-    /// Creates the user on a first login, updates name and picture on later ones, atomically in the database:
-    /// concurrent first logins of one person (same e-mail, any case) create exactly one user.
+    /// Creates the user of a first login with its identity, atomically; null when the e-mail (any case) already
+    /// belongs to a user, so that concurrent first logins of one person create exactly one user.
     /// </summary>
-    Task<(User User, bool Created)> UpsertAsync(ExternalLogin login, string newUserId, string? forcedRole, CancellationToken cancellationToken = default);
+    Task<User?> CreateAsync(ExternalLogin login, string newUserId, string? forcedRole, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds the login's identity to an existing user (no-op when already there).</summary>
+    Task LinkAsync(ExternalLogin login, string userId, CancellationToken cancellationToken = default);
+
+    Task<IdentityMatch?> FindByIdentityAsync(string provider, string subject, CancellationToken cancellationToken = default);
+
+    /// <summary>The user's identities, oldest first.</summary>
+    Task<IReadOnlyList<UserIdentity>> ListIdentitiesAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <c>datapass_users</c> already ties this DataPass subject to the user (users from before identities).</summary>
+    Task<bool> IsDataPassSubjectAsync(string userId, string subject, CancellationToken cancellationToken = default);
+
+    /// <summary>A later login: name, picture and SIRET follow the provider only when <paramref name="ownProfile"/>; a configured admin role applies.</summary>
+    Task<User> UpdateProfileAsync(string userId, ExternalLogin login, bool ownProfile, string? forcedRole, CancellationToken cancellationToken = default);
 
     Task<User?> GetAsync(string id, CancellationToken cancellationToken = default);
 

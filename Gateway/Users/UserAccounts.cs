@@ -4,6 +4,12 @@ using Tribuo.Gateway.Keys;
 
 namespace Tribuo.Gateway.Users;
 
+/// <summary>A login the gateway will not complete; <see cref="Error"/> is the login page's <c>error</c> value.</summary>
+internal sealed class LoginRefusedException(string error) : Exception($"Login refused ({error}).")
+{
+    public string Error { get; } = error;
+}
+
 /// <summary><c>Gateway:Roles:&lt;role&gt;:Scopes</c>: what a user's personal API key may call.</summary>
 internal sealed class RoleScopes(IConfiguration configuration)
 {
@@ -23,17 +29,71 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
 
     public static string KeyIdFor(string userId) => "user-" + userId;
 
-    public async Task<User> SignInAsync(ExternalLogin login, IReadOnlyCollection<string> admins, CancellationToken cancellationToken)
+    /// <summary>
+    /// The user this login is (DESIGN §5 "Who is who"): the one its identity (provider, sub) belongs to; else,
+    /// for a new identity, a new user, or the user with the same e-mail when linking is allowed.
+    /// Throws <see cref="LoginRefusedException"/> when the e-mail belongs to someone this identity may not become.
+    /// </summary>
+    public async Task<User> SignInAsync(ExternalLogin login, bool linkByEmail, IReadOnlyCollection<string> admins, CancellationToken cancellationToken)
     {
-        var forcedRole = admins.Contains(login.Email, StringComparer.OrdinalIgnoreCase) ? UserRoles.Admin : null;
-        var (user, created) = await users.UpsertAsync(login, login.PreferredUserId ?? NewUserId(), forcedRole, cancellationToken);
-        if (created)
+        // A configured admin e-mail is worth something only when the provider vouches for it.
+        var forcedRole = login.EmailVerified && admins.Contains(login.Email, StringComparer.OrdinalIgnoreCase) ? UserRoles.Admin : null;
+        for (var attempt = 0; ; attempt++)
         {
-            Log.UserCreated(logger, user.Id, login.Provider);
-            trail.Record("user.created", user.Id, login.Provider);
+            if (await users.FindByIdentityAsync(login.Provider, login.Subject, cancellationToken) is { } known)
+            {
+                var updated = await users.UpdateProfileAsync(known.User.Id, login, ownProfile: known.Primary, forcedRole, cancellationToken);
+                return updated.ApiTokenProtected is null ? await EnsureApiTokenAsync(updated, cancellationToken) : updated;
+            }
+
+            var existing = await users.FindByEmailAsync(login.Email, cancellationToken);
+            if (existing is null)
+            {
+                if (await users.CreateAsync(login, login.PreferredUserId ?? NewUserId(), forcedRole, cancellationToken) is { } created)
+                {
+                    Log.UserCreated(logger, created.Id, login.Provider);
+                    trail.Record("user.created", created.Id, login.Provider);
+                    return await EnsureApiTokenAsync(created, cancellationToken);
+                }
+
+                if (attempt < 3)
+                {
+                    continue; // a concurrent first login of the same e-mail won: look again
+                }
+            }
+            else if (await MayLinkAsync(login, linkByEmail, existing, cancellationToken))
+            {
+                await users.LinkAsync(login, existing.Id, cancellationToken);
+                Log.IdentityLinked(logger, existing.Id, login.Provider);
+                trail.Record("user.identity_linked", existing.Id, login.Provider);
+                var linked = await users.UpdateProfileAsync(existing.Id, login, ownProfile: false, forcedRole, cancellationToken);
+                return linked.ApiTokenProtected is null ? await EnsureApiTokenAsync(linked, cancellationToken) : linked;
+            }
+
+            throw new LoginRefusedException(existing is null ? "state" : "link");
+        }
+    }
+
+    /// <summary>
+    /// Whether a new identity may become the existing user with its e-mail: the provider links by e-mail and
+    /// vouches for it, and so did the identity the user was created with; or the user predates identities and
+    /// this is the identity they came from (their ZUID, or their DataPass subject); or it is the account's own
+    /// password.
+    /// </summary>
+    private async Task<bool> MayLinkAsync(ExternalLogin login, bool linkByEmail, User existing, CancellationToken cancellationToken)
+    {
+        if (login.PreferredUserId == existing.Id)
+        {
+            return true;
         }
 
-        return user.ApiTokenProtected is null ? await EnsureApiTokenAsync(user, cancellationToken) : user;
+        var identities = await users.ListIdentitiesAsync(existing.Id, cancellationToken);
+        if (identities.Count == 0 && login.IsDataPass && await users.IsDataPassSubjectAsync(existing.Id, login.Subject, cancellationToken))
+        {
+            return true;
+        }
+
+        return linkByEmail && login.EmailVerified && (identities.Count == 0 || identities[0].EmailVerified);
     }
 
     /// <summary>The user's API key secret, or null when it cannot be read (e.g. the data protection keys were lost).</summary>
@@ -80,6 +140,9 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "audit: a {Provider} identity was linked to user {UserId} by its verified e-mail")]
+        public static partial void IdentityLinked(ILogger logger, string userId, string provider);
+
         [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "audit: user {UserId} created at first login through {Provider}")]
         public static partial void UserCreated(ILogger logger, string userId, string provider);
     }

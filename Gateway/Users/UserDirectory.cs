@@ -3,8 +3,10 @@ using System.Collections.Concurrent;
 namespace Tribuo.Gateway.Users;
 
 /// <summary>
-/// Users looked up by id for keys tied to them (a user's API token is checked against the route's roles and
-/// companies like the user). Cached briefly: a role change applies within <see cref="Ttl"/>.
+/// Users looked up by id on the request path: the owner of a key tied to a user, and the person behind a
+/// session or Bearer token, whose role, company and existence are those of the store, not of the token.
+/// Cached briefly: a role change or a deletion applies within <see cref="Ttl"/> (DESIGN §5: 30 s). While the
+/// store cannot be asked, the user as last read keeps working (DESIGN §8: each store degrades only what needs it).
 /// </summary>
 internal sealed class UserDirectory(IUserStore users, TimeProvider time)
 {
@@ -16,12 +18,22 @@ internal sealed class UserDirectory(IUserStore users, TimeProvider time)
     /// <summary>The user, or null when there is none; throws when the store cannot be asked and nothing is cached.</summary>
     public async ValueTask<User?> GetAsync(string id)
     {
-        if (_cache.TryGetValue(id, out var entry) && time.GetElapsedTime(entry.At) < Ttl)
+        var cached = _cache.TryGetValue(id, out var entry);
+        if (cached && time.GetElapsedTime(entry.At) < Ttl)
         {
             return entry.User;
         }
 
-        var user = await users.GetAsync(id);
+        User? user;
+        try
+        {
+            user = await users.GetAsync(id);
+        }
+        catch (Exception) when (cached)
+        {
+            return entry.User;
+        }
+
         if (_cache.Count >= MaxEntries)
         {
             _cache.Clear();

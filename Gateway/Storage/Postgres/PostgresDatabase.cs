@@ -102,5 +102,6 @@ internal static class PostgresMigrations
         new(2, "signing and data protection keys", $"""
             {SharedSchema.Keys}
             """),
+        new(3, "user identities", SharedSchema.Identities),
     ];
 }

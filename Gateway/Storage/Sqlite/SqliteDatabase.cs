@@ -134,5 +134,6 @@ internal static class SqliteMigrations
             );
             """),
         new(6, "key rate limits", "ALTER TABLE keys ADD COLUMN rate_limits TEXT NOT NULL DEFAULT '';"),
+        new(7, "user identities", SharedSchema.Identities),
     ];
 }
