@@ -33,6 +33,7 @@ if (!app.TryValidateSettings() || !await app.TryLoadRoutesAsync() || !app.TryRea
     return 2;
 }
 
+app.UseTrustedProxies();                                       // client scheme, host and address from Gateway:TrustedProxies
 app.UseGatewayErrors();                                        // framework errors on gateway endpoints as problem+json
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>

@@ -12,10 +12,21 @@ namespace Tribuo.Gateway.Login;
 internal static class LegacyPasswordHash
 {
     private const string Prefix = "pbkdf2_sha256";
-    private static readonly string Dummy = Create("not-a-password", "dummy-salt-value", 600_000);
+
+    /// <summary>Today's cost (Django 5's default); every check costs at least this much.</summary>
+    public const int CurrentIterations = 600_000;
+
+    private static readonly string Dummy = Create("not-a-password", "dummy-salt-value", CurrentIterations);
 
     public static string Create(string password, string salt, int iterations) =>
         $"{Prefix}${iterations}${salt}${Convert.ToBase64String(Derive(password, salt, iterations))}";
+
+    public static string CreateCurrent(string password) =>
+        Create(password, Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(), CurrentIterations);
+
+    /// <summary>Whether a stored hash has other parameters than today's (rehashed after the next good login).</summary>
+    public static bool NeedsRehash(string? stored) =>
+        stored?.Split('$') is not [Prefix, var iterations, _, _] || iterations != CurrentIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static bool Verify(string password, string? stored)
     {
@@ -37,7 +48,14 @@ internal static class LegacyPasswordHash
             wellFormed = false;
         }
 
-        var actual = Derive(password, parts[2], int.Parse(parts[1]));
+        var iterationsUsed = int.Parse(parts[1]);
+        var actual = Derive(password, parts[2], iterationsUsed);
+        if (iterationsUsed < CurrentIterations)
+        {
+            // An account with older, cheaper parameters must not answer faster than an unknown one (enumeration).
+            Derive(password, "timing-padding", CurrentIterations - iterationsUsed);
+        }
+
         return CryptographicOperations.FixedTimeEquals(actual, expected) && wellFormed && stored is not null;
     }
 
@@ -46,27 +64,66 @@ internal static class LegacyPasswordHash
 }
 
 /// <summary>
-/// Failed password attempts, per account and per client address, in a sliding window. Kept in memory per
-/// instance: behind N instances an attacker gets at most N times the limit, which still stops guessing.
+/// Password attempts, per account and per client address (the client's, behind trusted proxies), in a
+/// sliding window. An attempt is reserved before the hash is computed, so parallel guesses cannot all pass
+/// the limit; a good password clears the account's count. The table is bounded: entries whose window has
+/// passed are dropped, and beyond <see cref="MaxKeys"/> keys the oldest go first. Kept in memory per instance:
+/// behind N instances an attacker gets at most N times the limit, which still stops guessing.
 /// </summary>
 internal sealed class PasswordAttempts(LoginOptions options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _failures = new(StringComparer.Ordinal);
+    public const int MaxKeys = 100_000;
 
-    public bool IsLocked(string account, string address) => Count("a:" + account) >= options.PasswordFailureLimit || Count("ip:" + address) >= options.PasswordFailureLimit * 4;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _attempts = new(StringComparer.Ordinal);
+    private readonly Lock _reserve = new();
 
-    public void RecordFailure(string account, string address)
+    /// <summary>Counts an attempt for the account and the address; false (nothing counted) when either is locked.</summary>
+    public bool TryReserve(string account, string address)
     {
-        var now = time.GetTimestamp();
-        _failures.GetOrAdd("a:" + account, _ => new()).Enqueue(now);
-        _failures.GetOrAdd("ip:" + address, _ => new()).Enqueue(now);
+        lock (_reserve)
+        {
+            if (Count("a:" + account) >= options.PasswordFailureLimit || Count("ip:" + address) >= options.PasswordFailureLimit * 4)
+            {
+                return false;
+            }
+
+            if (_attempts.Count >= MaxKeys)
+            {
+                Sweep();
+            }
+
+            var now = time.GetTimestamp();
+            _attempts.GetOrAdd("a:" + account, _ => new()).Enqueue(now);
+            _attempts.GetOrAdd("ip:" + address, _ => new()).Enqueue(now);
+            return true;
+        }
     }
 
-    public void Reset(string account) => _failures.TryRemove("a:" + account, out _);
+    public void Reset(string account) => _attempts.TryRemove("a:" + account, out _);
+
+    public int Keys => _attempts.Count;
+
+    private void Sweep()
+    {
+        foreach (var key in _attempts.Keys)
+        {
+            Count(key);
+        }
+
+        // Still full of live entries: drop the oldest, so the table never grows without bound.
+        var excess = _attempts.Count - MaxKeys / 2;
+        if (excess > 0)
+        {
+            foreach (var key in _attempts.OrderBy(p => p.Value.TryPeek(out var at) ? at : long.MaxValue).Take(excess).Select(p => p.Key).ToArray())
+            {
+                _attempts.TryRemove(key, out _);
+            }
+        }
+    }
 
     private int Count(string key)
     {
-        if (!_failures.TryGetValue(key, out var queue))
+        if (!_attempts.TryGetValue(key, out var queue))
         {
             return 0;
         }
@@ -74,6 +131,12 @@ internal sealed class PasswordAttempts(LoginOptions options, TimeProvider time)
         while (queue.TryPeek(out var oldest) && time.GetElapsedTime(oldest) > options.PasswordFailureWindow)
         {
             queue.TryDequeue(out _);
+        }
+
+        if (queue.IsEmpty)
+        {
+            _attempts.TryRemove(key, out _);
+            return 0;
         }
 
         return queue.Count;

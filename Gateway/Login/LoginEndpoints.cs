@@ -96,9 +96,23 @@ internal static partial class LoginEndpoints
     }
 
     private static async Task PasswordLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, IUserStore users,
-        PasswordAttempts attempts, LoginCompletion completion, ILoggerFactory loggers)
+        PasswordAttempts attempts, LoginCompletion completion, IConfiguration configuration, ILoggerFactory loggers)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        // Login CSRF: a browser posts this form with an Origin (or Sec-Fetch-Site); only the gateway's own page may.
+        if (RequestOrigin.IsCrossSite(context.Request, configuration["Gateway:PublicUrl"]))
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status403Forbidden, "This login form was not sent from the login page",
+                "Open the login page of the site you want to use and log in there.");
+            return;
+        }
+
+        if (await PasswordForm.ReadAsync(context) is not { } form)
+        {
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "The login form is too large",
+                $"The login form takes at most {PasswordForm.MaxBytes / 1024} KB.");
+            return;
+        }
+
         if (origins.Check(form[OriginKey], out var reason) is not { } returnUrl)
         {
             await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
@@ -108,13 +122,15 @@ internal static partial class LoginEndpoints
         var email = form["email"].ToString().Trim();
         var password = form["password"].ToString();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
-        if (!options.LegacyPasswords || email.Length == 0 || password.Length == 0)
+        if (!options.LegacyPasswords || email.Length == 0 || password.Length == 0 || email.Length > PasswordForm.MaxEmailLength || password.Length > PasswordForm.MaxPasswordLength)
         {
             await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status400BadRequest);
             return;
         }
 
-        if (attempts.IsLocked(email.ToLowerInvariant(), address))
+        // The attempt is counted before the hash is computed, so parallel guesses cannot all pass the lockout.
+        var account = email.ToLowerInvariant();
+        if (!attempts.TryReserve(account, address))
         {
             await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "locked", StatusCodes.Status429TooManyRequests);
             return;
@@ -135,7 +151,6 @@ internal static partial class LoginEndpoints
 
         if (!LegacyPasswordHash.Verify(password, hash) || user is null)
         {
-            attempts.RecordFailure(email.ToLowerInvariant(), address);
             context.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login("password", "password");
             context.RequestServices.GetRequiredService<Operations.AuditTrail>().Record("login.password_refused", address);
             Log.PasswordRefused(loggers.CreateLogger(typeof(LoginEndpoints)), address);
@@ -143,7 +158,13 @@ internal static partial class LoginEndpoints
             return;
         }
 
-        attempts.Reset(email.ToLowerInvariant());
+        attempts.Reset(account);
+        if (LegacyPasswordHash.NeedsRehash(hash))
+        {
+            // Older parameters answer faster than an unknown account would: bring the hash to today's cost.
+            await users.SetLegacyPasswordHashAsync(user.Id, LegacyPasswordHash.CreateCurrent(password), context.RequestAborted);
+        }
+
         // The password proves the account itself: its identity is the user's own id.
         var login = new ExternalLogin { Provider = "password", Subject = user.Id, Email = user.Email, EmailVerified = true, Name = user.Name, PreferredUserId = user.Id };
         await completion.CompleteAsync(context, login, linkByEmail: false, returnUrl, origins);

@@ -23,6 +23,8 @@ internal sealed class ForwardedHeaders
         _trusted = entries.Select(ParseNetwork).ToArray();
     }
 
+    public IReadOnlyList<IPNetwork> TrustedNetworks => _trusted;
+
     public bool IsTrusted(IPAddress? address)
     {
         if (address is null || _trusted.Length == 0)

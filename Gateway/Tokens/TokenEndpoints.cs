@@ -61,7 +61,9 @@ internal static class TokenEndpoints
         var request = context.Request;
         var bearer = BearerToken(request);
         var cookie = request.Cookies[SessionCookie.Name];
-        if (bearer is null && !string.IsNullOrEmpty(cookie) && !LogoutIntent.IsSameOrigin(request, configuration["Gateway:PublicUrl"]))
+        // A logout riding on the session cookie needs proof of intent (DESIGN §6): a stray link or image on
+        // another site gets the confirmation page; a token sent explicitly (Bearer, body) is intent enough.
+        if (bearer is null && !string.IsNullOrEmpty(cookie) && !RequestOrigin.IsSameOrigin(request, configuration["Gateway:PublicUrl"]))
         {
             if (HttpMethods.IsPost(request.Method))
             {

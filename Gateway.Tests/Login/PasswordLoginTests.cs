@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Login;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Tribuo.Gateway.Users;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Login;
+
+/// <summary>
+/// Item 7 of issue 8: the legacy password form, tried as an attacker would. Parallel guesses do not pass the
+/// lockout, the attempt table stays bounded, fields and form are capped, cross-site posts are refused, and
+/// older hash parameters are brought to today's cost after a good login.
+/// </summary>
+public sealed class PasswordLoginTests : IAsyncLifetime
+{
+    private GatewayApp _gateway = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync()
+    {
+        _gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", new Dictionary<string, string?>
+        {
+            ["Gateway:Login:AllowedOrigins:0"] = "https://docs.tribuo.cloud",
+            ["Gateway:Login:PasswordFailureLimit"] = "5",
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _gateway.DisposeAsync();
+
+    private async Task<User> LegacyUserAsync(string email, int iterations)
+    {
+        var store = _gateway.Services.GetRequiredService<IUserStore>();
+        var user = (await store.CreateAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email }, Guid.NewGuid().ToString("n"), null, Ct))!;
+        await store.SetLegacyPasswordHashAsync(user.Id, LegacyPasswordHash.Create("correct horse", "s4lt", iterations), Ct);
+        return user;
+    }
+
+    private static FormUrlEncodedContent Form(string email, string password) => new(new Dictionary<string, string>
+    {
+        ["origin"] = "https://docs.tribuo.cloud", ["email"] = email, ["password"] = password,
+    });
+
+    [Fact]
+    public async Task Twelve_parallel_guesses_get_no_more_than_the_limit_of_answers()
+    {
+        await LegacyUserAsync("target@acme.fr", 10_000);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            using var client = _gateway.NewClient();
+            using var response = await client.PostAsync("/auth/login-password", Form("target@acme.fr", $"guess-{i}"), Ct);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(5, answers.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(7, answers.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task The_form_and_its_fields_are_capped_and_nothing_is_remembered_for_refused_ones()
+    {
+        var attempts = _gateway.Services.GetRequiredService<PasswordAttempts>();
+        using var client = _gateway.NewClient();
+
+        using (var huge = await client.PostAsync("/auth/login-password", new StringContent(
+            "origin=https%3A%2F%2Fdocs.tribuo.cloud&password=x&email=" + new string('a', 20_000) + "%40acme.fr", Encoding.ASCII, "application/x-www-form-urlencoded"), Ct))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        }
+
+        using (var longEmail = await client.PostAsync("/auth/login-password", Form(new string('a', 300) + "@acme.fr", "x"), Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, longEmail.StatusCode);
+        }
+
+        Assert.Equal(0, attempts.Keys);
+    }
+
+    [Fact]
+    public void The_attempt_table_stays_bounded_whatever_is_tried()
+    {
+        var attempts = new PasswordAttempts(new LoginOptions(), TimeProvider.System);
+
+        for (var i = 0; i < PasswordAttempts.MaxKeys; i++)
+        {
+            Assert.True(attempts.TryReserve($"user{i}@acme.fr", $"2001:db8::{i:x}"));
+        }
+
+        Assert.True(attempts.Keys <= PasswordAttempts.MaxKeys, $"{attempts.Keys} keys");
+    }
+
+    [Fact]
+    public async Task A_login_form_posted_from_another_site_is_refused()
+    {
+        await LegacyUserAsync("csrf@acme.fr", 10_000);
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login-password") { Content = Form("csrf@acme.fr", "correct horse") };
+        request.Headers.Add("Origin", "https://evil.example");
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task A_good_login_brings_older_hash_parameters_to_todays_cost()
+    {
+        var user = await LegacyUserAsync("old@acme.fr", 10_000);
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login-password") { Content = Form("old@acme.fr", "correct horse") };
+        request.Headers.Add("Origin", _gateway.BaseAddress.GetLeftPart(UriPartial.Authority));
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var stored = await _gateway.Services.GetRequiredService<IUserStore>().GetLegacyPasswordHashAsync(user.Id, Ct);
+        Assert.StartsWith($"pbkdf2_sha256${LegacyPasswordHash.CurrentIterations}$", stored);
+        Assert.True(LegacyPasswordHash.Verify("correct horse", stored));
+    }
+}
