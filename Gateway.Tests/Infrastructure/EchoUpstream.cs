@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.WebSockets;
 using Xunit;
 
 namespace Tribuo.Gateway.Tests.Infrastructure;
@@ -51,6 +52,7 @@ public sealed record EchoedRequest(
 /// A real HTTP/1.1 (and h2c prior-knowledge) upstream on 127.0.0.1 and a free port (Kestrel). Every request
 /// gets a 200 <c>application/json</c> answer describing it (<see cref="EchoedRequest"/>) and is recorded in
 /// <see cref="Received"/>. <see cref="SetStatus"/> makes one path answer with another status code.
+/// WebSocket requests are recorded too, accepted, and echoed message by message.
 /// Responses carry an <c>X-Echo-Upstream</c> header with <see cref="Name"/>, so a test that proxies to
 /// several upstreams can tell which one answered.
 /// </summary>
@@ -65,6 +67,7 @@ public sealed class EchoUpstream : IAsyncDisposable
     private readonly List<EchoedRequest> _received = [];
     private readonly ConcurrentDictionary<string, int> _statusByPath = new(StringComparer.Ordinal);
     private int _disposed;
+    private int _openWebSockets;
 
     private EchoUpstream(string name, WebApplication app, Uri address)
     {
@@ -107,7 +110,9 @@ public sealed class EchoUpstream : IAsyncDisposable
             options.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
         });
 
+        builder.Services.AddWebSockets(_ => { });
         var app = builder.Build();
+        app.UseWebSockets();
         EchoUpstream? upstream = null;
         app.Run(context => upstream!.HandleAsync(context));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -118,6 +123,9 @@ public sealed class EchoUpstream : IAsyncDisposable
         upstream = new EchoUpstream(name, app, new Uri($"http://127.0.0.1:{port}/"));
         return upstream;
     }
+
+    /// <summary>WebSocket connections currently open with this upstream.</summary>
+    public int OpenWebSockets => Volatile.Read(ref _openWebSockets);
 
     /// <summary>Makes requests whose path is exactly <paramref name="path"/> answer <paramref name="statusCode"/> (the echo body is still sent when the status allows one).</summary>
     public void SetStatus(string path, int statusCode) => _statusByPath[path] = statusCode;
@@ -185,6 +193,12 @@ public sealed class EchoUpstream : IAsyncDisposable
             _received.Add(echoed);
         }
 
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            await EchoWebSocketAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         var status = _statusByPath.TryGetValue(echoed.Path, out var overridden) ? overridden : StatusCodes.Status200OK;
         var response = context.Response;
         response.StatusCode = status;
@@ -197,6 +211,36 @@ public sealed class EchoUpstream : IAsyncDisposable
 
         response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(response.Body, echoed, JsonOptions, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A WebSocket request (recorded like any other) is accepted and every message is sent back until the peer closes.</summary>
+    private async Task EchoWebSocketAsync(HttpContext context)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        Interlocked.Increment(ref _openWebSockets);
+        try
+        {
+            var buffer = new byte[16 * 1024];
+            while (socket.State == System.Net.WebSockets.WebSocketState.Open)
+            {
+                var received = await socket.ReceiveAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+                if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+        {
+            // The gateway closed the connection: what the revocation tests wait for.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _openWebSockets);
+        }
     }
 }
 

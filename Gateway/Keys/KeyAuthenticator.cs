@@ -48,7 +48,12 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
     {
         Span<byte> hash = stackalloc byte[32];
         KeySecrets.Hash(secret, hash);
+        return AuthenticateHashAsync(hash);
+    }
 
+    /// <summary>Checks a key by its SHA-256, e.g. again for a request that is still open.</summary>
+    public ValueTask<KeyAuthResult> AuthenticateHashAsync(ReadOnlySpan<byte> hash)
+    {
         if (cache.TryGet(hash, out var cached) && IsFresh(cached))
         {
             metrics.KeyCache(hit: true);

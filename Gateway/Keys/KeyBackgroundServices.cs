@@ -2,23 +2,11 @@ using Tribuo.Gateway.Storage;
 
 namespace Tribuo.Gateway.Keys;
 
-/// <summary>Applies every key change any instance publishes to this instance's cache (and origin index).</summary>
-internal sealed class KeyCacheSync(IChangeFeed feed, KeyCache cache, SiteOrigins origins) : BackgroundService
+/// <summary>Applies every key change any instance publishes to this instance.</summary>
+internal sealed class KeyCacheSync(IChangeFeed feed, KeyChangeFanout fanout) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        feed.SubscribeAsync(
-            ChangeTopics.Keys,
-            sha256 =>
-            {
-                cache.Evict(sha256);
-                origins.Invalidate();
-            },
-            () =>
-            {
-                cache.Clear();
-                origins.Invalidate();
-            },
-            stoppingToken);
+        feed.SubscribeAsync(ChangeTopics.Keys, fanout.Changed, fanout.Reset, stoppingToken);
 }
 
 /// <summary>

@@ -84,7 +84,15 @@ internal sealed class KeyCache(KeyOptions options)
             Trim();
         }
 
-        _entries[Address(entry.Hash)] = entry;
+        var address = Address(entry.Hash);
+        _entries[address] = entry;
+
+        // An eviction may have run between the check above and the write: it bumped the version first, so
+        // seeing the same version now means the entry was written before it removed anything.
+        if (readVersion != Version)
+        {
+            _entries.TryRemove(KeyValuePair.Create(address, entry));
+        }
     }
 
     public void Evict(string sha256Hex)

@@ -14,7 +14,7 @@ internal sealed class KeyOperationException(string message) : Exception(message)
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
+internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
 
@@ -51,7 +51,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         }
 
         // Creation is a change too: another instance may have cached "no such key" for this hash.
-        await changes.PublishAsync(ChangeTopics.Keys, record.Sha256, cancellationToken);
+        await PublishAsync(record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
         await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}");
         return new IssuedKey(record, secret);
@@ -65,7 +65,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         }
 
         var key = (await store.GetAsync(id, cancellationToken))!;
-        await changes.PublishAsync(ChangeTopics.Keys, key.Sha256, cancellationToken);
+        await PublishAsync(key.Sha256, cancellationToken);
         Log.Revoked(audit, id, actor);
         await trail.RecordAsync("key.revoked", id, $"by {actor}");
         return key;
@@ -84,8 +84,8 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         var newHash = KeySecrets.HashHex(secret);
         var oldHash = await store.ReplaceHashAsync(id, newHash, cancellationToken)
             ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
-        await changes.PublishAsync(ChangeTopics.Keys, oldHash, cancellationToken);
-        await changes.PublishAsync(ChangeTopics.Keys, newHash, cancellationToken);
+        await PublishAsync(oldHash, cancellationToken);
+        await PublishAsync(newHash, cancellationToken);
         Log.Rotated(audit, id, actor);
         await trail.RecordAsync("key.rotated", id, $"by {actor}");
         return new IssuedKey(current with { Sha256 = newHash }, secret);
@@ -122,7 +122,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
             throw new KeyNotFoundException($"key '{id}' does not exist.");
         }
 
-        await changes.PublishAsync(ChangeTopics.Keys, updated.Sha256, cancellationToken);
+        await PublishAsync(updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
         await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}");
         return updated;
@@ -152,6 +152,16 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, T
         }
 
         return (imported, file.Keys.Count - imported);
+    }
+
+    /// <summary>
+    /// This instance forgets the key before the caller is answered (the same request path that answered the
+    /// admin call must refuse the key next); the others hear of it through the change feed.
+    /// </summary>
+    private Task PublishAsync(string sha256, CancellationToken cancellationToken)
+    {
+        local.Changed(sha256);
+        return changes.PublishAsync(ChangeTopics.Keys, sha256, cancellationToken);
     }
 
     /// <summary>Already validated by <see cref="KeyRules"/>; the same limit written twice counts once.</summary>

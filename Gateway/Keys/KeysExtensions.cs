@@ -14,6 +14,8 @@ internal static class KeysExtensions
         services.AddSingleton<KeyAuthenticator>();
         services.AddSingleton<KeyService>();
         services.AddSingleton<SiteOrigins>();
+        services.AddSingleton<OpenRequests>();
+        services.AddSingleton<KeyChangeFanout>();
         services.AddSingleton(sp => ReadKeysFile(sp.GetRequiredService<GatewayPaths>().KeysFile));
         services.AddSingleton<KeySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());

@@ -24,6 +24,7 @@ internal static class ProxyExtensions
             .AddTransforms(ForwardedHeaders.AddTransforms)
             .AddTransforms(IdentityTransforms.Apply);
         services.AddSingleton<ForwardedHeaders>();
+        services.AddHostedService<OpenRequestsWatch>();
         services.AddSingleton<RoutesValidator>();
         services.AddSingleton<RoutesLoader>();
         services.AddSingleton<RoutesFileConfigProvider>();
@@ -70,6 +71,7 @@ internal static class ProxyExtensions
                 pipeline.UseMiddleware<CallerStep>();             // the credential → a key or a user, or 401/503
                 pipeline.UseMiddleware<PolicyStep>();             // the caller against the route's policy, or 403
                 pipeline.UseMiddleware<RateLimitStep>();          // the route's and the key's rate limits, or 429
+                pipeline.UseMiddleware<OpenRequestStep>();        // tracked while open: closed when its credential is revoked
                 pipeline.UseSessionAffinity();
                 pipeline.UseLoadBalancing();
                 pipeline.UsePassiveHealthChecks();

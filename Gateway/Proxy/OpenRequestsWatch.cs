@@ -1,0 +1,86 @@
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Tokens;
+
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// Closes open requests whose credential stopped being valid: every second, and at once when a key change
+/// is heard. Each distinct key or token is checked once per pass, through the same cache the request path
+/// uses, so a pass costs a store read only for keys that changed. A closed request is aborted
+/// (<see cref="HttpContext.Abort"/>): the client's connection and YARP's upstream one go together.
+/// </summary>
+internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthenticator keys, TokenService tokens, TimeProvider time,
+    ILogger<OpenRequestsWatch> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var recheck = open.NextRecheck();
+            try
+            {
+                await CheckAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.CheckFailed(logger, ex.GetType().Name);
+            }
+
+            await Task.WhenAny(recheck, Task.Delay(Interval, time, stoppingToken));
+        }
+    }
+
+    public async Task CheckAsync()
+    {
+        var requests = open.Current;
+        if (requests.Count == 0)
+        {
+            return;
+        }
+
+        var keyVerdicts = new Dictionary<UInt128, bool>();
+        var tokenVerdicts = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var request in requests)
+        {
+            bool valid;
+            if (request.KeyHash is { } hash)
+            {
+                var address = KeyCache.Address(hash);
+                if (!keyVerdicts.TryGetValue(address, out valid))
+                {
+                    valid = (await keys.AuthenticateHashAsync(hash)).Status == KeyStatus.Active;
+                    keyVerdicts[address] = valid;
+                }
+            }
+            else if (request.Token is { } token)
+            {
+                if (!tokenVerdicts.TryGetValue(token, out valid))
+                {
+                    valid = await tokens.ValidateCachedAsync(token) is not null;
+                    tokenVerdicts[token] = valid;
+                }
+            }
+            else
+            {
+                continue;
+            }
+
+            if (!valid)
+            {
+                Log.Closed(logger, request.KeyHash is null ? "token" : "key");
+                request.Context.Abort();
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "Open request closed: its {Kind} is no longer valid")]
+        public static partial void Closed(ILogger logger, string kind);
+
+        [LoggerMessage(EventId = 351, Level = LogLevel.Warning, Message = "Checking open requests failed ({Kind})")]
+        public static partial void CheckFailed(ILogger logger, string kind);
+    }
+}
