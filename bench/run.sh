@@ -2,10 +2,12 @@
 # Tribuo Gateway benchmark: prints figures, it is not a test (it exits non-zero only when it cannot
 # measure, or when a measured target answered errors, which makes the figures meaningless).
 #
-# Compares, on one machine and in one run, three targets in front of the same static nginx upstream:
-#   nginx   nginx proxy_pass (the yardstick)        127.0.0.1:18080  /public/x
-#   public  the gateway, public route               127.0.0.1:18082  /public/x
-#   key     the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
+# Compares, on one machine and in one run, four targets in front of the same static nginx upstream:
+#   nginx    nginx proxy_pass (the yardstick)        127.0.0.1:18080  /public/x
+#   public   the gateway, public route               127.0.0.1:18082  /public/x
+#   key      the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
+#   keylimit the KEY route with a RateLimit that never triggers, counted in Redis  /limited/x
+# The gateway keeps its keys and rate-limit counters in a redis-server the script starts on 127.0.0.1:18083.
 # See bench/README.md. Knobs: DURATION (s per wrk run, 15), ROUNDS (3), WARMUP (s, 10), CONNECTIONS (32),
 # THREADS (1), NGINX_WORKERS (2), UPSTREAM_WORKERS (1), BENCH_GATEWAY_ENV (extra VAR=value words for the
 # gateway, applied after GATEWAY_ENV below), SKIP_BUILD=1 (reuse bench/out/gateway).
@@ -26,6 +28,7 @@ UPSTREAM_WORKERS=${UPSTREAM_WORKERS:-1}
 NGINX_PORT=18080
 UPSTREAM_PORT=18081
 GATEWAY_PORT=18082
+REDIS_PORT=18083
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
 # ==== Gateway runtime environment: TUNE HERE ==========================================================
@@ -92,7 +95,7 @@ if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
         die "nginx and wrk are required (apt-get install -y nginx wrk)"
     fi
 fi
-for tool in nginx wrk curl dotnet; do
+for tool in nginx wrk curl dotnet redis-server redis-cli; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
 done
 NGINX_BIN=$(command -v nginx)
@@ -101,11 +104,12 @@ port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/nu
 for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
+if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$OUT"
-rm -rf "$OUT/data" "$OUT/wrk" "$OUT/nginx-upstream" "$OUT/nginx-proxy"
-mkdir -p "$OUT/data" "$OUT/wrk"
+rm -rf "$OUT/data" "$OUT/wrk" "$OUT/nginx-upstream" "$OUT/nginx-proxy" "$OUT/redis"
+mkdir -p "$OUT/data" "$OUT/wrk" "$OUT/redis"
 
 # ---- 1. build -----------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -201,6 +205,13 @@ PIDS+=($!)
 "$NGINX_BIN" -p "$PX" -e "$PX/error.log" -c "$PX/nginx.conf" >"$PX/stdout.log" 2>&1 &
 PIDS+=($!)
 
+log "starting redis-server :$REDIS_PORT"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no \
+    --daemonize no --logfile "$OUT/redis/redis.log" &
+PIDS+=($!)
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "redis-server did not start (log: bench/out/redis/redis.log)"
+
 # ---- 4. the gateway -----------------------------------------------------------------------------------
 cat >"$OUT/routes.json" <<JSON
 {
@@ -214,6 +225,11 @@ cat >"$OUT/routes.json" <<JSON
       "ClusterId": "bench",
       "Match": { "Path": "/key/{**rest}" },
       "Metadata": { "Auth": "key", "Scopes": "bench" }
+    },
+    "bench-key-limited": {
+      "ClusterId": "bench",
+      "Match": { "Path": "/limited/{**rest}" },
+      "Metadata": { "Auth": "key", "Scopes": "bench", "RateLimit": "1000000000/1s" }
     }
   },
   "Clusters": {
@@ -232,6 +248,7 @@ env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" \
     --Gateway:RoutesFile="$OUT/routes.json" \
     --Gateway:KeysFile="$OUT/keys.json" \
     --Gateway:DataDir="$OUT/data" \
+    --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" \
     >"$OUT/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
@@ -259,6 +276,7 @@ wait_for() { # name url expected-status seconds [curl args...]
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/public/x"
 PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT/public/x"
 KEY_URL="http://127.0.0.1:$GATEWAY_PORT/key/x"
+LIMITED_URL="http://127.0.0.1:$GATEWAY_PORT/limited/x"
 KEY_HEADER="Authorization: KEY $KEY_SECRET"
 
 wait_for upstream "http://127.0.0.1:$UPSTREAM_PORT/public/x" 200 15
@@ -273,14 +291,17 @@ got=$(status_of "$KEY_URL" -H "Authorization: KEY tgw_not-the-bench-secret-00000
 [ "$got" = 401 ] || die "gateway KEY route with a wrong key answered $got, expected 401"
 body=$(curl -s --max-time 2 -H "$KEY_HEADER" "$KEY_URL")
 [ "$body" = ok ] || die "gateway KEY route body is '$body', expected the upstream's 'ok'"
-log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without"
+limit_header=$(curl -s -o /dev/null -D - --max-time 2 -H "$KEY_HEADER" "$LIMITED_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "ratelimit-limit" { print $2 }')
+[ "$limit_header" = 1000000000 ] || die "gateway limited route answered RateLimit-Limit '$limit_header', expected 1000000000: the limit is not applied"
+redis-cli -p "$REDIS_PORT" --scan --pattern 'tgw:rl:*' | grep -q . || die "no rate-limit counter in Redis: the limited route is not counted there"
+log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without, limited route counted in Redis"
 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
-TARGETS=(nginx public key)
-target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; esac; }
+TARGETS=(nginx public key keylimit)
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
-    [ "$1" = key ] && args+=(-H "$KEY_HEADER")
+    case $1 in key | keylimit) args+=(-H "$KEY_HEADER") ;; esac
     wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
 }
 # p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
@@ -351,6 +372,7 @@ done
 R_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
 R_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
 R_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
+R_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
 verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
 
 INVALID=""
@@ -384,12 +406,14 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
     echo "  gateway-public / nginx   $R_PUB"
     echo "  gateway-key    / nginx   $R_KEY   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
     echo "  key            / public  $R_KP   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
+    echo "  keylimit       / key     $R_LK   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
     echo
     echo "machine  $(nproc) cores, $CPU_MODEL"
     echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "dotnet   $(dotnet --version)"
     echo "nginx    $("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'), proxy workers $NGINX_WORKERS, upstream workers $UPSTREAM_WORKERS"
     echo "wrk      $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    echo "redis    $(redis-server --version | awk "{ print \$3 }"), keys and rate-limit counters"
     echo "commit   $GIT_REV"
     echo "gw env   ${GATEWAY_ENV[*]}${BENCH_GATEWAY_ENV:+ $BENCH_GATEWAY_ENV}"
     echo "quiet?   load average before start $LOAD_START; other% = most CPU used outside the benchmark during one"

@@ -36,10 +36,18 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
         }));
         var elapsed = watch.Elapsed;
 
-        Assert.True(elapsed < TimeSpan.FromSeconds(9), $"the burst took {elapsed}; the test needs it within one window");
-        Assert.Equal(50, statuses.Count(s => s == HttpStatusCode.OK));
-        Assert.Equal(150, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        Assert.Equal(50, Forwarded("/keyed/burst/"));
+        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.Equal(200 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(admitted, Forwarded("/keyed/burst/"));
+        if (elapsed < TimeSpan.FromSeconds(10))
+        {
+            Assert.Equal(50, admitted);
+        }
+        else
+        {
+            // A machine too loaded to send 200 requests within one window: the window slid during the burst.
+            Assert.InRange(admitted, 50, 50 * (1 + (int)(elapsed.TotalSeconds / 10)));
+        }
 
         // The window slides: the first admitted requests leave it, and more pass again, never above the limit.
         using var refused = await clients[1].GetAsync("/keyed/probe", TestContext.Current.CancellationToken);
