@@ -10,7 +10,9 @@
 # The gateway keeps its keys and rate-limit counters in a redis-server the script starts on 127.0.0.1:18083.
 # See bench/README.md. Knobs: DURATION (s per wrk run, 15), ROUNDS (3), WARMUP (s, 10), CONNECTIONS (32),
 # THREADS (1), NGINX_WORKERS (2), UPSTREAM_WORKERS (1), BENCH_GATEWAY_ENV (extra VAR=value words for the
-# gateway, applied after GATEWAY_ENV below), SKIP_BUILD=1 (reuse bench/out/gateway).
+# gateway, applied after GATEWAY_ENV below), SKIP_BUILD=1 (reuse bench/out/gateway), BASELINE=<git ref> (also
+# measure that commit's gateway, KEY route on its embedded store, as target `basekey` on :18084: "not slower than
+# before" compared in one run).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +31,8 @@ NGINX_PORT=18080
 UPSTREAM_PORT=18081
 GATEWAY_PORT=18082
 REDIS_PORT=18083
+BASE_PORT=18084
+BASELINE=${BASELINE:-}
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
 # ==== Gateway runtime environment: TUNE HERE ==========================================================
@@ -101,7 +105,7 @@ done
 NGINX_BIN=$(command -v nginx)
 
 port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
-for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT"; do
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
@@ -122,6 +126,19 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     fi
 fi
 [ -f "$OUT/gateway/Tribuo.Gateway.dll" ] || die "bench/out/gateway/Tribuo.Gateway.dll missing"
+if [ -n "$BASELINE" ]; then
+    BASE_REV=$(git rev-parse --short "$BASELINE^{commit}") || die "BASELINE=$BASELINE is not a commit"
+    log "dotnet publish (Release) of $BASELINE ($BASE_REV) -> bench/out/baseline"
+    git worktree remove --force "$OUT/baseline-src" >/dev/null 2>&1 || rm -rf "$OUT/baseline-src"
+    git worktree prune
+    git worktree add --detach -q "$OUT/baseline-src" "$BASE_REV" || die "git worktree add $BASELINE failed"
+    rm -rf "$OUT/baseline"
+    if ! dotnet publish "$OUT/baseline-src/Gateway/Gateway.csproj" -c Release -o "$OUT/baseline" --nologo -v q \
+            -clp:ErrorsOnly >"$OUT/build-baseline.log" 2>&1; then
+        grep -E 'error' "$OUT/build-baseline.log" | sort -u | head -n 30 >&2
+        die "baseline build failed (full log: bench/out/build-baseline.log)"
+    fi
+fi
 
 # ---- 2./3. nginx: upstream and yardstick proxy, each with a private prefix ----------------------------
 nginx_common() { # $1 prefix dir, $2 workers
@@ -252,6 +269,28 @@ env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" \
     >"$OUT/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
+if [ -n "$BASELINE" ]; then
+    # The baseline runs as its own bench did then: embedded store, public and KEY routes only.
+    rm -rf "$OUT/baseline-data" && mkdir -p "$OUT/baseline-data"
+    cat >"$OUT/baseline-routes.json" <<JSON
+{
+  "Routes": {
+    "bench-public": { "ClusterId": "bench", "Match": { "Path": "/public/{**rest}" }, "Metadata": { "Auth": "public" } },
+    "bench-key": { "ClusterId": "bench", "Match": { "Path": "/key/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "bench" } }
+  },
+  "Clusters": { "bench": { "Destinations": { "upstream": { "Address": "http://127.0.0.1:$UPSTREAM_PORT/" } } } }
+}
+JSON
+    log "starting baseline gateway ($BASE_REV) :$BASE_PORT"
+    env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" ASPNETCORE_ENVIRONMENT=Production \
+        dotnet "$OUT/baseline/Tribuo.Gateway.dll" \
+        --urls="http://127.0.0.1:$BASE_PORT" \
+        --Gateway:RoutesFile="$OUT/baseline-routes.json" \
+        --Gateway:KeysFile="$OUT/keys.json" \
+        --Gateway:DataDir="$OUT/baseline-data" \
+        >"$OUT/baseline.log" 2>&1 &
+    PIDS+=($!)
+fi
 
 status_of() { # url [curl args...] -> HTTP status, 000 when no answer
     local url=$1; shift
@@ -294,14 +333,21 @@ body=$(curl -s --max-time 2 -H "$KEY_HEADER" "$KEY_URL")
 limit_header=$(curl -s -o /dev/null -D - --max-time 2 -H "$KEY_HEADER" "$LIMITED_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "ratelimit-limit" { print $2 }')
 [ "$limit_header" = 1000000000 ] || die "gateway limited route answered RateLimit-Limit '$limit_header', expected 1000000000: the limit is not applied"
 redis-cli -p "$REDIS_PORT" --scan --pattern 'tgw:rl:*' | grep -q . || die "no rate-limit counter in Redis: the limited route is not counted there"
+BASE_URL="http://127.0.0.1:$BASE_PORT/key/x"
+if [ -n "$BASELINE" ]; then
+    wait_for "baseline gateway KEY route with the key" "$BASE_URL" 200 90 -H "$KEY_HEADER"
+    got=$(status_of "$BASE_URL")
+    [ "$got" = 401 ] || die "baseline KEY route without a key answered $got, expected 401"
+fi
 log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without, limited route counted in Redis"
 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
 TARGETS=(nginx public key keylimit)
-target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; esac; }
+[ -z "$BASELINE" ] || TARGETS+=(basekey)
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; basekey) echo "$BASE_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
-    case $1 in key | keylimit) args+=(-H "$KEY_HEADER") ;; esac
+    case $1 in key | keylimit | basekey) args+=(-H "$KEY_HEADER") ;; esac
     wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
 }
 # p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
@@ -373,6 +419,7 @@ R_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
 R_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
 R_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
 R_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
+[ -z "$BASELINE" ] || R_BK=$(ratio "${MED_RPS[key]}" "${MED_RPS[basekey]}")
 verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
 
 INVALID=""
@@ -407,6 +454,7 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
     echo "  gateway-key    / nginx   $R_KEY   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
     echo "  key            / public  $R_KP   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
     echo "  keylimit       / key     $R_LK   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
+    [ -z "$BASELINE" ] || echo "  key            / basekey $R_BK   not slower than $BASELINE ($BASE_REV), >= 0.97 (noise): $(verdict "$R_BK" 0.97)"
     echo
     echo "machine  $(nproc) cores, $CPU_MODEL"
     echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
