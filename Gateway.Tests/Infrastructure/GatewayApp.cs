@@ -26,6 +26,9 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
 
+    /// <summary>The key-encryption key file all gateways of this test process use.</summary>
+    public static readonly string SharedSecretsKeyFile = Path.Combine(Path.GetTempPath(), $"tgw-test-secrets-{Environment.ProcessId}.key");
+
     public string Directory { get; }
     public string RoutesFile => Path.Combine(Directory, "routes.json");
     public ConcurrentQueue<string> Logs { get; } = new();
@@ -41,6 +44,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         {
             ["Gateway:RoutesFile"] = Path.Combine(directory, "routes.json"),
             ["Gateway:DataDir"] = Path.Combine(directory, "data"),
+            // One key-encryption key for every gateway of the test run, as instances sharing a database share theirs.
+            ["Gateway:Secrets:KeyFile"] = SharedSecretsKeyFile,
             ["Gateway:KeysFile"] = Path.Combine(directory, "keys.json"),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

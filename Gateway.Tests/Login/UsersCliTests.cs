@@ -18,6 +18,7 @@ public sealed class UsersCliTests(RedisFixture redis, PostgresFixture postgres) 
         {
             ["ConnectionStrings:Redis"] = redis.RequireServer().ConnectionString,
             ["ConnectionStrings:Postgres"] = await postgres.CreateExtraDatabaseAsync(),
+            ["Gateway:Secrets:KeyFile"] = GatewayApp.SharedSecretsKeyFile,
         };
         return (GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings), settings.Select(s => $"--{s.Key}={s.Value}").ToArray());
     }

@@ -58,6 +58,11 @@ internal static partial class LoginExtensions
         var options = app.Services.GetRequiredService<LoginOptions>();
         var errors = app.Services.GetRequiredService<AllowedOrigins>().Invalid
             .Select(o => $"Gateway:Login:AllowedOrigins: '{o}' is not an origin; write scheme://host[:port].").ToList();
+        if (app.Services.GetRequiredService<Storage.SecretsKey>().File is null)
+        {
+            errors.Add(Storage.SecretsKey.MissingMessage);
+        }
+
         foreach (var (name, provider) in options.Providers)
         {
             var subject = $"Gateway:Login:Providers:{name}";

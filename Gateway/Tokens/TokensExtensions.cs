@@ -20,7 +20,8 @@ internal static class TokensExtensions
             return options;
         });
 
-        services.AddSingleton<ISigningKeyStore>(sp => new SqlSigningKeyStore(StorageExtensions.UsersDatabase(sp)));
+        services.AddSingleton<SecretsKey>();
+        services.AddSingleton<ISigningKeyStore>(sp => new SqlSigningKeyStore(StorageExtensions.UsersDatabase(sp), sp.GetRequiredService<SecretsKey>()));
         services.AddSingleton<IRevokedTokenStore>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
             ? new RedisRevokedTokenStore(sp.GetRequiredService<RedisConnection>())
             : new SqliteRevokedTokenStore(sp.GetRequiredService<SqliteDatabase>()));
@@ -33,7 +34,11 @@ internal static class TokensExtensions
 
         services.AddDataProtection().SetApplicationName("tribuo-gateway");
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
-            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new SqlXmlRepository(StorageExtensions.UsersDatabase(sp))));
+            new ConfigureOptions<KeyManagementOptions>(o =>
+            {
+                o.XmlRepository = new SqlXmlRepository(StorageExtensions.UsersDatabase(sp));
+                o.XmlEncryptor = new SecretsKeyXmlEncryptor(sp.GetRequiredService<SecretsKey>());
+            }));
         return services;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class SqliteDatabase : IStoreCheck
 
     public SqliteDatabase(string dataDir)
     {
-        Directory.CreateDirectory(dataDir);
+        PrivateFiles.CreateFolder(dataDir);
         FilePath = Path.Combine(dataDir, "gateway.db");
         // DefaultTimeout doubles as the busy timeout: a writer waits for another instance's write instead of failing.
         _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, DefaultTimeout = 10, Pooling = true }.ToString();
@@ -66,6 +66,7 @@ internal sealed class SqliteDatabase : IStoreCheck
         }
 
         await MigrationRunner.ApplyAsync(connection, SqliteMigrations.All, lockSql: null, CancellationToken.None);
+        PrivateFiles.Restrict(FilePath, FilePath + "-wal", FilePath + "-shm");
     }
 }
 

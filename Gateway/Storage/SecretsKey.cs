@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Tribuo.Gateway.Storage;
+
+/// <summary>
+/// The key-encryption key (DESIGN §8): private signing keys and data-protection keys are stored encrypted
+/// with it (AES-256-GCM, the record's identity as associated data), so a dump of the database cannot mint
+/// tokens. It lives outside the store: <c>Gateway:Secrets:KeyFile</c> (a file or a mounted secret: 32 bytes,
+/// raw or base64), created 0600 when missing; unset on the embedded store, <c>secrets.key</c> in
+/// <c>DataDir</c>; unset while PostgreSQL holds the keys, the gateway refuses to start.
+/// </summary>
+internal sealed class SecretsKey
+{
+    private const string Prefix = "kek1:";
+    private readonly Lazy<byte[]> _key;
+
+    public SecretsKey(IConfiguration configuration, Hosting.GatewayPaths paths, StoreSelection stores)
+    {
+        var configured = configuration["Gateway:Secrets:KeyFile"];
+        File = string.IsNullOrWhiteSpace(configured)
+            ? stores.UsesPostgres ? null : Path.Combine(paths.DataDir, "secrets.key")
+            : Path.GetFullPath(configured);
+        _key = new Lazy<byte[]>(() => LoadOrCreate(File ?? throw new InvalidOperationException(MissingMessage)));
+    }
+
+    public const string MissingMessage =
+        "Gateway:Secrets:KeyFile is required when PostgreSQL holds the signing and data-protection keys: point it at a file (or mounted secret) of 32 random bytes, kept outside the database.";
+
+    /// <summary>The key file, or null when none is configured and one is required.</summary>
+    public string? File { get; }
+
+    public static bool IsProtected(string stored) => stored.StartsWith(Prefix, StringComparison.Ordinal);
+
+    public string Protect(string plaintext, string purpose)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
+        var data = Encoding.UTF8.GetBytes(plaintext);
+        var sealedData = new byte[nonce.Length + AesGcm.TagByteSizes.MaxSize + data.Length];
+        nonce.CopyTo(sealedData, 0);
+        using var aes = new AesGcm(_key.Value, AesGcm.TagByteSizes.MaxSize);
+        aes.Encrypt(nonce, data, sealedData.AsSpan(nonce.Length + AesGcm.TagByteSizes.MaxSize), sealedData.AsSpan(nonce.Length, AesGcm.TagByteSizes.MaxSize), Encoding.UTF8.GetBytes(purpose));
+        return Prefix + Convert.ToBase64String(sealedData);
+    }
+
+    /// <summary>The plaintext of a protected value; a value from before encryption is returned as it is.</summary>
+    public string Unprotect(string stored, string purpose)
+    {
+        if (!IsProtected(stored))
+        {
+            return stored;
+        }
+
+        var sealedData = Convert.FromBase64String(stored[Prefix.Length..]);
+        var nonceSize = AesGcm.NonceByteSizes.MaxSize;
+        var tagSize = AesGcm.TagByteSizes.MaxSize;
+        var plaintext = new byte[sealedData.Length - nonceSize - tagSize];
+        using var aes = new AesGcm(_key.Value, tagSize);
+        aes.Decrypt(sealedData.AsSpan(0, nonceSize), sealedData.AsSpan(nonceSize + tagSize), sealedData.AsSpan(nonceSize, tagSize), plaintext, Encoding.UTF8.GetBytes(purpose));
+        return Encoding.UTF8.GetString(plaintext);
+    }
+
+    private static byte[] LoadOrCreate(string file)
+    {
+        if (!System.IO.File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var created = RandomNumberGenerator.GetBytes(32);
+            try
+            {
+                using var stream = new FileStream(file, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+                stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(created)));
+            }
+            catch (IOException) when (System.IO.File.Exists(file))
+            {
+                // Another instance sharing the folder created it first: use theirs.
+            }
+        }
+
+        var content = System.IO.File.ReadAllBytes(file);
+        if (content.Length == 32)
+        {
+            return content;
+        }
+
+        var text = Encoding.ASCII.GetString(content).Trim();
+        var key = Convert.TryFromBase64String(text, new byte[64], out var written) && written == 32 ? Convert.FromBase64String(text) : null;
+        return key ?? throw new InvalidOperationException($"Gateway:Secrets:KeyFile {file} must hold 32 bytes (raw or base64).");
+    }
+}
