@@ -98,4 +98,21 @@ public sealed class IdentityTests(OidcProviderFixture oidc, RedisFixture redis, 
         Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM user_identities WHERE user_id = '424242424242424242' AND provider = 'datapass'"));
         Assert.Equal("admin", await db.ExecuteScalarAsync<string>("SELECT role FROM users WHERE id = '424242424242424242'"));
     }
+
+    [Fact]
+    public async Task The_permission_page_names_the_account_and_offers_to_log_out_or_switch()
+    {
+        using var browser = LoginBed.NewBrowser(_gateway);
+        await _bed.LoginAsync(browser, "perm.user@acme.fr");
+
+        using var page = await browser.GetAsync($"/login?origin={Uri.EscapeDataString(LoginBed.DocsOrigin)}&error=permission", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("You are logged in as <strong>Perm User</strong> (perm.user@acme.fr)", html);
+        Assert.Contains("action=\"/auth/logout?origin=", html);
+        Assert.Contains("/auth/login-datapass?origin=", html);
+        // No account here has a pre-SSO password, and LegacyPasswords is not set: no password form.
+        Assert.DoesNotContain("name=\"password\"", html);
+    }
 }

@@ -28,6 +28,7 @@ public sealed class OriginAndTokenSecurityTests : IAsyncLifetime
             ["Gateway:Login:AllowedOrigins:0"] = "https://docs.tribuo.cloud",
             ["Gateway:Login:AllowedOrigins:1"] = "http://localhost:3000",
             ["Gateway:Login:PasswordFailureLimit"] = "3",
+            ["Gateway:Login:LegacyPasswords"] = "true",
         });
     }
 

@@ -25,6 +25,7 @@ public sealed class PasswordLoginTests : IAsyncLifetime
         {
             ["Gateway:Login:AllowedOrigins:0"] = "https://docs.tribuo.cloud",
             ["Gateway:Login:PasswordFailureLimit"] = "5",
+            ["Gateway:Login:LegacyPasswords"] = "true",
         });
         return ValueTask.CompletedTask;
     }

@@ -142,3 +142,39 @@ internal sealed class PasswordAttempts(LoginOptions options, TimeProvider time)
         return queue.Count;
     }
 }
+
+/// <summary>
+/// Whether the password form is offered (issue 8, "also"): as configured, else while legacy accounts exist,
+/// asked of the store at most once a minute.
+/// </summary>
+internal sealed class LegacyPasswordsSwitch(LoginOptions options, Users.IUserStore users, TimeProvider time)
+{
+    private static readonly TimeSpan Refresh = TimeSpan.FromMinutes(1);
+    private volatile Known? _known;
+
+    private sealed record Known(bool On, long At);
+
+    public async ValueTask<bool> IsOnAsync(CancellationToken cancellationToken)
+    {
+        if (options.LegacyPasswords is { } configured)
+        {
+            return configured;
+        }
+
+        if (_known is { } known && time.GetElapsedTime(known.At) < Refresh)
+        {
+            return known.On;
+        }
+
+        try
+        {
+            var on = await users.HasLegacyPasswordsAsync(cancellationToken);
+            _known = new Known(on, time.GetTimestamp());
+            return on;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return _known?.On ?? false;
+        }
+    }
+}

@@ -34,7 +34,7 @@ internal static partial class LoginEndpoints
     /// the site with that token. An <c>error</c> always shows the page, so a refused person can switch account.
     /// </summary>
     private static async Task ShowLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, TokenService tokens,
-        IUserStore users, LoginCompletion completion, string? origin, string? error)
+        IUserStore users, LoginCompletion completion, LegacyPasswordsSwitch legacy, string? origin, string? error)
     {
         if (origins.Check(origin, out var reason) is not { } returnUrl)
         {
@@ -42,10 +42,10 @@ internal static partial class LoginEndpoints
             return;
         }
 
-        if (error is null && tokens.IsReady && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
+        User? user = null;
+        if (tokens.IsReady && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
             && await tokens.ValidateAsync(session) is { } identity)
         {
-            User? user;
             try
             {
                 user = await users.GetAsync(identity.UserId, context.RequestAborted);
@@ -56,7 +56,7 @@ internal static partial class LoginEndpoints
                 return;
             }
 
-            if (user is not null)
+            if (user is not null && error is null)
             {
                 context.Response.Headers.CacheControl = "no-store";
                 context.Response.Redirect(completion.ReturnTo(user, session, returnUrl, origins));
@@ -64,7 +64,8 @@ internal static partial class LoginEndpoints
             }
         }
 
-        await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, error);
+        // With an error the page always shows (to switch account), naming the account this browser is logged in with.
+        await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), await legacy.IsOnAsync(context.RequestAborted), error, signedInAs: user);
     }
 
     private static async Task StartProviderLoginAsync(HttpContext context, string provider, string? origin, AllowedOrigins origins, LoginOptions options, ILoggerFactory loggers)
@@ -96,7 +97,7 @@ internal static partial class LoginEndpoints
     }
 
     private static async Task PasswordLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, IUserStore users,
-        PasswordAttempts attempts, LoginCompletion completion, IConfiguration configuration, ILoggerFactory loggers)
+        PasswordAttempts attempts, LoginCompletion completion, LegacyPasswordsSwitch legacy, IConfiguration configuration, ILoggerFactory loggers)
     {
         // Login CSRF: a browser posts this form with an Origin (or Sec-Fetch-Site); only the gateway's own page may.
         if (RequestOrigin.IsCrossSite(context.Request, configuration["Gateway:PublicUrl"]))
@@ -122,9 +123,10 @@ internal static partial class LoginEndpoints
         var email = form["email"].ToString().Trim();
         var password = form["password"].ToString();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
-        if (!options.LegacyPasswords || email.Length == 0 || password.Length == 0 || email.Length > PasswordForm.MaxEmailLength || password.Length > PasswordForm.MaxPasswordLength)
+        var offered = await legacy.IsOnAsync(context.RequestAborted);
+        if (!offered || email.Length == 0 || password.Length == 0 || email.Length > PasswordForm.MaxEmailLength || password.Length > PasswordForm.MaxPasswordLength)
         {
-            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status400BadRequest);
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), offered, "password", StatusCodes.Status400BadRequest);
             return;
         }
 
@@ -132,7 +134,7 @@ internal static partial class LoginEndpoints
         var account = email.ToLowerInvariant();
         if (!attempts.TryReserve(account, address))
         {
-            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "locked", StatusCodes.Status429TooManyRequests);
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), offered, "locked", StatusCodes.Status429TooManyRequests);
             return;
         }
 
@@ -154,7 +156,7 @@ internal static partial class LoginEndpoints
             context.RequestServices.GetRequiredService<Operations.GatewayMetrics>().Login("password", "password");
             context.RequestServices.GetRequiredService<Operations.AuditTrail>().Record("login.password_refused", address);
             Log.PasswordRefused(loggers.CreateLogger(typeof(LoginEndpoints)), address);
-            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), options.LegacyPasswords, "password", StatusCodes.Status401Unauthorized);
+            await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), offered, "password", StatusCodes.Status401Unauthorized);
             return;
         }
 

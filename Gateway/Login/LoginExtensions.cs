@@ -19,6 +19,7 @@ internal static partial class LoginExtensions
         services.AddSingleton<BrowserSession>();
         services.AddSingleton<SessionHandBack>();
         services.AddSingleton<PasswordAttempts>();
+        services.AddSingleton<LegacyPasswordsSwitch>();
         services.AddSingleton<RoleScopes>();
         services.AddSingleton<UserAccounts>();
         services.AddSingleton<UserDirectory>();

@@ -15,8 +15,11 @@ internal sealed class LoginOptions
     /// <summary>E-mails that get role <c>admin</c> at login.</summary>
     public List<string> Admins { get; set; } = [];
 
-    /// <summary>Whether the e-mail + password form for pre-SSO accounts is shown.</summary>
-    public bool LegacyPasswords { get; set; } = true;
+    /// <summary>
+    /// Whether the e-mail + password form for pre-SSO accounts is offered: <c>true</c> or <c>false</c>; unset, it
+    /// is offered only while the store holds legacy password hashes.
+    /// </summary>
+    public bool? LegacyPasswords { get; set; }
 
     /// <summary>Failed password attempts allowed per account and per client address in <see cref="PasswordFailureWindow"/>.</summary>
     public int PasswordFailureLimit { get; set; } = 5;

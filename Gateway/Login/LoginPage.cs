@@ -45,7 +45,8 @@ internal static class LoginPage
         _ => "The login could not be completed. Please try again.",
     };
 
-    public static Task WriteLoginAsync(HttpContext context, ReturnUrl returnUrl, IReadOnlyList<ProviderButton> providers, bool legacyPasswords, string? error, int status = StatusCodes.Status200OK)
+    public static Task WriteLoginAsync(HttpContext context, ReturnUrl returnUrl, IReadOnlyList<ProviderButton> providers, bool legacyPasswords, string? error,
+        int status = StatusCodes.Status200OK, Users.User? signedInAs = null)
     {
         var origin = WebUtility.UrlEncode(returnUrl.Url);
         var body = new StringBuilder();
@@ -54,6 +55,13 @@ internal static class LoginPage
         if (ErrorSentence(error) is { } sentence)
         {
             body.Append($"<p class=\"error\" role=\"alert\">{Html(sentence)}</p>");
+        }
+
+        if (signedInAs is not null)
+        {
+            body.Append($"<p class=\"account\">You are logged in as <strong>{Html(signedInAs.Name.Length > 0 ? signedInAs.Name : signedInAs.Email)}</strong> ({Html(signedInAs.Email)}).</p>");
+            body.Append($"<form class=\"logout\" method=\"post\" action=\"/auth/logout?origin={Html(origin)}\"><button class=\"secondary\" type=\"submit\">Log out</button></form>");
+            body.Append("<p class=\"lead\">Or switch account:</p>");
         }
 
         foreach (var provider in providers)

@@ -143,6 +143,12 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
             new { userId, protectedToken });
     }
 
+    public async Task<bool> HasLegacyPasswordsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM (SELECT 1 FROM legacy_users LIMIT 1) AS any_legacy") > 0;
+    }
+
     public async Task<string?> GetLegacyPasswordHashAsync(string userId, CancellationToken cancellationToken = default)
     {
         await using var connection = await open(cancellationToken);

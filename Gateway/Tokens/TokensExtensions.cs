@@ -21,7 +21,14 @@ internal static class TokensExtensions
         });
 
         services.AddSingleton<SecretsKey>();
-        services.AddSingleton<ISigningKeyStore>(sp => new SqlSigningKeyStore(StorageExtensions.UsersDatabase(sp), sp.GetRequiredService<SecretsKey>()));
+        services.AddSingleton<ISigningKeyStore>(sp =>
+        {
+            var sql = new SqlSigningKeyStore(StorageExtensions.UsersDatabase(sp), sp.GetRequiredService<SecretsKey>());
+            var stores = sp.GetRequiredService<StoreSelection>();
+            return stores.UsesPostgres && stores.UsesRedis
+                ? new RedisSigningKeyMirror(sql, sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<SecretsKey>(), sp.GetRequiredService<ILogger<RedisSigningKeyMirror>>())
+                : sql;
+        });
         services.AddSingleton<IRevokedTokenStore>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
             ? new RedisRevokedTokenStore(sp.GetRequiredService<RedisConnection>())
             : new SqliteRevokedTokenStore(sp.GetRequiredService<SqliteDatabase>()));

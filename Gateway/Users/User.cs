@@ -81,6 +81,9 @@ internal interface IUserStore
     /// <summary>Stores the protected API token unless one is already there; returns the one in force.</summary>
     Task<string?> SetApiTokenIfMissingAsync(string userId, string protectedToken, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether any account still has a password from before SSO.</summary>
+    Task<bool> HasLegacyPasswordsAsync(CancellationToken cancellationToken = default);
+
     Task<string?> GetLegacyPasswordHashAsync(string userId, CancellationToken cancellationToken = default);
 
     Task SetLegacyPasswordHashAsync(string userId, string hash, CancellationToken cancellationToken = default);
