@@ -73,17 +73,57 @@ internal static class KeysCommand
 
     private static Command List(string[] settings)
     {
-        var command = new Command("list", "List keys: id, status, scopes, expiry, last use, name.");
-        command.SetAction((_, _) => CliHost.RunAsync(settings, async services =>
+        var limit = new Option<int?>("--limit") { Description = $"one page of at most this many keys (1-{KeyQuery.MaxLimit}); the next page's cursor goes to stderr" };
+        limit.Validators.Add(result =>
         {
-            Console.WriteLine($"{"ID",-24} {"STATUS",-9} {"SCOPES",-30} {"EXPIRES",-11} {"LAST USED",-17} NAME");
-            foreach (var key in await services.GetRequiredService<KeyService>().ListAsync())
+            if (result.GetValueOrDefault<int?>() is < 1 or > KeyQuery.MaxLimit)
             {
-                var view = KeyView.From(key);
-                Console.WriteLine($"{key.Id,-24} {view.Status,-9} {string.Join(' ', key.Scopes),-30} {key.Expires?.ToString("yyyy-MM-dd") ?? "-",-11} {key.LastUsedAt?.ToString("yyyy-MM-dd HH:mm") ?? "-",-17} {key.Name}");
+                result.AddError($"--limit: must be from 1 to {KeyQuery.MaxLimit}.");
+            }
+        });
+        var cursor = new Option<string>("--cursor") { Description = "continue after a page (the cursor a previous page printed)" };
+        var user = new Option<string>("--user") { Description = "only the keys tied to this user id" };
+        var scope = new Option<string>("--scope") { Description = "only the keys holding this scope" };
+        var prefix = new Option<string>("--prefix") { Description = "only the keys whose id starts with this" };
+        var command = new Command("list", "List keys in id order: id, status, scopes, expiry, last use, name. All of them, page by page, unless --limit is given.")
+        {
+            limit, cursor, user, scope, prefix,
+        };
+        command.SetAction((parse, _) => CliHost.RunAsync(settings, async services =>
+        {
+            string? after = null;
+            if (parse.GetValue(cursor) is { } text && !KeyQuery.TryReadCursor(text, out after))
+            {
+                Console.Error.WriteLine("--cursor: is not a cursor a listing printed.");
+                return GatewayCli.UsageError;
             }
 
-            return 0;
+            var keys = services.GetRequiredService<KeyService>();
+            var onePage = parse.GetValue(limit);
+            var query = new KeyQuery(onePage ?? KeyQuery.MaxLimit, after, parse.GetValue(user), parse.GetValue(scope), parse.GetValue(prefix));
+            Console.WriteLine($"{"ID",-24} {"STATUS",-9} {"SCOPES",-30} {"EXPIRES",-11} {"LAST USED",-17} NAME");
+            while (true)
+            {
+                var page = await keys.ListPageAsync(query);
+                foreach (var key in page.Keys)
+                {
+                    var view = KeyView.From(key);
+                    Console.WriteLine($"{key.Id,-24} {view.Status,-9} {string.Join(' ', key.Scopes),-30} {key.Expires?.ToString("yyyy-MM-dd") ?? "-",-11} {key.LastUsedAt?.ToString("yyyy-MM-dd HH:mm") ?? "-",-17} {key.Name}");
+                }
+
+                if (page.Next is null || onePage is not null)
+                {
+                    if (page.Next is not null)
+                    {
+                        Console.Error.WriteLine($"next page: --cursor {page.Next}");
+                    }
+
+                    return 0;
+                }
+
+                KeyQuery.TryReadCursor(page.Next, out var next);
+                query = query with { After = next };
+            }
         }));
         return command;
     }

@@ -14,9 +14,12 @@ internal sealed class KeyOperationException(string message) : Exception(message)
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
+internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
+
+    /// <summary>One page of keys in id order; what the admin API and the CLI list with.</summary>
+    public Task<KeyPage> ListPageAsync(KeyQuery query, CancellationToken cancellationToken = default) => pager.ListAsync(query, cancellationToken);
 
     public Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => store.GetAsync(id, cancellationToken);
 
@@ -53,7 +56,7 @@ internal sealed partial class KeyService(IKeyStore store, IChangeFeed changes, K
         // Creation is a change too: another instance may have cached "no such key" for this hash.
         await PublishAsync(record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
-        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}");
+        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}" + (record.UserId is null ? "" : $"; bound to user {record.UserId}"));
         return new IssuedKey(record, secret);
     }
 

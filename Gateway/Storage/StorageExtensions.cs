@@ -38,6 +38,10 @@ internal static class StorageExtensions
             ? new RedisKeyStore(sp.GetRequiredService<RedisConnection>())
             : new SqliteKeyStore(sp.GetRequiredService<SqliteDatabase>()));
 
+        services.AddSingleton<IKeyPager>(sp => sp.GetRequiredService<StoreSelection>().UsesRedis
+            ? new RedisKeyPager(sp.GetRequiredService<RedisConnection>(), (RedisKeyStore)sp.GetRequiredService<IKeyStore>())
+            : new SqliteKeyPager(sp.GetRequiredService<SqliteDatabase>(), (SqliteKeyStore)sp.GetRequiredService<IKeyStore>()));
+
         services.AddSingleton<IUserStore>(sp => new SqlUserStore(
             UsersDatabase(sp),
             sp.GetRequiredService<StoreSelection>().UsesPostgres ? SqlUserStore.Dialect.Postgres : SqlUserStore.Dialect.Sqlite,

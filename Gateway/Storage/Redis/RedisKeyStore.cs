@@ -48,6 +48,7 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
         _ = transaction.HashSetAsync(RecordKey(key.Sha256), KeyFields.From(key));
         _ = transaction.StringSetAsync(IdKey(key.Id), key.Sha256);
         _ = transaction.SetAddAsync(KeysSet, key.Id);
+        _ = transaction.SortedSetAddAsync(RedisKeyPager.IdIndex, key.Id, 0);
         return await transaction.ExecuteAsync();
     }
 

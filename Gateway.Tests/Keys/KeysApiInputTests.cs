@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Keys;
+
+/// <summary>The admin API refuses what a client got wrong with the right status and the field's name, never a 500.</summary>
+public sealed class KeysApiInputTests : IAsyncLifetime
+{
+    private const string RootSecret = "tgw_test-api-input-root-000001";
+    private const string AdminSecret = "tgw_test-api-input-admin-00001";
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private GatewayApp _gateway = null!;
+
+    public async ValueTask InitializeAsync() => _gateway = await StartAsync();
+
+    public async ValueTask DisposeAsync() => await _gateway.DisposeAsync();
+
+    private static async Task<GatewayApp> StartAsync(IDictionary<string, string?>? more = null)
+    {
+        var keysFile = Path.Combine(Directory.CreateTempSubdirectory("tgw-api-input-").FullName, "keys.json");
+        await File.WriteAllTextAsync(keysFile, $$"""
+            { "Keys": [
+              { "Id": "root", "Name": "Root", "Secret": "{{RootSecret}}", "Scopes": ["*"] },
+              { "Id": "admin", "Name": "Admin", "Secret": "{{AdminSecret}}", "Scopes": ["gateway:admin"] } ] }
+            """, Ct);
+        var settings = new Dictionary<string, string?>(more ?? new Dictionary<string, string?>()) { ["Gateway:KeysFile"] = keysFile };
+        var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
+        await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        return gateway;
+    }
+
+    private HttpClient Client(string secret = RootSecret)
+    {
+        var client = _gateway.NewClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "KEY " + secret);
+        return client;
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+    }
+
+    [Theory]
+    [InlineData("{", "(body)")]
+    [InlineData("[1]", "(body): must be a JSON object")]
+    [InlineData("null", "(body): must be a JSON object")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": "api" }""", "scopes: has the wrong type")]
+    [InlineData("""{ "id": 5, "name": "A", "scopes": ["api"] }""", "id: has the wrong type")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": [null] }""", "scopes[0]: must be a string, not null")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "origins": ["https://x.fr", null] }""", "origins[1]: must be a string, not null")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "scopez": ["x"] }""", "scopez: is not a field")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "expires": "next week" }""", "expires: has the wrong type")]
+    public async Task A_bad_create_body_is_a_400_naming_the_field(string json, string expected)
+    {
+        using var response = await Client().PostAsync("/gateway/keys", new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(expected, problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{ "disabled": "yes" }""", "disabled: has the wrong type")]
+    [InlineData("""{ "scopes": [null] }""", "scopes[0]: must be a string, not null")]
+    [InlineData("""{ "userId": "u-1" }""", "userId: is not a field")]
+    public async Task A_bad_patch_body_is_a_400_naming_the_field(string json, string expected)
+    {
+        using var response = await Client().PatchAsync("/gateway/keys/admin", new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(expected, problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task A_body_that_is_not_JSON_is_a_415(string? contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{ "id": "a", "name": "A", "scopes": ["api"] }"""));
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await Client().PostAsync("/gateway/keys", content, Ct);
+
+        await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task A_body_over_64_KB_is_a_413()
+    {
+        var json = $$"""{ "id": "a", "name": "{{new string('x', 70_000)}}", "scopes": ["api"] }""";
+        using var response = await Client().PostAsync("/gateway/keys", new StringContent(json, Encoding.UTF8, "application/json"), Ct);
+
+        await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Theory]
+    [InlineData("PUT", "/gateway/keys")]
+    [InlineData("DELETE", "/gateway/keys")]
+    [InlineData("PUT", "/gateway/keys/admin")]
+    [InlineData("GET", "/gateway/keys/admin/rotate")]
+    public async Task A_wrong_method_is_a_405_with_Allow(string method, string path)
+    {
+        using var response = await Client().SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Ct);
+
+        await ProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+        Assert.NotEmpty(response.Content.Headers.Allow);
+    }
+
+    [Fact]
+    public async Task Patch_with_a_null_expiry_clears_it_and_an_absent_one_leaves_it()
+    {
+        var client = Client();
+        using var created = await client.PostAsJsonAsync("/gateway/keys", new { id = "expiring", name = "E", scopes = new[] { "api" }, expires = DateTimeOffset.UtcNow.AddDays(3) }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var renamed = await client.PatchAsync("/gateway/keys/expiring", JsonContent.Create(new { name = "Renamed" }), Ct);
+        Assert.NotEqual(JsonValueKind.Null, (await renamed.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("expires").ValueKind);
+
+        using var cleared = await client.PatchAsync("/gateway/keys/expiring", new StringContent("""{ "expires": null }""", Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await cleared.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("expires").ValueKind);
+        Assert.Null((await _gateway.Services.GetRequiredService<IKeyStore>().GetAsync("expiring", Ct))!.Expires);
+    }
+
+    [Fact]
+    public async Task Binding_a_key_to_a_user_needs_gateway_users_and_the_audit_event_names_the_user()
+    {
+        var body = new { id = "personal", name = "Personal", scopes = new[] { "api" }, userId = "u-42" };
+        using var refused = await Client(AdminSecret).PostAsJsonAsync("/gateway/keys", body, Ct);
+        await ProblemAsync(refused, HttpStatusCode.Forbidden);
+        Assert.Null(await _gateway.Services.GetRequiredService<IKeyStore>().GetAsync("personal", Ct));
+
+        using var allowed = await Client().PostAsJsonAsync("/gateway/keys", body, Ct);
+        Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string? detail = null;
+        while (detail is null && DateTime.UtcNow < deadline)
+        {
+            await using var db = new SqliteConnection($"Data Source={Path.Combine(_gateway.Directory, "data", "gateway.db")}");
+            detail = await db.QueryFirstOrDefaultAsync<string>("SELECT detail FROM audit_events WHERE kind = 'key.created' AND subject = 'personal'");
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Contains("u-42", detail);
+        Assert.Contains("key:root", detail);
+    }
+
+    [Fact]
+    public async Task With_Redis_down_the_admin_API_answers_503_not_500()
+    {
+        await using var redis = await RedisServer.StartOrSkipAsync();
+        await _gateway.DisposeAsync();
+        _gateway = await StartAsync(new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString });
+        var client = Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/gateway/keys", Ct)).StatusCode);
+
+        await redis.StopAsync();
+
+        await ProblemAsync(await client.GetAsync("/gateway/keys", Ct), HttpStatusCode.ServiceUnavailable);
+        await ProblemAsync(await client.GetAsync("/gateway/keys/admin", Ct), HttpStatusCode.ServiceUnavailable);
+        await ProblemAsync(await client.PostAsJsonAsync("/gateway/keys", new { id = "x", name = "X", scopes = new[] { "api" } }, Ct), HttpStatusCode.ServiceUnavailable);
+        await ProblemAsync(await client.DeleteAsync("/gateway/keys/admin", Ct), HttpStatusCode.ServiceUnavailable);
+    }
+}
