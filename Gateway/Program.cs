@@ -18,6 +18,7 @@ if (GatewayCli.Handles(args))
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayDefaults();                                  // embedded defaults, secret-free logging, paths
+builder.AddGatewayObservability();                             // metrics, traces over OTLP when configured
 builder.Services.AddGatewayStorage();                          // Redis / PostgreSQL / embedded SQLite
 builder.Services.AddGatewayKeys();                             // the KEY scheme, key cache, seeding, administration
 builder.Services.AddGatewayTokens();                           // signing keys, JWTs, revocations, data protection
@@ -34,6 +35,7 @@ if (!app.TryValidateSettings() || !await app.TryLoadRoutesAsync() || !app.TryRea
 }
 
 app.UseTrustedProxies();                                       // client scheme, host and address from Gateway:TrustedProxies
+app.UseRequestObservation();                                   // access log line, request metrics, span tags
 app.UseGatewayErrors();                                        // framework errors on gateway endpoints as problem+json
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>

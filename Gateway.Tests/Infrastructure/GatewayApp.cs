@@ -74,6 +74,11 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
+        foreach (var (key, value) in _settings)
+        {
+            // Also as host settings: Program reads some (observability) while it builds, before ConfigureAppConfiguration applies.
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)));
     }
 

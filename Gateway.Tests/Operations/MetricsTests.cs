@@ -1,8 +1,7 @@
 using System.Net;
-using Microsoft.Extensions.DependencyInjection;
-using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
+using static Tribuo.Gateway.Tests.Operations.ObservedGateway;
 
 namespace Tribuo.Gateway.Tests.Operations;
 
@@ -10,59 +9,63 @@ public sealed class MetricsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // Route ids are unique to this class: meters with the same name in other tests' gateways (same process) may be seen too.
     [Fact]
-    public async Task Metrics_count_requests_by_route_status_and_auth_for_metrics_keys_only()
+    public async Task Metrics_count_requests_by_route_status_and_auth_and_pass_promtool_with_the_standard_families()
     {
         await using var upstream = await EchoUpstream.StartAsync();
-        var keysFile = Path.Combine(Path.GetTempPath(), $"tgw-keys-{Guid.NewGuid():n}.json");
-        await File.WriteAllTextAsync(keysFile, """
-            { "Keys": [
-              { "Id": "prometheus", "Name": "Prometheus", "Secret": "tgw_test-metrics-secret-01", "Scopes": ["gateway:metrics"] },
-              { "Id": "service", "Name": "Service", "Secret": "tgw_test-service-secret-02", "Scopes": ["api"] }
-            ] }
-            """, Ct);
-        try
-        {
-            await using var gateway = GatewayApp.Start(RoutesJson.With(upstream.Address,
-                RoutesJson.Route("open", "/open", "public"),
-                RoutesJson.Route("api", "/api", "key", "\"Scopes\": \"api\"")), new Dictionary<string, string?> { ["Gateway:KeysFile"] = keysFile });
-            await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task;
-            using var client = gateway.NewClient();
-            async Task<HttpStatusCode> Get(string path, string? secret = null)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, path);
-                if (secret is not null)
-                {
-                    request.Headers.TryAddWithoutValidation("Authorization", $"KEY {secret}");
-                }
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address,
+            RoutesJson.Route("metrics-open", "/open", "public"),
+            RoutesJson.Route("metrics-api", "/api", "key", "\"Scopes\": \"api\"")));
+        using var client = gateway.NewClient();
 
-                using var response = await client.SendAsync(request, Ct);
-                return response.StatusCode;
-            }
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/open?token=tgw_test-in-a-query")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/api")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api", ServiceSecret)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api", ServiceSecret)).Status);
+        gateway.WriteRoutes("{ \"Routes\": { \"broken\": { \"ClusterId\": \"nowhere\" } } }");
+        Assert.True(await EventuallyAsync(() => gateway.Logs.Any(l => l.Contains("change rejected"))), "the invalid routes file was never rejected");
 
-            Assert.Equal(HttpStatusCode.OK, await Get("/open"));
-            Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api"));
-            Assert.Equal(HttpStatusCode.OK, await Get("/api", "tgw_test-service-secret-02"));
-            Assert.Equal(HttpStatusCode.OK, await Get("/api", "tgw_test-service-secret-02"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/metrics")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(client, "/metrics", ServiceSecret)).Status);
+        var (status, text) = await GetAsync(client, "/metrics", MetricsSecret);
 
-            Assert.Equal(HttpStatusCode.Unauthorized, await Get("/metrics"));
-            Assert.Equal(HttpStatusCode.Forbidden, await Get("/metrics", "tgw_test-service-secret-02"));
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-            request.Headers.TryAddWithoutValidation("Authorization", "KEY tgw_test-metrics-secret-01");
-            using var response = await client.SendAsync(request, Ct);
-            var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var samples = PrometheusScrape.Parse(text);
+        Assert.Equal(1, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-open"), ("status", "200"), ("auth", "public")));
+        Assert.Equal(1, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-api"), ("status", "401"), ("auth", "refused")));
+        Assert.Equal(2, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-api"), ("status", "200"), ("auth", "key")));
+        Assert.Equal(3, PrometheusScrape.Value(samples, "tribuo_gateway_request_duration_seconds_count", ("route", "metrics-api")));
+        Assert.Equal(3, PrometheusScrape.Value(samples, "tribuo_gateway_request_duration_seconds_bucket", ("route", "metrics-api"), ("le", "+Inf")));
+        Assert.Contains(samples, s => s.Name == "tribuo_gateway_key_cache_total" && s.Labels["result"] == "hit" && s.Value >= 1);
+        Assert.Contains(samples, s => s.Name == "tribuo_gateway_config_reloads_total" && s.Labels["result"] == "rejected" && s.Value >= 1);
+        Assert.Contains(samples, s => s.Name == "tribuo_gateway_requests_in_flight");
+        Assert.All(samples.Where(s => s.Name == "tribuo_gateway_requests_total"),
+            s => Assert.Equal(["auth", "route", "status"], s.Labels.Keys.Order()));
 
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Contains("tribuo_gateway_requests_total{route=\"open\",status=\"200\",auth=\"public\"} 1\n", text);
-            Assert.Contains("tribuo_gateway_requests_total{route=\"api\",status=\"401\",auth=\"refused\"} 1\n", text);
-            Assert.Contains("tribuo_gateway_requests_total{route=\"api\",status=\"200\",auth=\"key\"} 2\n", text);
-            Assert.Contains("tribuo_gateway_request_duration_seconds_count{route=\"api\"} 3\n", text);
-            Assert.Matches("tribuo_gateway_key_cache_total\\{result=\"hit\"\\} [1-9]", text);
-            Assert.DoesNotContain("tgw_test", text);
-        }
-        finally
-        {
-            File.Delete(keysFile);
-        }
+        // The standard families: runtime (GC, thread pool), process, Kestrel, the HttpClient that reached the upstream.
+        Assert.Contains(samples, s => s.Name.StartsWith("dotnet_gc_", StringComparison.Ordinal));
+        Assert.Contains(samples, s => s.Name.StartsWith("dotnet_process_", StringComparison.Ordinal));
+        Assert.Contains(samples, s => s.Name.StartsWith("kestrel_", StringComparison.Ordinal));
+        Assert.Contains(samples, s => s.Name.StartsWith("http_client_request_duration_seconds", StringComparison.Ordinal));
+        Assert.DoesNotContain("tgw_test", text);
+        Assert.DoesNotContain("token", text);
+
+        await PrometheusScrape.CheckWithPromtoolAsync(text);
+    }
+
+    [Fact]
+    public async Task Metrics_can_be_turned_off_and_metrics_is_then_a_gateway_404()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("metrics-off", "/off", "public")),
+            new Dictionary<string, string?> { ["Gateway:Metrics:Enabled"] = "false" });
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/off")).Status);
+        var (status, body) = await GetAsync(client, "/metrics", MetricsSecret);
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("\"status\":404", body);
     }
 }

@@ -18,6 +18,9 @@ internal static class GatewayDefaults
         ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
         ["Logging:LogLevel:Yarp"] = "Warning",
+        // Both write a stack trace per failed request or probe; Proxy/UpstreamErrors and HealthProbeLog write one line instead.
+        ["Logging:LogLevel:Yarp.ReverseProxy.Forwarder.HttpForwarder"] = "Error",
+        ["Logging:LogLevel:Yarp.ReverseProxy.Health.ActiveHealthCheckMonitor"] = "Error",
         ["Logging:LogLevel:System.Net.Http"] = "Warning",
         ["AllowedHosts"] = "*",
     };

@@ -26,6 +26,7 @@ internal static class Problem
 
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
+        Operations.GatewayRequestFeature.SetReason(context, title);
         context.Response.StatusCode = status;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeFor(status) };
         var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();

@@ -1,114 +1,87 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace Tribuo.Gateway.Operations;
 
 /// <summary>
-/// The figures <c>/metrics</c> publishes in Prometheus' text format: proxied requests by route, status and
-/// auth outcome, their latency by route, key-cache hits and misses, logins by provider and outcome. Kept as
-/// plain counters (one dictionary lookup and an interlocked add per request) rather than through an
-/// exporter package: the ones Prometheus needs are not served here (DEPENDENCIES.md).
+/// The gateway's own instruments (DESIGN §8) on the <c>Tribuo.Gateway</c> meter. OpenTelemetry exports them
+/// on <c>/metrics</c> and, when configured, over OTLP. Names are chosen for the Prometheus exporter's rules:
+/// counters get <c>_total</c> appended and the histogram's unit <c>s</c> becomes <c>_seconds</c>, so the
+/// scraped names are exactly those of DESIGN §8. With nobody listening (metrics off) every call is a no-op.
 /// </summary>
 internal sealed class GatewayMetrics
 {
-    /// <summary>Latency bucket bounds, in seconds.</summary>
-    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    public const string MeterName = "Tribuo.Gateway";
 
-    private readonly ConcurrentDictionary<(string Route, int Status, string Auth), Counter> _requests = new();
-    private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Provider, string Outcome), Counter> _logins = new();
-    private readonly ConcurrentDictionary<string, Counter> _rateLimited = new(StringComparer.Ordinal);
-    private long _keyCacheHits;
-    private long _keyCacheMisses;
+    /// <summary>Latency bucket bounds, in seconds: a proxy hop is milliseconds, a slow upstream seconds.</summary>
+    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly UpDownCounter<long> _inFlight;
+    private readonly Counter<long> _keyCache;
+    private readonly Counter<long> _logins;
+    private readonly Counter<long> _configReloads;
+    private readonly Counter<long> _rateLimited;
+
+    public GatewayMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _requests = meter.CreateCounter<long>("tribuo_gateway_requests", description: "Proxied requests by route, status and auth outcome (public, key, user or refused).");
+        _duration = meter.CreateHistogram("tribuo_gateway_request_duration", unit: "s",
+            description: "Time from the gateway receiving a proxied request to its answer, by route.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
+        _inFlight = meter.CreateUpDownCounter<long>("tribuo_gateway_requests_in_flight", description: "Requests the gateway is handling now.");
+        _keyCache = meter.CreateCounter<long>("tribuo_gateway_key_cache", description: "Key lookups answered from memory (hit) or the store (miss).");
+        _logins = meter.CreateCounter<long>("tribuo_gateway_logins", description: "Logins by provider and outcome.");
+        _configReloads = meter.CreateCounter<long>("tribuo_gateway_config_reloads", description: "Routes file reloads by result (ok or rejected).");
+        _rateLimited = meter.CreateCounter<long>("tribuo_gateway_rate_limited", description: "Requests refused by a rate limit, by route.");
+    }
 
     public void Request(string route, int status, string auth, TimeSpan elapsed)
     {
-        Interlocked.Increment(ref _requests.GetOrAdd((route, status, auth), static _ => new Counter()).Value);
-        _latency.GetOrAdd(route, static _ => new Histogram()).Observe(elapsed.TotalSeconds);
+        if (_requests.Enabled)
+        {
+            _requests.Add(1, new TagList { { "route", route }, { "status", StatusLabel(status) }, { "auth", auth } });
+        }
+
+        if (_duration.Enabled)
+        {
+            _duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("route", route));
+        }
     }
 
-    public void KeyCache(bool hit) => Interlocked.Increment(ref hit ? ref _keyCacheHits : ref _keyCacheMisses);
+    public void RequestStarted() => _inFlight.Add(1);
+
+    public void RequestEnded() => _inFlight.Add(-1);
+
+    public void KeyCache(bool hit) => _keyCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
     public void Login(string provider, string outcome) =>
-        Interlocked.Increment(ref _logins.GetOrAdd((provider, outcome), static _ => new Counter()).Value);
+        _logins.Add(1, new KeyValuePair<string, object?>("provider", provider), new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void RateLimited(string route) =>
-        Interlocked.Increment(ref _rateLimited.GetOrAdd(route, static _ => new Counter()).Value);
+    public void ConfigReload(bool accepted) => _configReloads.Add(1, new KeyValuePair<string, object?>("result", accepted ? "ok" : "rejected"));
 
-    public string Render()
+    /// <summary>For the rate-limit step: one refused request on <paramref name="route"/>.</summary>
+    public void RateLimited(string route) => _rateLimited.Add(1, new KeyValuePair<string, object?>("route", route));
+
+    /// <summary>Status codes as label strings without a new string per request: the common ones are interned here.</summary>
+    private static string StatusLabel(int status) => status switch
     {
-        var text = new StringBuilder();
-        text.Append("# HELP tribuo_gateway_requests_total Proxied requests by route, status and auth outcome.\n# TYPE tribuo_gateway_requests_total counter\n");
-        foreach (var ((route, status, auth), counter) in _requests.OrderBy(p => p.Key))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_requests_total{{route=\"{Escape(route)}\",status=\"{status}\",auth=\"{auth}\"}} {Interlocked.Read(ref counter.Value)}\n");
-        }
-
-        text.Append("# HELP tribuo_gateway_request_duration_seconds Time from the gateway receiving a proxied request to its answer.\n# TYPE tribuo_gateway_request_duration_seconds histogram\n");
-        foreach (var (route, histogram) in _latency.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            histogram.Render(text, Escape(route));
-        }
-
-        text.Append("# HELP tribuo_gateway_key_cache_total Key lookups answered from memory (hit) or the store (miss).\n# TYPE tribuo_gateway_key_cache_total counter\n");
-        text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_key_cache_total{{result=\"hit\"}} {Interlocked.Read(ref _keyCacheHits)}\n");
-        text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_key_cache_total{{result=\"miss\"}} {Interlocked.Read(ref _keyCacheMisses)}\n");
-
-        text.Append("# HELP tribuo_gateway_logins_total Logins by provider and outcome.\n# TYPE tribuo_gateway_logins_total counter\n");
-        foreach (var ((provider, outcome), counter) in _logins.OrderBy(p => p.Key))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_logins_total{{provider=\"{Escape(provider)}\",outcome=\"{outcome}\"}} {Interlocked.Read(ref counter.Value)}\n");
-        }
-
-        text.Append("# HELP tribuo_gateway_rate_limited_total Requests refused with 429 by a rate limit, by route.\n# TYPE tribuo_gateway_rate_limited_total counter\n");
-        foreach (var (route, counter) in _rateLimited.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_rate_limited_total{{route=\"{Escape(route)}\"}} {Interlocked.Read(ref counter.Value)}\n");
-        }
-
-        return text.ToString();
-    }
-
-    private static string Escape(string label) => label.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
-
-    private sealed class Counter
-    {
-        public long Value;
-    }
-
-    private sealed class Histogram
-    {
-        private readonly long[] _counts = new long[Buckets.Length + 1];
-        private long _count;
-        private long _sumMicroseconds;
-
-        public void Observe(double seconds)
-        {
-            var bucket = 0;
-            while (bucket < Buckets.Length && seconds > Buckets[bucket])
-            {
-                bucket++;
-            }
-
-            Interlocked.Increment(ref _counts[bucket]);
-            Interlocked.Increment(ref _count);
-            Interlocked.Add(ref _sumMicroseconds, (long)(seconds * 1_000_000));
-        }
-
-        public void Render(StringBuilder text, string route)
-        {
-            long cumulative = 0;
-            for (var i = 0; i < Buckets.Length; i++)
-            {
-                cumulative += Interlocked.Read(ref _counts[i]);
-                text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_request_duration_seconds_bucket{{route=\"{route}\",le=\"{Buckets[i]}\"}} {cumulative}\n");
-            }
-
-            var count = Interlocked.Read(ref _count);
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n");
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_request_duration_seconds_sum{{route=\"{route}\"}} {Interlocked.Read(ref _sumMicroseconds) / 1_000_000.0}\n");
-            text.Append(CultureInfo.InvariantCulture, $"tribuo_gateway_request_duration_seconds_count{{route=\"{route}\"}} {count}\n");
-        }
-    }
+        200 => "200",
+        204 => "204",
+        301 => "301",
+        302 => "302",
+        304 => "304",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        429 => "429",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

@@ -1,36 +1,38 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Tribuo.Gateway.Keys;
-using Tribuo.Gateway.Proxy;
-using Tribuo.Gateway.Routes;
 
 namespace Tribuo.Gateway.Operations;
 
 internal static class MetricsEndpoints
 {
     /// <summary>
-    /// <c>GET /metrics</c> in Prometheus' text format, for keys holding <c>*</c>, <c>gateway:admin</c> or
-    /// <c>gateway:metrics</c> (Prometheus sends one with <c>authorization: { type: KEY, credentials: … }</c>).
+    /// <c>GET /metrics</c>: OpenTelemetry's Prometheus exporter, for keys holding <c>*</c>, <c>gateway:admin</c>
+    /// or <c>gateway:metrics</c> (Prometheus sends one with <c>authorization: { type: KEY, credentials: … }</c>).
+    /// With metrics off nothing is mapped, and the path is a gateway 404 like any unknown reserved path.
     /// </summary>
-    public static void MapMetrics(this RouteGroupBuilder gateway, IServiceProvider services) =>
-        gateway.MapGet("/metrics", (GatewayMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .AddEndpointFilter(AdminAccess.ForMetrics(services));
-
-    /// <summary>The first proxy pipeline step: counts every proxied request once its answer is decided.</summary>
-    public static async Task RecordAsync(HttpContext context, Func<Task> next, GatewayMetrics metrics)
+    public static void MapMetrics(this RouteGroupBuilder gateway, IServiceProvider services)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
+        if (!services.GetRequiredService<ObservabilitySettings>().Metrics)
         {
-            await next();
+            return;
         }
-        finally
+
+        var access = AdminAccess.ForMetrics(services);
+        gateway.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, pipeline => pipeline.Use((context, next) => AuthorizeAsync(access, context, next)), optionsName: null);
+    }
+
+    /// <summary>The exporter is a middleware, not a route handler, so the admin-key filter is run here by hand.</summary>
+    private static async Task AuthorizeAsync(AdminAccess access, HttpContext context, RequestDelegate next)
+    {
+        var allowed = false;
+        await access.InvokeAsync(new DefaultEndpointFilterInvocationContext(context), _ =>
         {
-            var policy = context.GetEndpoint()?.Metadata.GetMetadata<RoutePolicy>();
-            var caller = context.Features.Get<GatewayCaller>();
-            var auth = policy?.Auth == AuthMode.Public ? "public"
-                : caller?.User is not null ? "user"
-                : caller?.KeyId is not null ? "key"
-                : "refused";
-            metrics.Request(policy?.RouteId ?? "", context.Response.StatusCode, auth, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            allowed = true;
+            return ValueTask.FromResult<object?>(null);
+        });
+        if (allowed)
+        {
+            await next(context);
         }
     }
 }

@@ -2,6 +2,8 @@ using Tribuo.Gateway.Http;
 using Tribuo.Gateway.RateLimits;
 using Tribuo.Gateway.Routes;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Configuration.ClusterValidators;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Tribuo.Gateway.Proxy;
 
@@ -11,18 +13,12 @@ internal static class ProxyExtensions
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services)
     {
         services.AddReverseProxy()
-            .ConfigureHttpClient((context, handler) =>
-            {
-                // W3C trace context upstream costs a DiagnosticsHandler and an Activity per request
-                // (PERFORMANCE.md §2.3); on only for clusters whose Metadata.PropagateTraceContext is "true".
-                var configuration = context.NewMetadata?.GetValueOrDefault("PropagateTraceContext");
-                if (!string.Equals(configuration, "true", StringComparison.OrdinalIgnoreCase))
-                {
-                    handler.ActivityHeadersPropagator = null;
-                }
-            })
+            .AddConfigFilter<UpstreamTimeout>()
             .AddTransforms(ForwardedHeaders.AddTransforms)
             .AddTransforms(IdentityTransforms.Apply);
+        services.AddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
+        services.AddSingleton<IClusterValidator, TraceContextMetadata>();
+        HealthProbeLog.WrapPolicies(services);
         services.AddSingleton<ForwardedHeaders>();
         services.AddHostedService<OpenRequestsWatch>();
         services.AddSingleton<RoutesValidator>();
@@ -59,11 +55,10 @@ internal static class ProxyExtensions
     public static void MapGatewayProxy(this WebApplication app)
     {
         var routes = app.Services.GetRequiredService<RoutesFileConfigProvider>();
-        var metrics = app.Services.GetRequiredService<Operations.GatewayMetrics>();
+        var upstreamLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamErrors));
         app.MapReverseProxy(pipeline =>
             {
-                pipeline.Use((context, next) => Operations.MetricsEndpoints.RecordAsync(context, next, metrics));
-                pipeline.Use(UpstreamErrors.DescribeAsync);
+                pipeline.Use((context, next) => UpstreamErrors.DescribeAsync(context, next, upstreamLog));
                 pipeline.UseMiddleware<UntrustedHeadersStep>();   // forged identity, forwarding and override headers go
                 pipeline.UseMiddleware<CredentialStep>();         // read the one credential, take it out of what is forwarded
                 pipeline.UseMiddleware<PreflightStep>();          // CORS preflights answered here, never proxied

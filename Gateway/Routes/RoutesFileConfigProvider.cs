@@ -20,6 +20,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     private readonly RoutesLoader _loader;
     private readonly TimeProvider _time;
     private readonly ILogger<RoutesFileConfigProvider> _logger;
+    private readonly Operations.GatewayMetrics _metrics;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private FileSystemWatcher? _watcher;
@@ -29,8 +30,9 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     private byte[] _lastHash = [];
     private volatile PublishedConfig? _current;
 
-    public RoutesFileConfigProvider(GatewayPaths paths, RoutesLoader loader, TimeProvider time, ILogger<RoutesFileConfigProvider> logger)
+    public RoutesFileConfigProvider(GatewayPaths paths, RoutesLoader loader, TimeProvider time, ILogger<RoutesFileConfigProvider> logger, Operations.GatewayMetrics metrics)
     {
+        _metrics = metrics;
         _path = paths.RoutesFile;
         _loader = loader;
         _time = time;
@@ -80,12 +82,14 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
                 var message = result.Describe(_path);
                 Status = Status with { LastError = message, LastErrorAt = _time.GetUtcNow() };
                 Log.ReloadRejected(_logger, message);
+                _metrics.ConfigReload(accepted: false);
                 return false;
             }
 
             _lastHash = hash;
             Publish(result.Snapshot);
             Log.Reloaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count);
+            _metrics.ConfigReload(accepted: true);
             return true;
         }
         finally

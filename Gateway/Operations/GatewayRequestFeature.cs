@@ -1,0 +1,20 @@
+namespace Tribuo.Gateway.Operations;
+
+/// <summary>
+/// What the access log and the request's span report beyond the route and the caller (which the proxy steps
+/// leave as features): why the gateway answered the request itself. Set on <see cref="HttpContext.Features"/>
+/// by <see cref="RequestObservation"/>, filled in by <see cref="Http.Problem"/>.
+/// </summary>
+internal sealed class GatewayRequestFeature
+{
+    /// <summary>Why the gateway answered instead of the upstream (scope, origin, rate limit, upstream down...): the problem's title.</summary>
+    public string? Reason { get; set; }
+
+    public static void SetReason(HttpContext context, string reason)
+    {
+        if (context.Features.Get<GatewayRequestFeature>() is { } request)
+        {
+            request.Reason = reason;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Tribuo.Gateway.Operations;
+
+internal static class ObservabilityExtensions
+{
+    /// <summary>Meters besides the gateway's own that <c>/metrics</c> publishes (all built into .NET 10).</summary>
+    private static readonly string[] StandardMeters =
+    [
+        "System.Runtime",                        // GC, JIT, thread pool, exceptions, and the process' CPU and memory
+        "Microsoft.AspNetCore.Server.Kestrel",   // connections, TLS handshakes, upgrades
+        "System.Net.Http",                       // upstream calls: duration, status, open connections
+        "System.Net.NameResolution",
+    ];
+
+    /// <summary>
+    /// Metrics (the gateway's meter and the standard ones) for <c>/metrics</c> and OTLP; traces over OTLP
+    /// when an endpoint is configured; a timestamp on every console line. The access log needs nothing
+    /// here: it is a logging category (<see cref="AccessLog"/>).
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayObservability(this WebApplicationBuilder builder)
+    {
+        var json = string.Equals(builder.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                // Named, so that FormatterOptions apply (without a name the console logger copies its legacy options over them).
+                ["Logging:Console:FormatterName"] = "simple",
+                // The access log's time is the console line's: UTC, to the millisecond, in both formatters.
+                ["Logging:Console:FormatterOptions:TimestampFormat"] = json ? "yyyy-MM-dd'T'HH:mm:ss.fff'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ",
+                ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
+                // One request, one line: grep and log shippers see whole records.
+                ["Logging:Console:FormatterOptions:SingleLine"] = "true",
+            },
+        });
+        var settings = ObservabilitySettings.From(builder.Configuration);
+        builder.Services.AddSingleton(settings);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "tribuo-gateway"));
+        if (settings.Metrics)
+        {
+            telemetry.WithMetrics(metrics =>
+            {
+                metrics.AddMeter(GatewayMetrics.MeterName).AddMeter(StandardMeters);
+                metrics.AddPrometheusExporter(prometheus =>
+                {
+                    // Scrapes are seconds apart; a cached answer would only hide the last requests from tests and people.
+                    prometheus.ScrapeResponseCacheDurationMilliseconds = 0;
+                    // The label sets stay those of DESIGN §8: no otel_scope_* labels on every series.
+                    prometheus.ScopeInfoEnabled = false;
+                });
+                if (settings.OtlpMetrics)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        }
+
+        if (settings.Tracing)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpRequest = RequestSpans.WithoutQuery)
+                .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RequestSpans.WithoutQuery)
+                .AddSource("Yarp.ReverseProxy")
+                .AddOtlpExporter());
+        }
+
+        return builder;
+    }
+
+    /// <summary>The first middleware: access log, request metrics and span tags for every request.</summary>
+    public static void UseRequestObservation(this WebApplication app) => app.UseMiddleware<RequestObservation>();
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Tribuo.Gateway.Proxy;
+using Tribuo.Gateway.Routes;
+
+namespace Tribuo.Gateway.Operations;
+
+/// <summary>
+/// The first middleware: times every request and, once its answer is decided, writes the access log line,
+/// counts proxied requests by route, status and auth outcome, and tags the request's span (when tracing is
+/// on). One small <see cref="GatewayRequestFeature"/> per request carries what the later steps learnt.
+/// </summary>
+internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics metrics, ILoggerFactory loggers)
+{
+    private readonly ILogger _access = loggers.CreateLogger(AccessLog.Category);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = new GatewayRequestFeature();
+        context.Features.Set(request);
+        metrics.RequestStarted();
+        var failed = false;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            // The server answers 500 once this unwinds; the log and the counters should say so too.
+            failed = true;
+            throw;
+        }
+        finally
+        {
+            metrics.RequestEnded();
+            Record(context, request, failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>A caller the route's policy refused is still named: the key id, or the user id for a token.</summary>
+    private static string? CallerOf(ResolvedCaller? resolved) => resolved?.Key?.Record?.Id ?? resolved?.User?.Id;
+
+    private void Record(HttpContext context, GatewayRequestFeature request, int status, TimeSpan elapsed)
+    {
+        var policy = context.GetEndpoint()?.Metadata.GetMetadata<RoutePolicy>();
+        var caller = context.Features.Get<GatewayCaller>();
+        var callerId = caller is not null ? caller.KeyId ?? caller.User?.Id : CallerOf(context.Features.Get<ResolvedCaller>());
+        if (policy is not null)
+        {
+            var auth = policy.Auth == AuthMode.Public ? "public"
+                : caller?.User is not null ? "user"
+                : caller?.KeyId is not null ? "key"
+                : "refused";
+            metrics.Request(policy.RouteId, status, auth, elapsed);
+            if (Activity.Current is { IsAllDataRequested: true } span)
+            {
+                span.SetTag("tribuo.route", policy.RouteId);
+                span.SetTag("tribuo.auth", auth);
+                span.SetTag("tribuo.caller", callerId);
+                span.SetTag("tribuo.reason", request.Reason);
+            }
+        }
+
+        if (_access.IsEnabled(LogLevel.Information))
+        {
+            var upstream = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
+            AccessLog.Request(_access, context.Request.Method, context.Request.Path.Value ?? "/", status, elapsed.TotalMilliseconds,
+                context.Connection.RemoteIpAddress, policy?.RouteId ?? "-", callerId ?? "-", upstream ?? "-", request.Reason ?? "-");
+        }
+    }
+}
