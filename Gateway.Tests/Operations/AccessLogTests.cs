@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+using static Tribuo.Gateway.Tests.Operations.ObservedGateway;
+
+namespace Tribuo.Gateway.Tests.Operations;
+
+public sealed class AccessLogTests
+{
+    private const string Category = "Tribuo.Gateway.Access";
+
+    [Fact]
+    public async Task One_access_line_per_request_allowed_refused_and_failed_with_no_secret_anywhere()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var deadPort = FreePort();
+        var routes = $$"""
+            {
+              "Routes": {
+                "log-api":  { "ClusterId": "up",   "Match": { "Path": "/api/{**rest}" },  "Metadata": { "Auth": "key", "Scopes": "api" } },
+                "log-admin": { "ClusterId": "up",  "Match": { "Path": "/admin/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "admin" } },
+                "log-down": { "ClusterId": "down", "Match": { "Path": "/down/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "api" } }
+              },
+              "Clusters": {
+                "up":   { "Destinations": { "a": { "Address": "{{upstream.Address}}" } } },
+                "down": { "Destinations": { "a": { "Address": "http://127.0.0.1:{{deadPort}}/" } } }
+              }
+            }
+            """;
+        await using var gateway = await StartAsync(routes);
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/api/items?token=tgw_test-query-token&page=2", ServiceSecret)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(client, "/admin/users?token=tgw_test-query-token", ServiceSecret)).Status);
+        Assert.Equal(HttpStatusCode.BadGateway, (await GetAsync(client, "/down/x?token=tgw_test-query-token", ServiceSecret)).Status);
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Count >= 3), "expected three access lines");
+
+        var lines = AccessLines(gateway);
+        Assert.Equal(3, lines.Count);
+        Assert.Matches(@"^Information .*GET /api/items 200 [0-9.]+ms client=127\.0\.0\.1 route=log-api caller=service upstream=http://127\.0\.0\.1:\d+/ reason=-", lines[0]);
+        Assert.Matches(@"^Information .*GET /admin/users 403 [0-9.]+ms client=127\.0\.0\.1 route=log-admin caller=service upstream=- reason=Scope missing", lines[1]);
+        Assert.Matches($@"^Information .*GET /down/x 502 [0-9.]+ms client=127\.0\.0\.1 route=log-down caller=service upstream=http://127\.0\.0\.1:{deadPort}/ reason=Upstream unreachable", lines[2]);
+
+        // The failure is one line, without a stack trace, and so is everything else the gateway wrote.
+        Assert.Single(gateway.Logs, l => l.Contains("Upstream failure", StringComparison.Ordinal));
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("   at ", StringComparison.Ordinal));
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal) || l.Contains("token=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Access_log_can_be_turned_off_with_its_log_level()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("quiet", "/quiet", "public")),
+            new Dictionary<string, string?> { [$"Logging:LogLevel:{Category}"] = "None" });
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/quiet")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/healthz")).Status);
+
+        Assert.Empty(AccessLines(gateway));
+    }
+
+    private static List<string> AccessLines(GatewayApp gateway) => gateway.Logs.Where(l => l.Contains($" {Category}[", StringComparison.Ordinal)).ToList();
+
+    /// <summary>A loopback port nothing listens on (taken from the OS, then released).</summary>
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
