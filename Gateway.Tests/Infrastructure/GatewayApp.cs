@@ -60,7 +60,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         return app;
     }
 
-    public HttpClient NewClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = BaseAddress };
+    /// <summary>A client that sends no trace context of its own (another gateway's tracer in this process would make it).</summary>
+    public HttpClient NewClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ActivityHeadersPropagator = null }) { BaseAddress = BaseAddress };
 
     /// <summary>Rewrites the routes file the way an operator's editor would (write to a temp file, then rename).</summary>
     public void WriteRoutes(string routesJson)

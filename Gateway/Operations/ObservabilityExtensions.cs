@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration.Memory;
-using OpenTelemetry.Exporter;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -63,6 +64,9 @@ internal static class ObservabilityExtensions
 
         if (settings.Tracing)
         {
+            // W3C trace context only, injected by HttpClient itself: OpenTelemetry's default (trace context plus
+            // baggage) would inject on its own, past each cluster's propagation choice, and pass clients' baggage on.
+            Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpRequest = RequestSpans.WithoutQuery)
                 .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RequestSpans.WithoutQuery)

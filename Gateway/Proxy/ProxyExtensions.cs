@@ -15,7 +15,8 @@ internal static class ProxyExtensions
         services.AddReverseProxy()
             .AddConfigFilter<UpstreamTimeout>()
             .AddTransforms(ForwardedHeaders.AddTransforms)
-            .AddTransforms(IdentityTransforms.Apply);
+            .AddTransforms(IdentityTransforms.Apply)
+            .AddTransforms(TraceContextTransforms.Apply);
         services.AddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.AddSingleton<IClusterValidator, TraceContextMetadata>();
         HealthProbeLog.WrapPolicies(services);

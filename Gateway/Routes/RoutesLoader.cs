@@ -7,6 +7,7 @@ internal sealed class RoutesLoader(RoutesValidator validator)
     public static ServiceProvider CreateStandalone() => new ServiceCollection()
         .AddLogging()
         .AddReverseProxy().Services
+        .AddSingleton<Yarp.ReverseProxy.Configuration.ClusterValidators.IClusterValidator, Proxy.TraceContextMetadata>()
         .AddSingleton<RoutesValidator>()
         .AddSingleton<RoutesLoader>()
         .BuildServiceProvider();

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+using static Tribuo.Gateway.Tests.Operations.ObservedGateway;
+
+namespace Tribuo.Gateway.Tests.Operations;
+
+public sealed class TracingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_spans_reach_the_collector_and_the_upstream_gets_the_same_trace_id()
+    {
+        await using var collector = await OtlpReceiver.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync();
+        var routes = $$"""
+            {
+              "Routes": {
+                "traced-api": { "ClusterId": "inside",  "Match": { "Path": "/traced/{**rest}" },  "Metadata": { "Auth": "key", "Scopes": "api" } },
+                "untraced":   { "ClusterId": "outside", "Match": { "Path": "/outside/{**rest}" }, "Metadata": { "Auth": "public" } }
+              },
+              "Clusters": {
+                "inside":  { "Destinations": { "a": { "Address": "{{upstream.Address}}" } } },
+                "outside": { "Metadata": { "PropagateTraceContext": "false" }, "Destinations": { "a": { "Address": "{{upstream.Address}}" } } }
+              }
+            }
+            """;
+        await using var gateway = await StartAsync(routes, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+        });
+        using var client = gateway.NewClient();
+
+        var (status, body) = await GetAsync(client, "/traced/items?token=tgw_test-query-token", ServiceSecret);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var traceparent = EchoedRequest.Parse(body).Header("traceparent");
+        Assert.NotNull(traceparent);
+        var parts = traceparent.Split('-');
+        Assert.Equal(4, parts.Length);
+        var traceId = Convert.FromHexString(parts[1]);
+        var upstreamCallSpanId = Convert.FromHexString(parts[2]);
+
+        Assert.True(await EventuallyAsync(() => Exported(collector).AsSpan().IndexOf(traceId) >= 0), "no span with the upstream's trace id reached the collector");
+        // The upstream call's span (the parent the upstream saw) is exported too, with its server span.
+        Assert.True(await EventuallyAsync(() => Exported(collector).AsSpan().IndexOf(upstreamCallSpanId) >= 0), "the upstream call's span was not exported");
+        var exported = Exported(collector);
+        var text = Encoding.UTF8.GetString(exported);
+        Assert.Contains("tribuo.route", text);
+        Assert.Contains("traced-api", text);
+        Assert.Contains("tribuo.caller", text);
+        Assert.DoesNotContain("tgw_test", text);
+        Assert.DoesNotContain("token=", text);
+        Assert.DoesNotContain("KEY ", text);
+
+        var (outsideStatus, outsideBody) = await GetAsync(client, "/outside/x");
+        Assert.Equal(HttpStatusCode.OK, outsideStatus);
+        Assert.Null(EchoedRequest.Parse(outsideBody).Header("traceparent"));
+    }
+
+    [Fact]
+    public async Task Without_an_otlp_endpoint_nothing_is_propagated_upstream()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")));
+        using var client = gateway.NewClient();
+
+        var (status, body) = await GetAsync(client, "/plain");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Null(EchoedRequest.Parse(body).Header("traceparent"));
+    }
+
+    [Fact]
+    public async Task A_propagation_setting_other_than_true_or_false_is_a_routes_error()
+    {
+        var (exitCode, output, error) = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "routes", "check", await WriteRoutesAsync("""
+            {
+              "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/r" }, "Metadata": { "Auth": "public" } } },
+              "Clusters": { "c": { "Metadata": { "PropagateTraceContext": "yes" }, "Destinations": { "a": { "Address": "http://127.0.0.1:5001/" } } } }
+            }
+            """));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("PropagateTraceContext", output + error);
+    }
+
+    private static async Task<string> WriteRoutesAsync(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tgw-routes-{Guid.NewGuid():n}.json");
+        await File.WriteAllTextAsync(path, json, Ct);
+        return path;
+    }
+
+    private static byte[] Exported(OtlpReceiver collector) => collector.Bodies("/v1/traces").SelectMany(b => b).ToArray();
+}
