@@ -68,4 +68,23 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("\"status\":404", body);
     }
+    [Fact]
+    public async Task Each_gateway_reports_its_own_requests_only()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var routes = RoutesJson.With(upstream.Address, RoutesJson.Route("metrics-twin", "/twin", "public"));
+        await using var first = await StartAsync(routes);
+        await using var second = await StartAsync(routes);
+        using var firstClient = first.NewClient();
+        using var secondClient = second.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(firstClient, "/twin")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(firstClient, "/twin")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(secondClient, "/twin")).Status);
+
+        var firstSamples = PrometheusScrape.Parse((await GetAsync(firstClient, "/metrics", MetricsSecret)).Body);
+        var secondSamples = PrometheusScrape.Parse((await GetAsync(secondClient, "/metrics", MetricsSecret)).Body);
+        Assert.Equal(2, PrometheusScrape.Value(firstSamples, "tribuo_gateway_requests_total", ("route", "metrics-twin")));
+        Assert.Equal(1, PrometheusScrape.Value(secondSamples, "tribuo_gateway_requests_total", ("route", "metrics-twin")));
+    }
 }

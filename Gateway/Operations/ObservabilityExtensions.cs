@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration.Memory;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
@@ -41,6 +42,8 @@ internal static class ObservabilityExtensions
         });
         var settings = ObservabilitySettings.From(builder.Configuration);
         builder.Services.AddSingleton(settings);
+        var meters = new HostMeterFactory();
+        builder.Services.AddSingleton<IMeterFactory>(_ => meters);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "tribuo-gateway"));
         if (settings.Metrics)
@@ -48,6 +51,7 @@ internal static class ObservabilityExtensions
             telemetry.WithMetrics(metrics =>
             {
                 metrics.AddMeter(GatewayMetrics.MeterName).AddMeter(StandardMeters);
+                metrics.AddView(instrument => meters.IsForeign(instrument.Meter) ? MetricStreamConfiguration.Drop : null);
                 metrics.AddPrometheusExporter(prometheus =>
                 {
                     // Scrapes are seconds apart; a cached answer would only hide the last requests from tests and people.
