@@ -31,6 +31,12 @@ internal interface IKeyStore
 
     Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The unrevoked keys bound to this browser origin, through an index kept with the keys: what a CORS
+    /// preflight is decided on, at a cost that does not grow with the number of keys.
+    /// </summary>
+    Task<IReadOnlyList<KeyRecord>> FindByOriginAsync(string origin, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Adds a key; false when a key with this <c>Id</c> or this hash already exists (revoked ones included).</summary>

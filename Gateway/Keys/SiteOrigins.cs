@@ -1,58 +1,87 @@
+using System.Collections.Concurrent;
+
 namespace Tribuo.Gateway.Keys;
 
 /// <summary>
-/// Which browser origins hold a usable site key, and with which scopes: what a CORS preflight (which carries
-/// no credential) is decided on. Rebuilt from the store when keys change, at most every few seconds.
+/// Which site keys are bound to a browser origin: what a CORS preflight (which carries no credential) is
+/// decided on. Loaded per origin from the store's origin index, one load at a time per origin, remembered
+/// until a key changes or for <see cref="MaxAge"/>: an unauthenticated preflight costs at most one small
+/// store read, whatever the number of keys (DESIGN §4, issue 9 item 9).
 /// </summary>
-internal sealed partial class SiteOrigins(IKeyStore store, TimeProvider time, ILogger<SiteOrigins> logger)
+internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, TimeProvider time, ILogger<SiteOrigins> logger)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
-    private volatile Snapshot? _snapshot;
+    /// <summary>After a failed load, the previous answer (or none) is kept this long before the store is asked again.</summary>
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(2);
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, CachedKey[]> KeysByOrigin, long BuiltAt);
+    /// <summary>Strangers choose the origins: the memory they can fill is bounded.</summary>
+    private const int MaxOrigins = 10_000;
 
-    public void Invalidate() => _snapshot = null;
+    private readonly ConcurrentDictionary<string, Lazy<Task<Loaded>>> _byOrigin = new(StringComparer.Ordinal);
+
+    private sealed record Loaded(CachedKey[] Keys, long ExpiresAt);
+
+    public void Invalidate() => _byOrigin.Clear();
 
     /// <summary>True when some active key bound to <paramref name="origin"/> may call a route needing <paramref name="scopes"/>.</summary>
     public async ValueTask<bool> AllowsAsync(string origin, IReadOnlyList<string> scopes)
     {
-        var snapshot = _snapshot;
-        if (snapshot is null || time.GetElapsedTime(snapshot.BuiltAt) > MaxAge)
+        var loaded = await LoadAsync(origin);
+        var now = time.GetUtcNow();
+        foreach (var key in loaded.Keys)
         {
-            snapshot = await BuildAsync() ?? snapshot;
+            var record = key.Record!;
+            if (record.RevokedAt is null && !record.Disabled && (record.Expires is null || record.Expires > now)
+                && (scopes.Count == 0 ? key.HasAllScopes : key.HoldsAnyOf(scopes)))
+            {
+                return true;
+            }
         }
 
-        return snapshot is not null
-            && snapshot.KeysByOrigin.TryGetValue(origin, out var keys)
-            && keys.Any(k => scopes.Count == 0 ? k.HasAllScopes : k.HoldsAnyOf(scopes));
+        return false;
     }
 
-    private async Task<Snapshot?> BuildAsync()
+    private Task<Loaded> LoadAsync(string origin)
+    {
+        Lazy<Task<Loaded>>? current = null;
+        if (_byOrigin.TryGetValue(origin, out current)
+            && (!current.Value.IsCompleted || time.GetTimestamp() < current.Value.Result.ExpiresAt))
+        {
+            return current.Value;
+        }
+
+        if (_byOrigin.Count >= MaxOrigins)
+        {
+            _byOrigin.Clear();
+        }
+
+        var previous = current?.Value is { IsCompletedSuccessfully: true } done ? done.Result.Keys : [];
+        var load = new Lazy<Task<Loaded>>(() => ReadAsync(origin, previous));
+        var won = current is null ? _byOrigin.TryAdd(origin, load) : _byOrigin.TryUpdate(origin, load, current);
+
+        // Whoever lost the race shares the winner's load: one store read per origin at a time.
+        return won || !_byOrigin.TryGetValue(origin, out var winner) ? load.Value : winner.Value;
+    }
+
+    private async Task<Loaded> ReadAsync(string origin, CachedKey[] previous)
     {
         try
         {
-            var now = time.GetUtcNow();
-            var keys = await store.ListAsync();
-            var byOrigin = keys
-                .Where(k => k.RevokedAt is null && !k.Disabled && (k.Expires is null || k.Expires > now))
-                .SelectMany(k => k.Origins.Select(o => (Origin: o, Key: new CachedKey(k, [], 0))))
-                .GroupBy(p => p.Origin, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.Select(p => p.Key).ToArray(), StringComparer.Ordinal);
-            var snapshot = new Snapshot(byOrigin, time.GetTimestamp());
-            _snapshot = snapshot;
-            return snapshot;
+            var records = await store.FindByOriginAsync(origin).WaitAsync(options.StoreTimeout, time);
+            var keys = records.Select(r => new CachedKey(r, [], 0)).ToArray();
+            return new Loaded(keys, time.GetTimestamp() + (long)(MaxAge.TotalSeconds * time.TimestampFrequency));
         }
         catch (Exception ex)
         {
             Log.Unavailable(logger, ex.GetType().Name);
-            return null;
+            return new Loaded(previous, time.GetTimestamp() + (long)(RetryAfterFailure.TotalSeconds * time.TimestampFrequency));
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "Cannot list keys for CORS preflight decisions ({Kind})")]
+        [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "Cannot read the site keys of an origin for a CORS preflight ({Kind})")]
         public static partial void Unavailable(ILogger logger, string kind);
     }
 }

@@ -6,11 +6,19 @@ namespace Tribuo.Gateway.Storage.Redis;
 /// <summary>
 /// Keys in Redis. Layout (also in the README):
 /// <c>tgw:key:{sha256}</c> a hash holding the record, addressed by what the hot path has in hand;
-/// <c>tgw:key-id:{id}</c> the id → sha256 index; <c>tgw:keys</c> the set of ids, for listing.
+/// <c>tgw:key-id:{id}</c> the id → sha256 index; <c>tgw:keys</c> the set of ids, for listing;
+/// <c>tgw:origin:{origin}</c> the ids of the unrevoked site keys bound to that origin, for preflights.
 /// </summary>
 internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
 {
     private const string KeysSet = RedisConnection.Prefix + "keys";
+
+    /// <summary>Set once the origin index holds every key, including keys written before the index existed.</summary>
+    private const string OriginIndexBuilt = RedisConnection.Prefix + "origins:indexed";
+
+    private Task? _originIndex;
+
+    private static RedisKey OriginKey(string origin) => RedisConnection.Prefix + "origin:" + origin;
 
     private static RedisKey RecordKey(string sha256) => RedisConnection.Prefix + "key:" + sha256;
 
@@ -28,6 +36,58 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
         var database = await redis.GetDatabaseAsync();
         var sha256 = await database.StringGetAsync(IdKey(id));
         return sha256.IsNullOrEmpty ? null : await FindByHashAsync(sha256!, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<KeyRecord>> FindByOriginAsync(string origin, CancellationToken cancellationToken = default)
+    {
+        await EnsureOriginIndexAsync();
+        var database = await redis.GetDatabaseAsync();
+        var ids = await database.SetMembersAsync(OriginKey(origin));
+        var records = await Task.WhenAll(ids.Select(id => GetAsync(id!, cancellationToken)));
+        return records.OfType<KeyRecord>().Where(k => k.RevokedAt is null && k.Origins.Contains(origin, StringComparer.Ordinal)).ToArray();
+    }
+
+    /// <summary>
+    /// Keys created before the origin index existed are added to it once per Redis (then marked), never per
+    /// request; one build at a time per process.
+    /// </summary>
+    private Task EnsureOriginIndexAsync()
+    {
+        var current = _originIndex;
+        if (current is { IsCompletedSuccessfully: true })
+        {
+            return current;
+        }
+
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            var build = BuildOriginIndexAsync();
+            current = Interlocked.CompareExchange(ref _originIndex, build, current) == current ? build : _originIndex!;
+        }
+
+        return current;
+    }
+
+    private async Task BuildOriginIndexAsync()
+    {
+        var database = await redis.GetDatabaseAsync();
+        if (await database.KeyExistsAsync(OriginIndexBuilt))
+        {
+            return;
+        }
+
+        foreach (var key in await ListAsync())
+        {
+            if (key.RevokedAt is null)
+            {
+                foreach (var origin in key.Origins)
+                {
+                    await database.SetAddAsync(OriginKey(origin), key.Id);
+                }
+            }
+        }
+
+        await database.StringSetAsync(OriginIndexBuilt, "1");
     }
 
     public async Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default)
@@ -49,6 +109,14 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
         _ = transaction.StringSetAsync(IdKey(key.Id), key.Sha256);
         _ = transaction.SetAddAsync(KeysSet, key.Id);
         _ = transaction.SortedSetAddAsync(RedisKeyPager.IdIndex, key.Id, 0);
+        if (key.RevokedAt is null)
+        {
+            foreach (var origin in key.Origins)
+            {
+                _ = transaction.SetAddAsync(OriginKey(origin), key.Id);
+            }
+        }
+
         return await transaction.ExecuteAsync();
     }
 
@@ -63,6 +131,11 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
 
         // HSETNX keeps the first revocation time when a key is revoked twice.
         await database.HashSetAsync(RecordKey(sha256!), KeyFields.RevokedAt, at.ToUnixTimeMilliseconds(), When.NotExists);
+        foreach (var origin in StoredValues.SplitList(await database.HashGetAsync(RecordKey(sha256!), KeyFields.Origins)))
+        {
+            await database.SetRemoveAsync(OriginKey(origin), id);
+        }
+
         return true;
     }
     public async Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default)
@@ -75,8 +148,22 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
         }
 
         var record = RecordKey(sha256!);
+        var before = await database.HashGetAsync(record, [KeyFields.Origins, KeyFields.RevokedAt]);
         var transaction = database.CreateTransaction();
         transaction.AddCondition(Condition.KeyExists(record));
+        foreach (var origin in StoredValues.SplitList(before[0]).Except(key.Origins, StringComparer.Ordinal))
+        {
+            _ = transaction.SetRemoveAsync(OriginKey(origin), key.Id);
+        }
+
+        if (before[1].IsNull)
+        {
+            foreach (var origin in key.Origins)
+            {
+                _ = transaction.SetAddAsync(OriginKey(origin), key.Id);
+            }
+        }
+
         var entries = KeyFields.From(key with { Sha256 = sha256! })
             .Where(e => e.Name != KeyFields.CreatedAt && e.Name != KeyFields.RevokedAt && e.Name != KeyFields.LastUsedAt)
             .ToArray();

@@ -39,6 +39,16 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         return inserted == 1;
     }
 
+    public async Task<IReadOnlyList<KeyRecord>> FindByOriginAsync(string origin, CancellationToken cancellationToken = default)
+    {
+        // One statement on the embedded file: origins are stored space-separated, matched whole (instr, not LIKE wildcards).
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<KeyRow>(
+            $"SELECT {Columns} FROM keys WHERE revoked_at IS NULL AND origins <> '' AND instr(' ' || origins || ' ', ' ' || @origin || ' ') > 0",
+            new { origin });
+        return rows.Select(r => r.ToRecord()).ToArray();
+    }
+
     public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
