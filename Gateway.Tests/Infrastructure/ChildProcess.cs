@@ -42,6 +42,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a POSIX signal to the running process (<c>STOP</c> and <c>CONT</c> to make a server hang and
+    /// come back, the way a paused VM or a black-holed network looks to its clients).
+    /// </summary>
+    public async Task SignalAsync(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("the process is not running");
+        var kill = NewStartInfo("kill", _scratchDirectory, ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var result = await RunAsync(kill, TimeSpan.FromSeconds(10), "kill").ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} failed: {result.Output}");
+        }
+    }
+
     /// <summary>The last lines the process wrote (kept after it stops, until the next start).</summary>
     public string RecentLog => string.Join(Environment.NewLine, _log);
 

@@ -131,6 +131,12 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Kills the process (an abrupt outage: clients see reset connections). The port stays reserved for <see cref="StartAsync"/>.</summary>
     public Task StopAsync() => _process.StopAsync();
 
+    /// <summary>Freezes the process (SIGSTOP): connections stay open and nothing answers, a hung store.</summary>
+    public Task PauseAsync() => _process.SignalAsync("STOP");
+
+    /// <summary>Lets a paused process run again (SIGCONT).</summary>
+    public Task ResumeAsync() => _process.SignalAsync("CONT");
+
     /// <summary>Sends a raw inline PING; true when the server answers +PONG within 1 s.</summary>
     public async Task<bool> PingAsync() => (await SendInlineCommandAsync("PING").ConfigureAwait(false))?.StartsWith("+PONG", StringComparison.Ordinal) == true;
 

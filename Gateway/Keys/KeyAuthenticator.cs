@@ -22,12 +22,17 @@ internal readonly record struct KeyAuthResult(KeyStatus Status, CachedKey? Key);
 /// <summary>
 /// Turns a secret into a key, the way an authentication handler turns a header into a principal, but
 /// without the per-request principal/ticket allocations (see ../shared/PERFORMANCE.md §4): hash on the
-/// stack, look up the cache, and only go to the store on a miss or when the entry is due for revalidation.
-/// While the store is unreachable, entries validated within <see cref="KeyOptions.StaleWhileUnreachable"/>
-/// keep working; everything else is <see cref="KeyStatus.Unavailable"/>, never a pass.
+/// stack, look up the cache, and only go to the store on a miss. A known key due for revalidation is answered
+/// from the cache while it is re-read in the background, one read per key at a time, so a hung store never
+/// holds a request for a cached key. During an outage (<see cref="KeyStoreCircuit"/>) keys validated before
+/// it keep working for <see cref="KeyOptions.StaleWhileUnreachable"/> counted from its start; everything
+/// else is <see cref="KeyStatus.Unavailable"/>, never a pass.
 /// </summary>
-internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, TimeProvider time, Operations.GatewayMetrics metrics, ILogger<KeyAuthenticator> logger)
+internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, KeyStoreCircuit circuit, TimeProvider time, Operations.GatewayMetrics metrics)
 {
+    /// <summary>Keys being revalidated in the background: one store read at a time per key.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<UInt128, bool> _revalidating = new();
+
     /// <summary>Authenticates an <c>Authorization</c> header value (<c>KEY &lt;secret&gt;</c>).</summary>
     public ValueTask<KeyAuthResult> AuthenticateHeaderAsync(string authorization)
     {
@@ -54,13 +59,30 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
     /// <summary>Checks a key by its SHA-256, e.g. again for a request that is still open.</summary>
     public ValueTask<KeyAuthResult> AuthenticateHashAsync(ReadOnlySpan<byte> hash)
     {
-        if (cache.TryGet(hash, out var cached) && IsFresh(cached))
+        if (cache.TryGet(hash, out var cached))
         {
-            metrics.KeyCache(hit: true);
-            return new(Evaluate(cached));
+            if (IsFresh(cached))
+            {
+                metrics.KeyCache(hit: true);
+                return new(Evaluate(cached));
+            }
+
+            // A known key due for revalidation never waits on the store: it is answered from the cache while one
+            // background read per key refreshes it, as long as the store answers or the outage is young.
+            if (cached.Record is not null && (circuit.InOutage || time.GetElapsedTime(cached.ValidatedAt) < options.RevalidateAfter + options.StaleWhileUnreachable))
+            {
+                metrics.KeyCache(hit: true);
+                RevalidateInBackground(cached);
+                return new(UsableDuringOutage() ? Evaluate(cached) : new KeyAuthResult(KeyStatus.Unavailable, null));
+            }
         }
 
         metrics.KeyCache(hit: false);
+        if (!circuit.MayAsk())
+        {
+            return new(new KeyAuthResult(KeyStatus.Unavailable, null));
+        }
+
         return RevalidateAsync(hash.ToArray(), cached);
     }
 
@@ -70,6 +92,29 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
         return time.GetElapsedTime(entry.ValidatedAt) < ttl;
     }
 
+    private bool UsableDuringOutage() => !circuit.InOutage || circuit.OutageElapsed < options.StaleWhileUnreachable;
+
+    private void RevalidateInBackground(CachedKey cached)
+    {
+        var address = KeyCache.Address(cached.Hash);
+        if (_revalidating.ContainsKey(address) || !circuit.MayAsk() || !_revalidating.TryAdd(address, true))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RevalidateAsync(cached.Hash, cached);
+            }
+            finally
+            {
+                _revalidating.TryRemove(address, out _);
+            }
+        });
+    }
+
     private async ValueTask<KeyAuthResult> RevalidateAsync(byte[] hash, CachedKey? stale)
     {
         var version = cache.Version;
@@ -77,12 +122,12 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
         try
         {
             record = await store.FindByHashAsync(Convert.ToHexStringLower(hash)).WaitAsync(options.StoreTimeout, time);
+            circuit.Succeeded();
         }
         catch (Exception ex)
         {
-            Log.StoreUnreachable(logger, ex.GetType().Name);
-            var usable = stale is { Record: not null } && time.GetElapsedTime(stale.ValidatedAt) < options.StaleWhileUnreachable;
-            return usable ? Evaluate(stale!) : new KeyAuthResult(KeyStatus.Unavailable, null);
+            circuit.Failed(ex.GetType().Name);
+            return stale is { Record: not null } && UsableDuringOutage() ? Evaluate(stale) : new KeyAuthResult(KeyStatus.Unavailable, null);
         }
 
         // The store answered by hash; confirm in constant time anyway, so no code path compares secrets naively.
@@ -113,11 +158,5 @@ internal sealed partial class KeyAuthenticator(KeyCache cache, IKeyStore store, 
         }
 
         return new KeyAuthResult(status, entry);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Key store unreachable ({Kind}); serving recently validated keys only")]
-        public static partial void StoreUnreachable(ILogger logger, string kind);
     }
 }

@@ -6,7 +6,7 @@ internal sealed class KeyOptions
     /// <summary>A cached key older than this is re-read from the store on its next use.</summary>
     public TimeSpan RevalidateAfter { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>While the store is unreachable, keys validated within this window keep working; others get 503.</summary>
+    /// <summary>While the store is unreachable, keys validated before the outage keep working this long from its start; others get 503.</summary>
     public TimeSpan StaleWhileUnreachable { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long "no such key" is remembered, so a bad client does not hit the store on every request.</summary>

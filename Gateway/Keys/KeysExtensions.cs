@@ -11,6 +11,7 @@ internal static class KeysExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Keys").Get<KeyOptions>() ?? new KeyOptions());
         services.AddChangeFeed();
         services.AddSingleton<KeyCache>();
+        services.AddSingleton<KeyStoreCircuit>();
         services.AddSingleton<KeyAuthenticator>();
         services.AddSingleton<KeyService>();
         services.AddSingleton<SiteOrigins>();
