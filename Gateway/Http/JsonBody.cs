@@ -63,8 +63,8 @@ internal static partial class JsonBody
     public static Read<T> Invalid<T>(string detail) where T : class =>
         new(null, null, StatusCodes.Status400BadRequest, "Invalid request body", detail);
 
-    /// <summary>Up to <paramref name="maxBytes"/> of the body; null as soon as it is longer.</summary>
-    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>Up to <paramref name="maxBytes"/> of the body; null as soon as it is longer (nothing more is buffered).</summary>
+    public static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes)
         {

@@ -34,7 +34,17 @@ internal static class TokenEndpoints
         }
 
         gateway.MapPost("/auth/check-token", async (HttpContext context, TokenService tokens, SigningKeys keys, AllowedOrigins origins) =>
-            await CheckAsync(context, await ReadBodyTokenAsync(context.Request), tokens, keys, origins)).DisableAntiforgery();
+        {
+            var body = await TokenBody.ReadAsync(context);
+            if (body.Refused)
+            {
+                AllowCors(context, origins);
+                await body.WriteProblemAsync(context);
+                return;
+            }
+
+            await CheckAsync(context, body.Token, tokens, keys, origins);
+        }).DisableAntiforgery();
         foreach (var path in (string[])["/auth/check-token", "/auth/check-token/{token}", "/check-token/{token}"])
         {
             gateway.MapMethods(path, [HttpMethods.Options], (HttpContext context, AllowedOrigins origins) => Preflight(context, origins));
@@ -75,7 +85,19 @@ internal static class TokenEndpoints
             return;
         }
 
-        var token = bearer ?? cookie ?? (HttpMethods.IsPost(request.Method) ? await ReadBodyTokenAsync(request) : null);
+        var token = bearer ?? cookie;
+        if (token is null && HttpMethods.IsPost(request.Method))
+        {
+            var body = await TokenBody.ReadAsync(context);
+            if (body.Refused)
+            {
+                await body.WriteProblemAsync(context);
+                return;
+            }
+
+            token = body.Token;
+        }
+
         if (!tokens.IsReady)
         {
             await Unavailable(context);
@@ -138,29 +160,6 @@ internal static class TokenEndpoints
         context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(identity.Claims.GetRawText());
-    }
-
-    private static async Task<string?> ReadBodyTokenAsync(HttpRequest request)
-    {
-        if (request.HasFormContentType)
-        {
-            return (await request.ReadFormAsync()).TryGetValue("token", out var value) ? value.ToString() : null;
-        }
-
-        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(request.Body);
-                return body.RootElement.TryGetProperty("token", out var token) ? token.GetString() : null;
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-
-        return null;
     }
 
     private static void AllowCors(HttpContext context, AllowedOrigins origins)

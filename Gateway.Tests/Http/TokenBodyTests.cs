@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Http;
+
+/// <summary>Unauthenticated bodies (check-token, logout): 413 beyond 16 KB while reading, 400 for a bad body, never a 500.</summary>
+public sealed class TokenBodyTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private GatewayApp _gateway = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        _gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""");
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _gateway.DisposeAsync();
+
+    private async Task<(HttpStatusCode Status, string? Detail)> PostAsync(string path, HttpContent content)
+    {
+        using var response = await _gateway.NewClient().PostAsync(path, content, Ct);
+        Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        if ((int)response.StatusCode >= 400)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            return (response.StatusCode, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+        }
+
+        return (response.StatusCode, null);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static TheoryData<string, string, HttpStatusCode, string> BadBodies() => new()
+    {
+        { "/auth/check-token", """{"token":123}""", HttpStatusCode.BadRequest, "token: must be a string" },
+        { "/auth/check-token", "[1]", HttpStatusCode.BadRequest, "must be a JSON object" },
+        { "/auth/check-token", """{"token":""", HttpStatusCode.BadRequest, "not valid JSON" },
+        { "/auth/check-token", $$"""{"token":"{{new string('x', 20_000)}}"}""", HttpStatusCode.RequestEntityTooLarge, "16 KB" },
+        { "/auth/logout", """{"token":{"nested":true}}""", HttpStatusCode.BadRequest, "token: must be a string" },
+        { "/auth/logout", "[1]", HttpStatusCode.BadRequest, "must be a JSON object" },
+        { "/auth/logout", $$"""{"token":"{{new string('x', 20_000)}}"}""", HttpStatusCode.RequestEntityTooLarge, "16 KB" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task A_bad_JSON_body_is_refused_with_the_reason(string path, string json, HttpStatusCode expected, string reason)
+    {
+        var (status, detail) = await PostAsync(path, Json(json));
+
+        Assert.Equal(expected, status);
+        Assert.Contains(reason, detail);
+    }
+
+    [Theory]
+    [InlineData("/auth/check-token")]
+    [InlineData("/auth/logout")]
+    public async Task A_streamed_body_without_length_is_cut_at_16_KB(string path)
+    {
+        var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes($$"""{"token":"{{new string('x', 2_000_000)}}"}""")));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.ContentLength = null;
+
+        var (status, _) = await PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+    }
+
+    [Theory]
+    [InlineData("/auth/check-token")]
+    [InlineData("/auth/logout")]
+    public async Task Two_thousand_form_fields_are_a_400(string path)
+    {
+        var fields = string.Join('&', Enumerable.Range(0, 2000).Select(i => $"f{i}=1"));
+        var (status, _) = await PostAsync(path, new StringContent(fields, Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Theory]
+    [InlineData("/auth/check-token")]
+    [InlineData("/auth/logout")]
+    public async Task Malformed_multipart_is_a_400(string path)
+    {
+        var content = new StringContent("--b\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\nabc\r\n--b-missing-end", Encoding.UTF8);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var (status, _) = await PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Fact]
+    public async Task A_well_formed_body_with_a_bad_token_is_still_a_401()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/check-token", Json("""{"token":"not-a-jwt"}"""))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/check-token", new FormUrlEncodedContent([new("token", "not-a-jwt")]))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/logout", Json("""{"token":"not-a-jwt"}"""))).Status);
+    }
+}

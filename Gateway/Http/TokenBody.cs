@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Tribuo.Gateway.Http;
+
+/// <summary>
+/// The <c>token</c> of an unauthenticated body (<c>POST /auth/check-token</c>, <c>/auth/logout</c>): at most 16 KB,
+/// enforced while reading (Kestrel's per-request limit and our own count, so nothing larger is ever buffered), a form
+/// of a few fields or a JSON object whose <c>token</c> is a string. Anything else is answered 400 or 413, never 500.
+/// </summary>
+internal static class TokenBody
+{
+    public const int MaxBytes = 16 * 1024;
+
+    private static readonly FormOptions SmallForm = new()
+    {
+        ValueCountLimit = 16,
+        KeyLengthLimit = 64,
+        ValueLengthLimit = MaxBytes,
+        MultipartBodyLengthLimit = MaxBytes,
+        MultipartHeadersCountLimit = 8,
+        MultipartHeadersLengthLimit = 1024,
+        BufferBody = false,
+    };
+
+    /// <summary>The token (null when the body has none), or the status and reason to refuse the body with.</summary>
+    internal sealed record Result(string? Token, int Status = StatusCodes.Status200OK, string? Problem = null)
+    {
+        public bool Refused => Problem is not null;
+
+        public Task WriteProblemAsync(HttpContext context) => Http.Problem.WriteAsync(context, Status,
+            Status == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Invalid request body", Problem!);
+    }
+
+    public static async Task<Result> ReadAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength > MaxBytes)
+        {
+            return TooLarge();
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBytes;
+        }
+
+        try
+        {
+            if (request.HasFormContentType)
+            {
+                var form = await request.ReadFormAsync(SmallForm, context.RequestAborted);
+                return new(form.TryGetValue("token", out var value) ? value.ToString() : null);
+            }
+
+            if (request.HasJsonContentType())
+            {
+                return await ReadJsonAsync(request, context.RequestAborted);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            // Malformed multipart, too many fields, a key or value too long, a body cut short.
+            return new(null, StatusCodes.Status400BadRequest, "The form could not be read: send token=<token> as a small form or JSON.");
+        }
+
+        return new(null);
+    }
+
+    private static async Task<Result> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var bytes = await JsonBody.ReadLimitedAsync(request, MaxBytes, cancellationToken);
+        if (bytes is null)
+        {
+            return TooLarge();
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new(null, StatusCodes.Status400BadRequest, "(body): must be a JSON object such as {\"token\": \"...\"}.");
+            }
+
+            if (!document.RootElement.TryGetProperty("token", out var token))
+            {
+                return new(null);
+            }
+
+            return token.ValueKind == JsonValueKind.String
+                ? new(token.GetString())
+                : new(null, StatusCodes.Status400BadRequest, "token: must be a string.");
+        }
+        catch (JsonException ex)
+        {
+            return new(null, StatusCodes.Status400BadRequest, $"(body): is not valid JSON (line {ex.LineNumber + 1}).");
+        }
+    }
+
+    private static Result TooLarge() => new(null, StatusCodes.Status413PayloadTooLarge, $"This endpoint takes at most {MaxBytes / 1024} KB.");
+}
