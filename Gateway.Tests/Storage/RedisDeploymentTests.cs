@@ -42,15 +42,22 @@ public sealed class RedisDeploymentTests
         return response.StatusCode;
     }
 
+    /// <summary>A server whose only enabled user is <c>gateway</c> (password <c>acl-pass-7f3e</c>): the default user is off.</summary>
+    private static async Task<RedisServer> StartWithAclUserOnlyAsync()
+    {
+        var redis = await RedisServer.StartOrSkipAsync();
+        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER gateway on >acl-pass-7f3e ~* &* +@all"));
+        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER default off"));
+        return redis;
+    }
+
     private static async Task SeededAsync(GatewayApp gateway) =>
         await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
 
     [Fact]
     public async Task An_ACL_user_with_a_password_works_and_the_default_user_is_not_needed()
     {
-        await using var redis = await RedisServer.StartOrSkipAsync();
-        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER gateway on >acl-pass-7f3e ~* &* +@all"));
-        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER default off"));
+        await using var redis = await StartWithAclUserOnlyAsync();
 
         await using var gateway = StartGateway($"127.0.0.1:{redis.Port},user=gateway,password=acl-pass-7f3e,abortConnect=false");
         await SeededAsync(gateway);
@@ -63,9 +70,7 @@ public sealed class RedisDeploymentTests
     [Fact]
     public async Task A_wrong_ACL_password_is_unready_and_never_a_pass()
     {
-        await using var redis = await RedisServer.StartOrSkipAsync();
-        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER gateway on >acl-pass-7f3e ~* &* +@all"));
-        Assert.StartsWith("+OK", await redis.CommandAsync("ACL SETUSER default off"));
+        await using var redis = await StartWithAclUserOnlyAsync();
 
         await using var gateway = StartGateway($"127.0.0.1:{redis.Port},user=gateway,password=wrong-pass,abortConnect=false");
 

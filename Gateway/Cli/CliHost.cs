@@ -9,6 +9,9 @@ namespace Tribuo.Gateway.Cli;
 /// <summary>The server's services without the server, so CLI verbs see exactly the stores it would.</summary>
 internal static class CliHost
 {
+    /// <summary>How long a verb waits, at its end, for the audit trail to reach the database.</summary>
+    private static readonly TimeSpan AuditPatience = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Splits configuration arguments (<c>--Section:Key=value</c>: a name with a colon before the <c>=</c>) from the
     /// verb's own words, so the parser never mistakes one for the other.
@@ -55,9 +58,6 @@ internal static class CliHost
 
         return exitCode;
     }
-
-    /// <summary>How long a verb waits, at its end, for the audit trail to reach the database.</summary>
-    private static readonly TimeSpan AuditPatience = TimeSpan.FromSeconds(30);
 
     private static WebApplication Build(string[] settings)
     {
