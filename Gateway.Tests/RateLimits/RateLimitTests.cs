@@ -69,6 +69,53 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
     }
 
     [Fact]
+    public async Task Large_limits_are_counted_in_advance_per_instance_yet_never_exceeded()
+    {
+        var gateways = new[] { _bed.StartGateway(), _bed.StartGateway(), _bed.StartGateway() };
+        var secret = await AddKeyAsync(gateways[0], "large", limits: "100000/1d");
+        var clients = gateways.Select(g => g.NewClient()).ToArray();
+        foreach (var client in clients)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"KEY {secret}");
+        }
+
+        // One instance, one request at a time: the remaining count goes down by one per request, across refills.
+        for (var i = 0; i < 70; i++)
+        {
+            using var response = await clients[0].GetAsync("/keyed/large", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal((99_999 - i).ToString(), Header(response, "RateLimit-Remaining"));
+        }
+
+        // A limit of 2000 with room for several advance grants: all instances together still admit at most 2000.
+        var other = await AddKeyAsync(gateways[0], "two-thousand", limits: "2000/1m");
+        foreach (var client in clients)
+        {
+            client.DefaultRequestHeaders.Remove("Authorization");
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"KEY {other}");
+        }
+
+        var statuses = new List<HttpStatusCode>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2300), new ParallelOptions { MaxDegreeOfParallelism = 24 }, async (i, ct) =>
+        {
+            using var response = await clients[i % 3].GetAsync($"/keyed/many/{i}", ct);
+            lock (statuses)
+            {
+                statuses.Add(response.StatusCode);
+            }
+        });
+
+        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.InRange(admitted, 1500, 2000);
+        Assert.Equal(2300 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(admitted, Forwarded("/keyed/many/"));
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Two_keys_do_not_share_counts()
     {
         var gateway = _bed.StartGateway();

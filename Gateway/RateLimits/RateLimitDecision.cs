@@ -17,6 +17,10 @@ internal sealed class RateLimitDecision(IReadOnlyList<LimitedCounter> counters, 
 {
     public bool Allowed { get; } = states.All(s => !s.Refused);
 
+    public IReadOnlyList<LimitedCounter> Counters => counters;
+
+    public IReadOnlyList<LimitState> States => states;
+
     /// <summary>
     /// The limit the headers describe: when refused, the refusing limit that frees up last (the request passes only
     /// once all have); otherwise the one with the fewest requests left.

@@ -6,7 +6,7 @@ namespace Tribuo.Gateway.RateLimits;
 /// Decides one request against its limits: with Redis, counts shared by every instance; without it, or while it
 /// cannot be reached, this instance's own counts (said once per outage in the log). Never unlimited, never an error.
 /// </summary>
-internal sealed partial class RateLimiter(RedisRateCounters? shared, LocalRateCounters local, ILogger<RateLimiter> logger)
+internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases leases, LocalRateCounters local, ILogger<RateLimiter> logger)
 {
     private int _local;
 
@@ -17,11 +17,19 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, LocalRateCo
             return local.Decide(counters);
         }
 
+        var set = SlotLeases.SetOf(counters);
+        if (leases.TryTake(set) is { } leased)
+        {
+            return leased;
+        }
+
         try
         {
             if (await shared.IsConnectedAsync())
             {
-                var decision = await shared.DecideAsync(counters);
+                var sentAt = leases.Now;
+                var answer = await shared.DecideAsync(counters, SlotLeases.Size);
+                var decision = leases.Keep(set, answer, sentAt);
                 if (Interlocked.Exchange(ref _local, 0) == 1)
                 {
                     Log.SharedAgain(logger);

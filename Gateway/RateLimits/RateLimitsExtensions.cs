@@ -11,6 +11,7 @@ internal static class RateLimitsExtensions
         services.AddSingleton(sp => new LocalRateCounters(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RateLimiter(
             sp.GetRequiredService<StoreSelection>().UsesRedis ? new RedisRateCounters(sp.GetRequiredService<RedisConnection>()) : null,
+            new SlotLeases(sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<LocalRateCounters>(),
             sp.GetRequiredService<ILogger<RateLimiter>>()));
         return services;
