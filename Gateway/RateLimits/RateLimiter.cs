@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace Tribuo.Gateway.RateLimits;
@@ -8,6 +9,7 @@ namespace Tribuo.Gateway.RateLimits;
 /// </summary>
 internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases leases, LocalRateCounters local, ILogger<RateLimiter> logger)
 {
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _refills = new(StringComparer.Ordinal);
     private int _local;
 
     public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters)
@@ -23,6 +25,20 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             return leased;
         }
 
+        // Requests that find a grant used up at the same moment wait for one refill rather than each asking Redis
+        // (only where grants happen: callers of small limits go to Redis one by one anyway).
+        var granting = leases.Holds(set);
+        if (granting && _refills.TryGetValue(set, out var refill))
+        {
+            await refill.Task;
+            if (leases.TryTake(set) is { } refilled)
+            {
+                return refilled;
+            }
+        }
+
+        var mine = granting ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        var registered = mine is not null && _refills.TryAdd(set, mine);
         try
         {
             if (await shared.IsConnectedAsync())
@@ -41,6 +57,14 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Falls through: an unreachable Redis must not turn into a 5xx, nor into no limit at all.
+        }
+        finally
+        {
+            if (registered)
+            {
+                _refills.TryRemove(set, out _);
+                mine!.SetResult();
+            }
         }
 
         if (Interlocked.Exchange(ref _local, 1) == 0)

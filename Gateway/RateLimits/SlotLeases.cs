@@ -23,6 +23,9 @@ internal sealed class SlotLeases(TimeProvider time)
 
     public long Now => time.GetTimestamp();
 
+    /// <summary>True when Redis has granted requests in advance for these counters (used up or not).</summary>
+    public bool Holds(string set) => _leases.ContainsKey(set);
+
     /// <summary>A decision from a leased request, or null when none is left for these counters.</summary>
     public RateLimitDecision? TryTake(string set)
     {
