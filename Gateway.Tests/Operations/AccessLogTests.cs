@@ -62,6 +62,19 @@ public sealed class AccessLogTests
         Assert.Empty(AccessLines(gateway));
     }
 
+    [Fact]
+    public async Task Access_log_stays_on_when_the_default_log_level_is_raised()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("loud", "/loud", "public")),
+            new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/loud")).Status);
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Any(l => l.Contains("GET /loud 200", StringComparison.Ordinal))), "no access line");
+    }
+
     private static List<string> AccessLines(GatewayApp gateway) => gateway.Logs.Where(l => l.Contains($" {Category}[", StringComparison.Ordinal)).ToList();
 
     /// <summary>A loopback port nothing listens on (taken from the OS, then released).</summary>

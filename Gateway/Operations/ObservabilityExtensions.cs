@@ -36,6 +36,8 @@ internal static class ObservabilityExtensions
                 // The access log's time is the console line's: UTC, to the millisecond, in both formatters.
                 ["Logging:Console:FormatterOptions:TimestampFormat"] = json ? "yyyy-MM-dd'T'HH:mm:ss.fff'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ",
                 ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
+                // The access log is on unless its own level says otherwise, whatever Logging:LogLevel:Default is.
+                [$"Logging:LogLevel:{AccessLog.Category}"] = "Information",
                 // One request, one line: grep and log shippers see whole records.
                 ["Logging:Console:FormatterOptions:SingleLine"] = "true",
             },

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Text.Json;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.Operations;
+
+/// <summary>The access log as operators read it: the real process writing to its console.</summary>
+public sealed class ConsoleLogFormatTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task With_the_json_formatter_the_access_line_is_one_json_object_with_its_fields_by_name()
+    {
+        var directory = Directory.CreateTempSubdirectory("tgw-json-log-").FullName;
+        var port = AccessLogTests.FreePort();
+        await File.WriteAllTextAsync(Path.Combine(directory, "routes.json"), """
+            { "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/r" }, "Metadata": { "Auth": "public" } } },
+              "Clusters": { "c": { "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } }
+            """, Ct);
+        await File.WriteAllTextAsync(Path.Combine(directory, "keys.json"), """{ "Keys": [] }""", Ct);
+        var psi = ChildProcess.NewStartInfo("dotnet", directory,
+        [
+            Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"),
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Gateway:RoutesFile={Path.Combine(directory, "routes.json")}",
+            $"--Gateway:KeysFile={Path.Combine(directory, "keys.json")}",
+            $"--Gateway:DataDir={Path.Combine(directory, "data")}",
+        ]);
+        psi.Environment["Logging__Console__FormatterName"] = "json";
+        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var gateway = new ChildProcess(this, 200, directory);
+        await gateway.StartAsync(psi, "the gateway", async () =>
+        {
+            try
+            {
+                return (await http.GetAsync("/healthz", Ct)).StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+
+        using var response = await http.GetAsync("/readyz?token=tgw_test-json-query-token", Ct);
+        JsonElement? line = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (line is null && DateTime.UtcNow < deadline)
+        {
+            line = gateway.RecentLog.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.GetProperty("Category").GetString() == "Tribuo.Gateway.Access" && e.GetProperty("State").GetProperty("Path").GetString() == "/readyz")
+                .Cast<JsonElement?>().FirstOrDefault();
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.NotNull(line);
+        var state = line.Value.GetProperty("State");
+        Assert.Equal("GET", state.GetProperty("Method").GetString());
+        Assert.Equal((int)response.StatusCode, state.GetProperty("Status").GetInt32());
+        Assert.Equal("127.0.0.1", state.GetProperty("Client").GetString());
+        Assert.Equal("-", state.GetProperty("Route").GetString());
+        Assert.True(state.GetProperty("DurationMs").GetDouble() >= 0);
+        Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", line.Value.GetProperty("Timestamp").GetString());
+        Assert.DoesNotContain("tgw_test", gateway.RecentLog);
+        Assert.DoesNotContain("token=", gateway.RecentLog);
+    }
+}
