@@ -47,6 +47,9 @@ public sealed class TracingTests
         Assert.True(await EventuallyAsync(() => Exported(collector).AsSpan().IndexOf(traceId) >= 0), "no span with the upstream's trace id reached the collector");
         // The upstream call's span (the parent the upstream saw) is exported too, with its server span.
         Assert.True(await EventuallyAsync(() => Exported(collector).AsSpan().IndexOf(upstreamCallSpanId) >= 0), "the upstream call's span was not exported");
+        // The server span ends last (after the answer is written), so it may come in a later batch.
+        Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(Exported(collector)).Contains("traced-api", StringComparison.Ordinal)),
+            "the server span with the route id was not exported");
         var exported = Exported(collector);
         var text = Encoding.UTF8.GetString(exported);
         Assert.Contains("tribuo.route", text);
