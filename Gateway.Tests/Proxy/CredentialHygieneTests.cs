@@ -93,6 +93,24 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal([OtherCookies], withBearer.Headers["Cookie"]);
     }
 
+    [Theory]
+    [InlineData("/pub/page")]
+    [InlineData("/docs/page")]
+    public async Task A_page_load_with_a_token_on_a_route_without_sessions_is_sent_to_the_same_url_without_it(string path)
+    {
+        var token = await UserTokenAsync();
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{path}?a=1&token={token}&b=2");
+        request.Headers.TryAddWithoutValidation("Accept", "text/html");
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"{_gateway.BaseAddress.GetLeftPart(UriPartial.Authority)}{path}?a=1&b=2", response.Headers.Location?.ToString());
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == path);
+    }
+
     [Fact]
     public async Task Without_the_session_pair_the_cookie_header_is_not_touched()
     {

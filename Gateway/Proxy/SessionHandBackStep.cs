@@ -5,8 +5,11 @@ using Tribuo.Gateway.Tokens;
 namespace Tribuo.Gateway.Proxy;
 
 /// <summary>
-/// Proxy step, on routes open to users: a page load back from the login page with <c>?token=</c> is
-/// answered by the login hub's <see cref="SessionHandBack"/> (cookie set, same URL without the token).
+/// Proxy step: a page load carrying <c>?token=</c>. On routes open to users it is the way back from the
+/// login page, answered by the login hub's <see cref="SessionHandBack"/> (cookie set, same URL without the
+/// token). On other routes (the login hub's single sign-on shortcut can send a browser to any URL of an
+/// allowed origin) the token is only taken out of the address bar: the browser goes to the same URL without
+/// it, so neither the page nor its outgoing links get to read it.
 /// </summary>
 internal sealed class SessionHandBackStep(RequestDelegate next, SessionHandBack handBack, SigningKeys signingKeys)
 {
@@ -14,12 +17,16 @@ internal sealed class SessionHandBackStep(RequestDelegate next, SessionHandBack 
     {
         var policy = ProxyRoute.Policy(context);
         var credential = context.Features.Get<RequestCredential>() ?? RequestCredential.None;
-        var applies = policy.Auth is AuthMode.User or AuthMode.Any
-            && credential.HandBack.Length > 0
-            && BrowserSession.IsNavigation(context.Request);
-        if (!applies)
+        if (credential.HandBack.Length == 0 || !BrowserSession.IsNavigation(context.Request))
         {
             return next(context);
+        }
+
+        if (policy.Auth is AuthMode.Public or AuthMode.Key)
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Redirect(BrowserSession.CleanUrl(context.Request));
+            return Task.CompletedTask;
         }
 
         return signingKeys.IsLoaded
