@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
@@ -71,6 +72,28 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
         Assert.NotNull(user.ApiToken);
         Assert.DoesNotContain("tgw_", user.ApiToken); // protected, not in clear
         Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM datapass_users WHERE user_id = @Id", new { user.Id }));
+    }
+
+    [Fact]
+    public async Task A_login_started_on_one_instance_completes_on_another()
+    {
+        // Two instances behind one public URL, sharing PostgreSQL and Redis and nothing else.
+        var first = _gateway.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var second = await _bed.StartGatewayAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:PublicUrl"] = first["Gateway:PublicUrl"],
+            ["Gateway:Login:Providers:datapass:ClientId"] = first["Gateway:Login:Providers:datapass:ClientId"],
+            ["Gateway:Login:Providers:datapass:ClientSecret"] = first["Gateway:Login:Providers:datapass:ClientSecret"],
+        });
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "roaming@acme.fr");
+
+        // The balancer sends the provider's redirect to the other instance (cookies do not depend on the port).
+        using var response = await browser.GetAsync(new UriBuilder(callback) { Port = second.BaseAddress.Port }.Uri, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith($"{LoginBed.DocsOrigin}/?token=", response.Headers.Location!.ToString());
+        Assert.Equal("roaming@acme.fr", LoginBed.Payload(LoginBed.TokenFrom(response.Headers.Location)).GetProperty("email").GetString());
     }
 
     [Fact]

@@ -88,6 +88,11 @@ internal static partial class LoginEndpoints
         {
             await context.ChallengeAsync(provider.ToLowerInvariant(), properties);
         }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or System.Security.Cryptography.CryptographicException)
+        {
+            // The login state is protected with data-protection keys kept in the users' database.
+            await LoginPage.WriteUnavailableAsync(context);
+        }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException or IOException)
         {
             // Discovery failed: the provider is down or misconfigured.
