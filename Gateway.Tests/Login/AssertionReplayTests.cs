@@ -48,14 +48,28 @@ public sealed class AssertionReplayTests : IAsyncLifetime
     {
         using var client = _gateway.NewClient();
         _upstream.ClearReceived();
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        using var response = await client.SendAsync(request, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The keys file is imported in the background at start: wait for it rather than race it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var status = await SendAsync(client, path, authorization);
+        while (status == HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, Ct);
+            status = await SendAsync(client, path, authorization);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
         var assertion = _upstream.Received.Last().Header("X-Tribuo-Assertion")!;
         Assert.Equal("tribuo", LoginBed.Payload(assertion).GetProperty("aud").GetString());
         Assert.Equal("tribuo-assertion+jwt", JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(assertion.Split('.')[0])).RootElement.GetProperty("typ").GetString());
         return assertion;
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, string path, string authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        using var response = await client.SendAsync(request, Ct);
+        return response.StatusCode;
     }
 
     [Fact]
