@@ -36,6 +36,21 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
         await changes.PublishAsync(ChangeTopics.RevokedTokens, jti, cancellationToken);
     }
 
+    /// <summary>A first load before the server takes requests, so a healthy start never answers 503.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReloadAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The store is slow or down: ExecuteAsync keeps trying.
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscribed = changes.SubscribeAsync(ChangeTopics.RevokedTokens,
