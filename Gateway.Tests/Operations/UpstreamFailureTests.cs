@@ -87,5 +87,17 @@ public sealed class UpstreamFailureTests
         }
     }
 
+    [Fact]
+    public async Task Unreadable_observability_settings_stop_the_gateway_with_exit_code_2_naming_them()
+    {
+        var result = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(90), "--Gateway:Metrics:Enabled=yes", "--Gateway:Proxy:UpstreamTimeout=30s",
+            $"--Gateway:DataDir={Directory.CreateTempSubdirectory("tgw-bad-settings-").FullName}", "--urls=http://127.0.0.1:0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Gateway:Metrics:Enabled: 'yes' is not true or false.", result.Error);
+        Assert.Contains("Gateway:Proxy:UpstreamTimeout: '30s'", result.Error);
+        Assert.DoesNotContain("   at ", result.Output + result.Error);
+    }
+
     private static List<string> ProbeLines(GatewayApp gateway) => gateway.Logs.Where(l => l.Contains("Health probe failed", StringComparison.Ordinal)).ToList();
 }

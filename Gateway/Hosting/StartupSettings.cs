@@ -31,6 +31,8 @@ internal static class StartupSettings
             ("Gateway:Login", services.GetRequiredService<LoginOptions>),
             ("Gateway:Tokens", services.GetRequiredService<TokenOptions>),
             ("Gateway:TrustedProxies", services.GetRequiredService<ForwardedHeaders>),
+            ("Gateway:Metrics", () => services.GetRequiredService<Operations.ObservabilitySettings>().Validated()),
+            (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(app.Configuration)),
         };
         if (stores.UsesRedis)
         {

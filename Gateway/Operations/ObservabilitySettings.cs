@@ -10,19 +10,29 @@ internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool Ot
 {
     public const string MetricsSetting = "Gateway:Metrics:Enabled";
 
+    /// <summary>Why a setting could not be read; the host is built anyway and startup validation stops it (exit 2).</summary>
+    public string? Problem { get; private init; }
+
+    /// <summary>For startup validation: throws, naming the setting, when one was unreadable.</summary>
+    public ObservabilitySettings Validated() => Problem is null ? this : throw new InvalidOperationException(Problem);
+
     public static ObservabilitySettings From(IConfiguration configuration)
     {
-        var metrics = Flag(configuration, MetricsSetting, defaultValue: true);
-        var sdkDisabled = Flag(configuration, "OTEL_SDK_DISABLED", defaultValue: false);
+        var problems = new List<string>();
+        var metrics = Flag(configuration, MetricsSetting, defaultValue: true, problems);
+        var sdkDisabled = Flag(configuration, "OTEL_SDK_DISABLED", defaultValue: false, problems);
         bool Set(string name) => !sdkDisabled && !string.IsNullOrWhiteSpace(configuration[name]);
         return new ObservabilitySettings(
             Metrics: metrics,
             Tracing: Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-            OtlpMetrics: metrics && (Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")));
+            OtlpMetrics: metrics && (Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")))
+        {
+            Problem = problems.Count == 0 ? null : string.Join("; ", problems),
+        };
     }
 
     /// <summary>An unreadable value is an error, not a silent default.</summary>
-    private static bool Flag(IConfiguration configuration, string name, bool defaultValue)
+    private static bool Flag(IConfiguration configuration, string name, bool defaultValue, List<string> problems)
     {
         var value = configuration[name];
         if (string.IsNullOrWhiteSpace(value))
@@ -30,8 +40,12 @@ internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool Ot
             return defaultValue;
         }
 
-        return bool.TryParse(value, out var flag)
-            ? flag
-            : throw new InvalidOperationException($"{name}: '{value}' is not true or false.");
+        if (bool.TryParse(value, out var flag))
+        {
+            return flag;
+        }
+
+        problems.Add($"{name}: '{value}' is not true or false.");
+        return defaultValue;
     }
 }

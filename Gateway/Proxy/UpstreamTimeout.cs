@@ -28,7 +28,8 @@ internal sealed class UpstreamTimeout(IConfiguration configuration) : IProxyConf
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel) => ValueTask.FromResult(route);
 
-    private static TimeSpan Read(IConfiguration configuration)
+    /// <summary>The default timeout; an unreadable value throws, naming the setting (startup validation reads it first).</summary>
+    public static TimeSpan Read(IConfiguration configuration)
     {
         var value = configuration[Setting];
         if (string.IsNullOrWhiteSpace(value))
