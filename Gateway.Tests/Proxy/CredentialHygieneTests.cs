@@ -112,6 +112,18 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Two_session_cookies_are_refused_not_resolved_by_order()
+    {
+        var token = await UserTokenAsync();
+
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress,
+            $"GET /any/two HTTP/1.1\r\nHost: localhost\r\nCookie: tribuo_cloud_token={token}; tribuo_cloud_token=forged\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 401", response);
+        Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == "/any/two");
+    }
+
+    [Fact]
     public async Task Without_the_session_pair_the_cookie_header_is_not_touched()
     {
         var echoed = await SendRawAsync("/pub/x", $"Cookie: {OtherCookies};tight=1\r\n");
