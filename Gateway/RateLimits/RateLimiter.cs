@@ -27,8 +27,7 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
 
         // Requests that find a grant used up at the same moment wait for one refill rather than each asking Redis
         // (only where grants happen: callers of small limits go to Redis one by one anyway).
-        var granting = leases.Holds(set);
-        if (granting && _refills.TryGetValue(set, out var refill))
+        if (leases.Holds(set) && _refills.TryGetValue(set, out var refill))
         {
             await refill.Task;
             if (leases.TryTake(set) is { } refilled)
@@ -37,14 +36,16 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             }
         }
 
-        var mine = granting ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
-        var registered = mine is not null && _refills.TryAdd(set, mine);
+        // Only one request at a time asks for a grant for these counters, so that this instance never holds more
+        // than one grant's worth of requests counted in advance; the others are counted one by one.
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registered = _refills.TryAdd(set, mine);
         try
         {
             if (await shared.IsConnectedAsync())
             {
                 var sentAt = leases.Now;
-                var answer = await shared.DecideAsync(counters, SlotLeases.Size);
+                var answer = await shared.DecideAsync(counters, registered ? SlotLeases.Size : 1);
                 var decision = leases.Keep(set, answer, sentAt);
                 if (Interlocked.Exchange(ref _local, 0) == 1)
                 {
@@ -63,7 +64,7 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             if (registered)
             {
                 _refills.TryRemove(set, out _);
-                mine!.SetResult();
+                mine.SetResult();
             }
         }
 
