@@ -58,6 +58,12 @@ internal static class StorageExtensions
             ? async ct => await services.GetRequiredService<PostgresDatabase>().OpenAsync(ct)
             : async ct => await services.GetRequiredService<SqliteDatabase>().OpenAsync(ct);
 
+    /// <summary><see cref="UsersDatabase"/> opened synchronously, for the data-protection key ring.</summary>
+    public static Func<System.Data.Common.DbConnection> UsersDatabaseSync(IServiceProvider services) =>
+        services.GetRequiredService<StoreSelection>().UsesPostgres
+            ? () => services.GetRequiredService<PostgresDatabase>().Open()
+            : () => services.GetRequiredService<SqliteDatabase>().Open();
+
     /// <summary>Every store this instance uses, for readiness and migrations.</summary>
     private static IReadOnlyList<IStoreCheck> ConfiguredStores(IServiceProvider services)
     {

@@ -43,7 +43,7 @@ internal static class TokensExtensions
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o =>
             {
-                o.XmlRepository = new SqlXmlRepository(StorageExtensions.UsersDatabase(sp));
+                o.XmlRepository = new SqlXmlRepository(StorageExtensions.UsersDatabaseSync(sp));
                 o.XmlEncryptor = new SecretsKeyXmlEncryptor(sp.GetRequiredService<SecretsKey>());
             }));
         return services;

@@ -29,6 +29,22 @@ internal sealed class PostgresDatabase : IStoreCheck, IAsyncDisposable
         return await _dataSource.OpenConnectionAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A connection opened synchronously, for callers that are synchronous themselves (ASP.NET Core's
+    /// data-protection key ring): blocking on an asynchronous open can stall a start for the length of a
+    /// timeout when socket completions run inline. Only a first use that comes before the start's migration
+    /// has finished waits for it.
+    /// </summary>
+    public NpgsqlConnection Open()
+    {
+        if (!_migrated)
+        {
+            EnsureMigratedAsync().GetAwaiter().GetResult();
+        }
+
+        return _dataSource.OpenConnection();
+    }
+
     public async Task EnsureMigratedAsync(CancellationToken cancellationToken = default)
     {
         if (_migrated)

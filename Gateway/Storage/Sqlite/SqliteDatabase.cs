@@ -32,6 +32,19 @@ internal sealed class SqliteDatabase : IStoreCheck
 
     public Task EnsureMigratedAsync() => _migrated.Value;
 
+    /// <summary>A connection opened synchronously (see <c>PostgresDatabase.Open</c>); the schema must be in place.</summary>
+    public SqliteConnection Open()
+    {
+        if (!_migrated.IsValueCreated || !_migrated.Value.IsCompletedSuccessfully)
+        {
+            throw new InvalidOperationException("The embedded store is not migrated yet.");
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
     public async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
         try
