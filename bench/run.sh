@@ -7,6 +7,7 @@
 #   public   the gateway, public route               127.0.0.1:18082  /public/x
 #   key      the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
 #   keylimit the KEY route with a RateLimit that never triggers, counted in Redis  /limited/x
+#   keyquiet the KEY route on a second gateway of the same build with access log and metrics off   :18085 /key/x
 # The gateway keeps its keys and rate-limit counters in a redis-server the script starts on 127.0.0.1:18083.
 # See bench/README.md. Knobs: DURATION (s per wrk run, 15), ROUNDS (3), WARMUP (s, 10), CONNECTIONS (32),
 # THREADS (1), NGINX_WORKERS (2), UPSTREAM_WORKERS (1), BENCH_GATEWAY_ENV (extra VAR=value words for the
@@ -32,6 +33,7 @@ UPSTREAM_PORT=18081
 GATEWAY_PORT=18082
 REDIS_PORT=18083
 BASE_PORT=18084
+QUIET_PORT=18085
 BASELINE=${BASELINE:-}
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
@@ -105,15 +107,15 @@ done
 NGINX_BIN=$(command -v nginx)
 
 port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
-for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT"; do
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$OUT"
-rm -rf "$OUT/data" "$OUT/wrk" "$OUT/nginx-upstream" "$OUT/nginx-proxy" "$OUT/redis"
-mkdir -p "$OUT/data" "$OUT/wrk" "$OUT/redis"
+rm -rf "$OUT/data" "$OUT/data-quiet" "$OUT/wrk" "$OUT/nginx-upstream" "$OUT/nginx-proxy" "$OUT/redis"
+mkdir -p "$OUT/data" "$OUT/data-quiet" "$OUT/wrk" "$OUT/redis"
 
 # ---- 1. build -----------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -269,6 +271,16 @@ env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" \
     >"$OUT/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
+# The same build with the access log and metrics off, so their cost is a same-run ratio (key / keyquiet).
+log "starting gateway without access log and metrics :$QUIET_PORT"
+env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" Gateway__Metrics__Enabled=false Logging__LogLevel__Tribuo.Gateway.Access=None \
+    dotnet "$OUT/gateway/Tribuo.Gateway.dll" \
+    --urls="http://127.0.0.1:$QUIET_PORT" \
+    --Gateway:RoutesFile="$OUT/routes.json" \
+    --Gateway:DataDir="$OUT/data-quiet" \
+    --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" \
+    >"$OUT/gateway-quiet.log" 2>&1 &
+PIDS+=($!)
 if [ -n "$BASELINE" ]; then
     # The baseline runs as its own bench did then: embedded store, public and KEY routes only.
     rm -rf "$OUT/baseline-data" && mkdir -p "$OUT/baseline-data"
@@ -333,6 +345,8 @@ body=$(curl -s --max-time 2 -H "$KEY_HEADER" "$KEY_URL")
 limit_header=$(curl -s -o /dev/null -D - --max-time 2 -H "$KEY_HEADER" "$LIMITED_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "ratelimit-limit" { print $2 }')
 [ "$limit_header" = 1000000000 ] || die "gateway limited route answered RateLimit-Limit '$limit_header', expected 1000000000: the limit is not applied"
 redis-cli -p "$REDIS_PORT" --scan --pattern 'tgw:rl:*' | grep -q . || die "no rate-limit counter in Redis: the limited route is not counted there"
+QUIET_URL="http://127.0.0.1:$QUIET_PORT/key/x"
+wait_for "quiet gateway KEY route with the key" "$QUIET_URL" 200 90 -H "$KEY_HEADER"
 BASE_URL="http://127.0.0.1:$BASE_PORT/key/x"
 if [ -n "$BASELINE" ]; then
     wait_for "baseline gateway KEY route with the key" "$BASE_URL" 200 90 -H "$KEY_HEADER"
@@ -342,12 +356,12 @@ fi
 log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without, limited route counted in Redis"
 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
-TARGETS=(nginx public key keylimit)
+TARGETS=(nginx public key keylimit keyquiet)
 [ -z "$BASELINE" ] || TARGETS+=(basekey)
-target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; basekey) echo "$BASE_URL" ;; esac; }
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; basekey) echo "$BASE_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
-    case $1 in key | keylimit | basekey) args+=(-H "$KEY_HEADER") ;; esac
+    case $1 in key | keylimit | keyquiet | basekey) args+=(-H "$KEY_HEADER") ;; esac
     wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
 }
 # p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
@@ -419,6 +433,7 @@ R_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
 R_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
 R_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
 R_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
+R_KQ=$(ratio "${MED_RPS[key]}" "${MED_RPS[keyquiet]}")
 [ -z "$BASELINE" ] || R_BK=$(ratio "${MED_RPS[key]}" "${MED_RPS[basekey]}")
 verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
 
@@ -454,6 +469,7 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
     echo "  gateway-key    / nginx   $R_KEY   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
     echo "  key            / public  $R_KP   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
     echo "  keylimit       / key     $R_LK   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
+    echo "  key            / keyquiet $R_KQ  access log and metrics on vs off, yardstick >= 0.95: $(verdict "$R_KQ" 0.95)"
     [ -z "$BASELINE" ] || echo "  key            / basekey $R_BK   not slower than $BASELINE ($BASE_REV), >= 0.97 (noise): $(verdict "$R_BK" 0.97)"
     echo
     echo "machine  $(nproc) cores, $CPU_MODEL"
