@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Metrics;
@@ -21,8 +22,8 @@ internal static class ObservabilityExtensions
 
     /// <summary>
     /// Metrics (the gateway's meter and the standard ones) for <c>/metrics</c> and OTLP; traces over OTLP
-    /// when an endpoint is configured; a timestamp on every console line. The access log needs nothing
-    /// here: it is a logging category (<see cref="AccessLog"/>).
+    /// when an endpoint is configured; a timestamp on every console line; the access log's own batched
+    /// console writer (<see cref="AccessLogConsole"/>).
     /// </summary>
     public static WebApplicationBuilder AddGatewayObservability(this WebApplicationBuilder builder)
     {
@@ -42,6 +43,9 @@ internal static class ObservabilityExtensions
                 ["Logging:Console:FormatterOptions:SingleLine"] = "true",
             },
         });
+        // The access log goes to the console in batches (AccessLogConsole), not line by line through the console logger.
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(AccessLog.Category, LogLevel.None);
+        builder.Services.AddSingleton<ILoggerProvider, AccessLogConsole>();
         var settings = ObservabilitySettings.From(builder.Configuration);
         builder.Services.AddSingleton(settings);
         var meters = new HostMeterFactory();
