@@ -38,6 +38,7 @@ app.UseTrustedProxies();                                       // client scheme,
 app.UseRequestObservation();                                   // access log line, request metrics, span tags
 app.UseGatewayErrors();                                        // framework errors on gateway endpoints as problem+json
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
+app.UseLoginLocalization();                                    // the hub's pages in English or French, from Accept-Language
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>
 
 var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route

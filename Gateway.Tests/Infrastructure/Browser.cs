@@ -127,14 +127,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// Viewport 1280x800, locale en-US, timeouts <see cref="DefaultTimeout"/>.
     /// </summary>
     /// <param name="ignoreHttpsErrors">Accept self-signed and mismatched certificates (true by default).</param>
-    public async Task<IBrowserContext> NewContextAsync(bool ignoreHttpsErrors = true)
+    public async Task<IBrowserContext> NewContextAsync(bool ignoreHttpsErrors = true, string locale = "en-US")
     {
         var browser = RequireBrowser();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             IgnoreHTTPSErrors = ignoreHttpsErrors,
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
-            Locale = "en-US",
+            Locale = locale,
             TimezoneId = "UTC",
         }).ConfigureAwait(false);
         context.SetDefaultTimeout((float)DefaultTimeout.TotalMilliseconds);

@@ -165,6 +165,26 @@ public sealed class BrowserLoginTests(BrowserFixture browsers, OidcProviderFixtu
     }
 
     [Fact]
+    public async Task A_french_browser_sees_the_permission_page_in_french_with_its_account()
+    {
+        await using var context = await browsers.NewContextAsync(locale: "fr-FR");
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(Url("intranet.tribuo.cloud", "/"));
+        Assert.Equal("Connexion à Tribuo", await page.InnerTextAsync("h1"));
+        await page.ClickAsync("text=Continuer avec DataPass");
+        await LogInAtProviderAsync(page, "dana@acme.fr");
+
+        await page.WaitForURLAsync(url => url.Contains("error=permission", StringComparison.Ordinal));
+        Assert.Equal("fr", await page.GetAttributeAsync("html", "lang"));
+        Assert.Contains("n’a pas accès à ce site", await page.InnerTextAsync("[role=alert]"));
+        Assert.Contains("dana@acme.fr", await page.InnerTextAsync("p.account"));
+        Assert.StartsWith("Vous êtes connecté avec le compte", await page.InnerTextAsync("p.account"));
+        Assert.True(await page.IsVisibleAsync("button:has-text('Se déconnecter')"));
+        await browsers.ScreenshotAsync(page, "login-permission-fr");
+    }
+
+    [Fact]
     public async Task The_old_front_end_pattern_still_works_from_allowed_origins_only()
     {
         await using var context = await browsers.NewContextAsync();

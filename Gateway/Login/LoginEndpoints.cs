@@ -17,7 +17,7 @@ internal static partial class LoginEndpoints
         gateway.MapGet("/login", ShowLoginAsync);
 
         gateway.MapGet("/auth/login-failed", (HttpContext context, string? error) =>
-            LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "The login could not be completed", LoginPage.ErrorSentence(error ?? "failed")!));
+            LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.LoginNotCompleted, LoginTexts.Current.ErrorSentence(error ?? "failed")!));
         gateway.MapGet("/auth/login-{provider}", StartProviderLoginAsync);
         gateway.MapPost("/auth/login-password", PasswordLoginAsync).DisableAntiforgery();
     }
@@ -38,7 +38,7 @@ internal static partial class LoginEndpoints
     {
         if (origins.Check(origin, out var reason) is not { } returnUrl)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLoginLink, reason);
             return;
         }
 
@@ -72,13 +72,13 @@ internal static partial class LoginEndpoints
     {
         if (origins.Check(origin, out var reason) is not { } returnUrl)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLoginLink, reason);
             return;
         }
 
         if (!options.Providers.ContainsKey(provider))
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Unknown login provider", $"There is no login provider named '{provider}'.");
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status404NotFound, LoginTexts.Current.UnknownProviderTitle, LoginTexts.Current.UnknownProvider(provider));
             return;
         }
 
@@ -107,21 +107,21 @@ internal static partial class LoginEndpoints
         // Login CSRF: a browser posts this form with an Origin (or Sec-Fetch-Site); only the gateway's own page may.
         if (RequestOrigin.IsCrossSite(context.Request, configuration["Gateway:PublicUrl"]))
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status403Forbidden, "This login form was not sent from the login page",
-                "Open the login page of the site you want to use and log in there.");
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status403Forbidden, LoginTexts.Current.CrossSiteFormTitle,
+                LoginTexts.Current.CrossSiteFormSentence);
             return;
         }
 
         if (await PasswordForm.ReadAsync(context) is not { } form)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "The login form is too large",
-                $"The login form takes at most {PasswordForm.MaxBytes / 1024} KB.");
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, LoginTexts.Current.FormTooLargeTitle,
+                LoginTexts.Current.FormTooLarge(PasswordForm.MaxBytes / 1024));
             return;
         }
 
         if (origins.Check(form[OriginKey], out var reason) is not { } returnUrl)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This login link is not valid", reason);
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLoginLink, reason);
             return;
         }
 

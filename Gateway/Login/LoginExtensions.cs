@@ -23,6 +23,7 @@ internal static partial class LoginExtensions
         services.AddSingleton<RoleScopes>();
         services.AddSingleton<UserAccounts>();
         services.AddSingleton<UserDirectory>();
+        services.AddLoginLocalization();
         services.AddSingleton<LoginCompletion>();
         services.AddHttpClient();
 

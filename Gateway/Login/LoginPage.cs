@@ -30,80 +30,72 @@ internal static class LoginPage
 
     private static readonly string StyleHash = "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Style))) + "'";
 
-    /// <summary>Human sentences for the <c>error</c> values the login page understands.</summary>
-    public static string? ErrorSentence(string? error) => error switch
-    {
-        null or "" => null,
-        "permission" => "Your account does not have access to that site. Log in with another account, or ask an administrator for access.",
-        "expired" => "Your session has expired. Please log in again.",
-        "denied" => "The login was cancelled at the identity provider.",
-        "provider" => "The identity provider could not be reached or gave an answer the gateway could not accept. Please try again.",
-        "state" => "This login link was already used or has expired. Please start again.",
-        "link" => "An account with this e-mail already exists, and this login cannot be joined to it. Log in the way you did before (or with a provider that has verified your e-mail).",
-        "password" => "The e-mail or the password is not correct.",
-        "locked" => "Too many failed attempts. Please wait a few minutes before trying again.",
-        _ => "The login could not be completed. Please try again.",
-    };
-
     public static Task WriteLoginAsync(HttpContext context, ReturnUrl returnUrl, IReadOnlyList<ProviderButton> providers, bool legacyPasswords, string? error,
         int status = StatusCodes.Status200OK, Users.User? signedInAs = null)
     {
+        var texts = LoginTexts.Current;
         var origin = WebUtility.UrlEncode(returnUrl.Url);
         var body = new StringBuilder();
-        body.Append("<h1>Log in to Tribuo</h1>");
-        body.Append($"<p class=\"lead\">to continue to <strong>{Html(returnUrl.Origin)}</strong></p>");
-        if (ErrorSentence(error) is { } sentence)
+        body.Append($"<h1>{Html(texts.LoginHeading)}</h1>");
+        body.Append($"<p class=\"lead\">{Html(texts.ToContinueTo("\u0001"), "\u0001", $"<strong>{Html(returnUrl.Origin)}</strong>")}</p>");
+        if (texts.ErrorSentence(error) is { } sentence)
         {
             body.Append($"<p class=\"error\" role=\"alert\">{Html(sentence)}</p>");
         }
 
         if (signedInAs is not null)
         {
-            body.Append($"<p class=\"account\">You are logged in as <strong>{Html(signedInAs.Name.Length > 0 ? signedInAs.Name : signedInAs.Email)}</strong> ({Html(signedInAs.Email)}).</p>");
-            body.Append($"<form class=\"logout\" method=\"post\" action=\"/auth/logout?origin={Html(origin)}\"><button class=\"secondary\" type=\"submit\">Log out</button></form>");
-            body.Append("<p class=\"lead\">Or switch account:</p>");
+            var name = $"<strong>{Html(signedInAs.Name.Length > 0 ? signedInAs.Name : signedInAs.Email)}</strong>";
+            body.Append($"<p class=\"account\">{Html(texts.LoggedInAs("\u0001", "\u0002"), "\u0001", name).Replace("\u0002", Html(signedInAs.Email), StringComparison.Ordinal)}</p>");
+            body.Append($"<form class=\"logout\" method=\"post\" action=\"/auth/logout?origin={Html(origin)}\"><button class=\"secondary\" type=\"submit\">{Html(texts.LogOut)}</button></form>");
+            body.Append($"<p class=\"lead\">{Html(texts.SwitchAccount)}</p>");
         }
 
         foreach (var provider in providers)
         {
-            body.Append($"<a class=\"provider\" href=\"/auth/login-{Html(provider.Name)}?origin={Html(origin)}\">Continue with {Html(provider.DisplayName)}</a>");
+            body.Append($"<a class=\"provider\" href=\"/auth/login-{Html(provider.Name)}?origin={Html(origin)}\">{Html(texts.ContinueWith(provider.DisplayName))}</a>");
         }
 
         if (legacyPasswords)
         {
             body.Append("<form method=\"post\" action=\"/auth/login-password\">");
             body.Append($"<input type=\"hidden\" name=\"origin\" value=\"{Html(returnUrl.Url)}\">");
-            body.Append("<label for=\"email\">E-mail</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required>");
-            body.Append("<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>");
-            body.Append("<button class=\"secondary\" type=\"submit\">Log in with a password</button></form>");
+            body.Append($"<label for=\"email\">{Html(texts.Email)}</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required>");
+            body.Append($"<label for=\"password\">{Html(texts.Password)}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>");
+            body.Append($"<button class=\"secondary\" type=\"submit\">{Html(texts.LogInWithPassword)}</button></form>");
         }
 
-        return WriteAsync(context, status, "Log in · Tribuo", body.ToString(), formTarget: returnUrl.Origin);
+        return WriteAsync(context, texts, status, texts.LoginTitle, body.ToString(), formTarget: returnUrl.Origin);
     }
 
     /// <summary>The question a logout link that did not come from the gateway's own pages gets: a button that posts it.</summary>
     public static Task WriteLogoutAsync(HttpContext context, ReturnUrl? returnUrl)
     {
+        var texts = LoginTexts.Current;
         var action = returnUrl is null ? "/auth/logout" : $"/auth/logout?origin={WebUtility.UrlEncode(returnUrl.Url)}";
-        return WriteAsync(context, StatusCodes.Status200OK, "Log out · Tribuo",
-            $"<h1>Log out of Tribuo?</h1><form method=\"post\" action=\"{Html(action)}\"><button type=\"submit\">Log out</button></form>",
+        return WriteAsync(context, texts, StatusCodes.Status200OK, texts.LogoutTitle,
+            $"<h1>{Html(texts.LogoutHeading)}</h1><form method=\"post\" action=\"{Html(action)}\"><button type=\"submit\">{Html(texts.LogOut)}</button></form>",
             formTarget: null);
     }
 
     /// <summary>A store the login needs cannot be reached: a 503 page, never a 500 (issue 8 item 11).</summary>
     public static Task WriteUnavailableAsync(HttpContext context)
     {
+        var texts = LoginTexts.Current;
         context.Response.Headers.RetryAfter = "5";
-        return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The login service is unavailable",
-            "The login service cannot reach its storage right now. Nothing was changed; please try again in a moment.");
+        return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, texts.UnavailableTitle, texts.UnavailableSentence);
     }
 
-    public static Task WriteErrorAsync(HttpContext context, int status, string title, string sentence) =>
-        WriteAsync(context, status, $"{title} · Tribuo",
-            $"<h1>{Html(title)}</h1><p class=\"error\" role=\"alert\">{Html(sentence)}</p><small>Go back to the site you came from and follow its login link again.</small>",
+    /// <summary>An error page; <paramref name="title"/> and <paramref name="sentence"/> come from <see cref="LoginTexts.Current"/>.</summary>
+    public static Task WriteErrorAsync(HttpContext context, int status, string title, string sentence)
+    {
+        var texts = LoginTexts.Current;
+        return WriteAsync(context, texts, status, $"{title} · Tribuo",
+            $"<h1>{Html(title)}</h1><p class=\"error\" role=\"alert\">{Html(sentence)}</p><small>{Html(texts.GoBack)}</small>",
             formTarget: null);
+    }
 
-    private static Task WriteAsync(HttpContext context, int status, string title, string body, string? formTarget)
+    private static Task WriteAsync(HttpContext context, LoginTexts texts, int status, string title, string body, string? formTarget)
     {
         var response = context.Response;
         response.StatusCode = status;
@@ -115,13 +107,17 @@ internal static class LoginPage
         headers.CacheControl = "no-store";
         headers["X-Content-Type-Options"] = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
+        headers.ContentLanguage = texts.Language;
         return response.WriteAsync($"""
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+            <html lang="{texts.Language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
             <title>{Html(title)}</title><style>{Style}</style></head>
             <body><main>{body}</main></body></html>
             """);
     }
 
     private static string Html(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>A translated sentence with markup in its middle: the sentence is encoded, then the placeholder becomes <paramref name="html"/>.</summary>
+    private static string Html(string sentence, string placeholder, string html) => Html(sentence).Replace(placeholder, html, StringComparison.Ordinal);
 }

@@ -64,7 +64,7 @@ internal static class TokenEndpoints
         ReturnUrl? returnUrl = null;
         if (origin is not null && (returnUrl = origins.Check(origin, out var reason)) is null)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "This logout link is not valid", reason);
+            await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLogoutLink, reason);
             return;
         }
 
