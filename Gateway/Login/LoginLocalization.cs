@@ -19,11 +19,29 @@ internal static class LoginLocalization
             options.SupportedCultures = cultures;
             options.SupportedUICultures = cultures;
             // Only the browser's languages: no query string or cookie can switch a page another site links to.
-            options.RequestCultureProviders = [new AcceptLanguageHeaderRequestCultureProvider { Options = options }];
+            options.RequestCultureProviders = [new PrimaryLanguageProvider { Options = options }];
         });
 
     /// <summary>Only the hub's pages pay for it: the proxied routes never read a culture.</summary>
     public static void UseLoginLocalization(this WebApplication app) =>
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/login") || context.Request.Path.StartsWithSegments("/auth"),
             branch => branch.UseRequestLocalization());
+
+    /// <summary>
+    /// <c>Accept-Language</c> by preference, each tag reduced to its language: the framework's own provider
+    /// falls back from <c>fr-FR</c> to <c>fr</c> through the culture's parent, which invariant culture data
+    /// does not have (it would answer <c>fr-FR</c> alone in English).
+    /// </summary>
+    private sealed class PrimaryLanguageProvider : RequestCultureProvider
+    {
+        public override Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext)
+        {
+            var language = httpContext.Request.GetTypedHeaders().AcceptLanguage
+                .Where(tag => tag.Quality is not 0)
+                .OrderByDescending(tag => tag.Quality ?? 1) // stable: equal preferences keep the header's order
+                .Select(tag => tag.Value.Value?.Split('-')[0].ToLowerInvariant())
+                .FirstOrDefault(tag => tag is not null && LoginTexts.Languages.Contains(tag));
+            return Task.FromResult(language is null ? null : new ProviderCultureResult(language));
+        }
+    }
 }
