@@ -260,27 +260,26 @@ cat >"$OUT/keys.json" <<JSON
 { "Keys": [ { "Id": "bench", "Name": "Bench", "Secret": "$KEY_SECRET", "Scopes": ["bench"] } ] }
 JSON
 
-log "starting gateway :$GATEWAY_PORT"
-env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" \
-    dotnet "$OUT/gateway/Tribuo.Gateway.dll" \
-    --urls="http://127.0.0.1:$GATEWAY_PORT" \
-    --Gateway:RoutesFile="$OUT/routes.json" \
-    --Gateway:KeysFile="$OUT/keys.json" \
-    --Gateway:DataDir="$OUT/data" \
-    --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" \
-    >"$OUT/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-PIDS+=("$GATEWAY_PID")
+# One gateway process: start_gateway <name> <build dir> <port> <log file> [VAR=value ...] -- [gateway arguments ...]
+start_gateway() {
+    local name=$1 build=$2 port=$3 logfile=$4; shift 4
+    local vars=()
+    while [ "$#" -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+    [ "$#" -eq 0 ] || shift
+    log "starting $name :$port"
+    env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" "${vars[@]}" \
+        dotnet "$build/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
+    PIDS+=($!)
+}
+
+start_gateway gateway "$OUT/gateway" "$GATEWAY_PORT" "$OUT/gateway.log" -- \
+    --Gateway:RoutesFile="$OUT/routes.json" --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/data" \
+    --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
+GATEWAY_PID=${PIDS[-1]}
 # The same build with the access log and metrics off, so their cost is a same-run ratio (key / keyquiet).
-log "starting gateway without access log and metrics :$QUIET_PORT"
-env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" Gateway__Metrics__Enabled=false Logging__LogLevel__Tribuo.Gateway.Access=None \
-    dotnet "$OUT/gateway/Tribuo.Gateway.dll" \
-    --urls="http://127.0.0.1:$QUIET_PORT" \
-    --Gateway:RoutesFile="$OUT/routes.json" \
-    --Gateway:DataDir="$OUT/data-quiet" \
-    --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" \
-    >"$OUT/gateway-quiet.log" 2>&1 &
-PIDS+=($!)
+start_gateway "gateway without access log and metrics" "$OUT/gateway" "$QUIET_PORT" "$OUT/gateway-quiet.log" \
+    Gateway__Metrics__Enabled=false Logging__LogLevel__Tribuo.Gateway.Access=None -- \
+    --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-quiet" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
 if [ -n "$BASELINE" ]; then
     # The baseline runs as its own bench did then: embedded store, public and KEY routes only.
     rm -rf "$OUT/baseline-data" && mkdir -p "$OUT/baseline-data"
@@ -293,15 +292,8 @@ if [ -n "$BASELINE" ]; then
   "Clusters": { "bench": { "Destinations": { "upstream": { "Address": "http://127.0.0.1:$UPSTREAM_PORT/" } } } }
 }
 JSON
-    log "starting baseline gateway ($BASE_REV) :$BASE_PORT"
-    env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" ASPNETCORE_ENVIRONMENT=Production \
-        dotnet "$OUT/baseline/Tribuo.Gateway.dll" \
-        --urls="http://127.0.0.1:$BASE_PORT" \
-        --Gateway:RoutesFile="$OUT/baseline-routes.json" \
-        --Gateway:KeysFile="$OUT/keys.json" \
-        --Gateway:DataDir="$OUT/baseline-data" \
-        >"$OUT/baseline.log" 2>&1 &
-    PIDS+=($!)
+    start_gateway "baseline gateway ($BASE_REV)" "$OUT/baseline" "$BASE_PORT" "$OUT/baseline.log" ASPNETCORE_ENVIRONMENT=Production -- \
+        --Gateway:RoutesFile="$OUT/baseline-routes.json" --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/baseline-data"
 fi
 
 status_of() { # url [curl args...] -> HTTP status, 000 when no answer
