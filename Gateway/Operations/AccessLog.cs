@@ -11,7 +11,9 @@ internal static partial class AccessLog
 {
     public const string Category = "Tribuo.Gateway.Access";
 
-    [LoggerMessage(EventId = 900, Level = LogLevel.Information,
+    public const int EventId = 900;
+
+    [LoggerMessage(EventId = EventId, Level = LogLevel.Information,
         Message = "{Method} {Path} {Status} {DurationMs:0.0}ms client={Client} route={Route} caller={Caller} upstream={Upstream} reason={Reason}")]
     public static partial void Request(ILogger logger, string method, string path, int status, double durationMs, IPAddress? client,
         string route, string caller, string upstream, string reason);

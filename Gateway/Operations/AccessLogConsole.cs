@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +16,9 @@ namespace Tribuo.Gateway.Operations;
 /// throughput. Here each request formats its line on its own thread and a single writer empties the queue
 /// into one <c>Console.Out</c> write per batch, so lines stay whole beside the console logger's own.
 /// The console logger is told to skip this category (<see cref="ObservabilityExtensions"/>), so no line
-/// is written twice.
+/// is written twice. With the <c>simple</c> formatter (the default) the request thread does not even format:
+/// <see cref="Write"/> queues the values and the writer formats them straight into its batch, in the
+/// simple formatter's own layout; the <see cref="ILogger"/> call then only feeds other providers.
 /// </summary>
 [ProviderAlias("AccessLog")]
 internal sealed class AccessLogConsole : ILoggerProvider
@@ -27,7 +31,7 @@ internal sealed class AccessLogConsole : ILoggerProvider
     [ThreadStatic]
     private static StringWriter? t_line;
 
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(QueueLength)
+    private readonly Channel<AccessRecord> _lines = Channel.CreateBounded<AccessRecord>(new BoundedChannelOptions(QueueLength)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -41,8 +45,15 @@ internal sealed class AccessLogConsole : ILoggerProvider
         var name = options.CurrentValue.FormatterName ?? ConsoleFormatterNames.Simple;
         _formatter = formatters.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? formatters.First(f => f.Name == ConsoleFormatterNames.Simple);
+        Direct = _formatter.Name == ConsoleFormatterNames.Simple;
         _writer = Task.Run(WriteBatchesAsync);
     }
+
+    /// <summary>True when lines are queued as values rather than through the logger.</summary>
+    public bool Direct { get; }
+
+    /// <summary>Queues one access line as values; the writer formats it. Only with <see cref="Direct"/>.</summary>
+    public void Write(AccessRecord record) => Enqueue(record);
 
     public ILogger CreateLogger(string categoryName) =>
         categoryName == AccessLog.Category ? new Logger(this) : NullLogger.Instance;
@@ -53,7 +64,7 @@ internal sealed class AccessLogConsole : ILoggerProvider
         _writer.Wait(TimeSpan.FromSeconds(5));
     }
 
-    private void Enqueue(string line)
+    private void Enqueue(AccessRecord line)
     {
         if (!_lines.Writer.TryWrite(line))
         {
@@ -70,13 +81,25 @@ internal sealed class AccessLogConsole : ILoggerProvider
         {
             while (batch.Length < BatchCharacters && reader.TryRead(out var line))
             {
-                batch.Append(line);
+                if (line.Formatted is { } formatted)
+                {
+                    batch.Append(formatted);
+                }
+                else
+                {
+                    AppendSimple(batch, line);
+                }
             }
 
             Console.Out.Write(batch.ToString());
             batch.Clear();
         }
     }
+
+    /// <summary>The simple console formatter's single-line layout, timestamp format included (see ObservabilityExtensions).</summary>
+    private static void AppendSimple(StringBuilder batch, AccessRecord r) =>
+        batch.Append(CultureInfo.InvariantCulture,
+            $"{r.Time:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} info: {AccessLog.Category}[{AccessLog.EventId}] {r.Method} {r.Path} {r.Status} {r.DurationMs:0.0}ms client={r.Client} route={r.Route} caller={r.Caller} upstream={r.Upstream} reason={r.Reason}{Environment.NewLine}");
 
     private sealed class Logger(AccessLogConsole sink) : ILogger
     {
@@ -86,6 +109,11 @@ internal sealed class AccessLogConsole : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (sink.Direct)
+            {
+                return;
+            }
+
             var line = t_line ??= new StringWriter();
             sink._formatter.Write(new LogEntry<TState>(logLevel, AccessLog.Category, eventId, state, exception, formatter), null, line);
             var builder = line.GetStringBuilder();
@@ -94,7 +122,7 @@ internal sealed class AccessLogConsole : ILoggerProvider
                 return;
             }
 
-            sink.Enqueue(builder.ToString());
+            sink.Enqueue(new AccessRecord { Formatted = builder.ToString() });
             builder.Clear();
             if (builder.Capacity > 4096)
             {
@@ -102,4 +130,20 @@ internal sealed class AccessLogConsole : ILoggerProvider
             }
         }
     }
+}
+
+/// <summary>One access line: its values, or (with a formatter other than simple) the formatted text.</summary>
+internal sealed class AccessRecord
+{
+    public string? Formatted { get; init; }
+    public DateTime Time { get; init; }
+    public string Method { get; init; } = "";
+    public string Path { get; init; } = "";
+    public int Status { get; init; }
+    public double DurationMs { get; init; }
+    public IPAddress? Client { get; init; }
+    public string Route { get; init; } = "";
+    public string Caller { get; init; } = "";
+    public string Upstream { get; init; } = "";
+    public string Reason { get; init; } = "";
 }

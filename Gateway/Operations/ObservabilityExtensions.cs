@@ -45,7 +45,8 @@ internal static class ObservabilityExtensions
         });
         // The access log goes to the console in batches (AccessLogConsole), not line by line through the console logger.
         builder.Logging.AddFilter<ConsoleLoggerProvider>(AccessLog.Category, LogLevel.None);
-        builder.Services.AddSingleton<ILoggerProvider, AccessLogConsole>();
+        builder.Services.AddSingleton<AccessLogConsole>();
+        builder.Services.AddSingleton<ILoggerProvider>(services => services.GetRequiredService<AccessLogConsole>());
         var settings = ObservabilitySettings.From(builder.Configuration);
         builder.Services.AddSingleton(settings);
         var meters = new HostMeterFactory();

@@ -9,7 +9,7 @@ namespace Tribuo.Gateway.Operations;
 /// counts proxied requests by route, status and auth outcome, and tags the request's span (when tracing is
 /// on). One small <see cref="GatewayRequestFeature"/> per request carries what the later steps learnt.
 /// </summary>
-internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics metrics, ILoggerFactory loggers)
+internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics metrics, ILoggerFactory loggers, AccessLogConsole console)
 {
     private readonly ILogger _access = loggers.CreateLogger(AccessLog.Category);
 
@@ -64,6 +64,16 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
         if (_access.IsEnabled(LogLevel.Information))
         {
             var upstream = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
+            if (console.Direct)
+            {
+                console.Write(new AccessRecord
+                {
+                    Time = DateTime.UtcNow, Method = context.Request.Method, Path = context.Request.Path.Value ?? "/", Status = status,
+                    DurationMs = elapsed.TotalMilliseconds, Client = context.Connection.RemoteIpAddress, Route = policy?.RouteId ?? "-",
+                    Caller = callerId ?? "-", Upstream = upstream ?? "-", Reason = request.Reason ?? "-",
+                });
+            }
+
             AccessLog.Request(_access, context.Request.Method, context.Request.Path.Value ?? "/", status, elapsed.TotalMilliseconds,
                 context.Connection.RemoteIpAddress, policy?.RouteId ?? "-", callerId ?? "-", upstream ?? "-", request.Reason ?? "-");
         }
