@@ -26,7 +26,10 @@ internal sealed class AccessLogConsole : ILoggerProvider
     /// <summary>Beyond this many unwritten lines request threads wait: an access log loses no line.</summary>
     private const int QueueLength = 16 * 1024;
 
-    private const int BatchCharacters = 64 * 1024;
+    private const int BatchCharacters = 32 * 1024;
+
+    /// <summary>How long lines gather before a write: the log trails requests by at most this.</summary>
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
     [ThreadStatic]
     private static StringWriter? t_line;
@@ -75,11 +78,13 @@ internal sealed class AccessLogConsole : ILoggerProvider
 
     private async Task WriteBatchesAsync()
     {
-        var batch = new StringBuilder(BatchCharacters);
+        var batch = new StringBuilder(BatchCharacters + 1024);
         var reader = _lines.Reader;
         while (await reader.WaitToReadAsync())
         {
-            while (batch.Length < BatchCharacters && reader.TryRead(out var line))
+            // Let lines gather: waking for every line would cost a thread-pool hop and a write per request.
+            await Task.Delay(FlushInterval);
+            while (reader.TryRead(out var line))
             {
                 if (line.Formatted is { } formatted)
                 {
@@ -89,11 +94,39 @@ internal sealed class AccessLogConsole : ILoggerProvider
                 {
                     AppendSimple(batch, line);
                 }
+
+                if (batch.Length >= BatchCharacters)
+                {
+                    Flush(batch);
+                }
             }
 
-            Console.Out.Write(batch.ToString());
-            batch.Clear();
+            Flush(batch);
         }
+    }
+
+    /// <summary>
+    /// Writes the batch chunk by chunk under <c>Console.Out</c>'s own lock (so the console logger's lines never
+    /// land inside it), never as one string: a batch-sized string is a large-object allocation, and each one
+    /// costs a full collection.
+    /// </summary>
+    private static void Flush(StringBuilder batch)
+    {
+        if (batch.Length == 0)
+        {
+            return;
+        }
+
+        var console = Console.Out;
+        lock (console)
+        {
+            foreach (var chunk in batch.GetChunks())
+            {
+                console.Write(chunk.Span);
+            }
+        }
+
+        batch.Clear();
     }
 
     /// <summary>The simple console formatter's single-line layout, timestamp format included (see ObservabilityExtensions).</summary>
