@@ -7,6 +7,27 @@ public static class GatewayProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 
+    /// <summary>
+    /// Start info for a long-running gateway on <paramref name="port"/> whose files live in <paramref name="directory"/>:
+    /// one public route to a closed port, no keys, its own embedded store. Start it with <see cref="ChildProcess"/>.
+    /// </summary>
+    public static async Task<ProcessStartInfo> MinimalServerAsync(string directory, int port, CancellationToken cancellationToken)
+    {
+        await File.WriteAllTextAsync(Path.Combine(directory, "routes.json"), """
+            { "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/r" }, "Metadata": { "Auth": "public" } } },
+              "Clusters": { "c": { "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } }
+            """, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(directory, "keys.json"), """{ "Keys": [] }""", cancellationToken);
+        return ChildProcess.NewStartInfo("dotnet", directory,
+        [
+            Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"),
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Gateway:RoutesFile={Path.Combine(directory, "routes.json")}",
+            $"--Gateway:KeysFile={Path.Combine(directory, "keys.json")}",
+            $"--Gateway:DataDir={Path.Combine(directory, "data")}",
+        ]);
+    }
+
     public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")

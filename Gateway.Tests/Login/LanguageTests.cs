@@ -135,19 +135,7 @@ public sealed class LanguageInShippedProcessTests
     {
         var directory = Directory.CreateTempSubdirectory("tgw-language-").FullName;
         var port = LoopbackPort.GetFree();
-        await File.WriteAllTextAsync(Path.Combine(directory, "routes.json"), """
-            { "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/r" }, "Metadata": { "Auth": "public" } } },
-              "Clusters": { "c": { "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } }
-            """, Ct);
-        await File.WriteAllTextAsync(Path.Combine(directory, "keys.json"), """{ "Keys": [] }""", Ct);
-        var psi = ChildProcess.NewStartInfo("dotnet", directory,
-        [
-            Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"),
-            $"--urls=http://127.0.0.1:{port}",
-            $"--Gateway:RoutesFile={Path.Combine(directory, "routes.json")}",
-            $"--Gateway:KeysFile={Path.Combine(directory, "keys.json")}",
-            $"--Gateway:DataDir={Path.Combine(directory, "data")}",
-        ]);
+        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await using var gateway = new ChildProcess(this, 200, directory);
         await gateway.StartAsync(psi, "the gateway", async () =>

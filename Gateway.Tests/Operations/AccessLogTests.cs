@@ -14,7 +14,7 @@ public sealed class AccessLogTests
     public async Task One_access_line_per_request_allowed_refused_and_failed_with_no_secret_anywhere()
     {
         await using var upstream = await EchoUpstream.StartAsync();
-        var deadPort = FreePort();
+        var deadPort = LoopbackPort.GetFree();
         var routes = $$"""
             {
               "Routes": {
@@ -77,11 +77,4 @@ public sealed class AccessLogTests
 
     private static List<string> AccessLines(GatewayApp gateway) => gateway.Logs.Where(l => l.Contains($" {Category}[", StringComparison.Ordinal)).ToList();
 
-    /// <summary>A loopback port nothing listens on (taken from the OS, then released).</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -14,20 +14,8 @@ public sealed class ConsoleLogFormatTests
     public async Task With_the_json_formatter_the_access_line_is_one_json_object_with_its_fields_by_name()
     {
         var directory = Directory.CreateTempSubdirectory("tgw-json-log-").FullName;
-        var port = AccessLogTests.FreePort();
-        await File.WriteAllTextAsync(Path.Combine(directory, "routes.json"), """
-            { "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/r" }, "Metadata": { "Auth": "public" } } },
-              "Clusters": { "c": { "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } }
-            """, Ct);
-        await File.WriteAllTextAsync(Path.Combine(directory, "keys.json"), """{ "Keys": [] }""", Ct);
-        var psi = ChildProcess.NewStartInfo("dotnet", directory,
-        [
-            Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"),
-            $"--urls=http://127.0.0.1:{port}",
-            $"--Gateway:RoutesFile={Path.Combine(directory, "routes.json")}",
-            $"--Gateway:KeysFile={Path.Combine(directory, "keys.json")}",
-            $"--Gateway:DataDir={Path.Combine(directory, "data")}",
-        ]);
+        var port = LoopbackPort.GetFree();
+        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
         psi.Environment["Logging__Console__FormatterName"] = "json";
         using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await using var gateway = new ChildProcess(this, 200, directory);

@@ -13,7 +13,7 @@ public sealed class UpstreamFailureTests
     [Fact]
     public async Task Each_failed_health_probe_is_one_warning_line_without_a_stack_trace()
     {
-        var deadPort = AccessLogTests.FreePort();
+        var deadPort = LoopbackPort.GetFree();
         var routes = $$"""
             {
               "Routes": { "probed": { "ClusterId": "probed", "Match": { "Path": "/probed/{**rest}" }, "Metadata": { "Auth": "public" } } },
