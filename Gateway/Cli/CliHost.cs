@@ -68,6 +68,7 @@ internal static class CliHost
         builder.Services.AddGatewayKeys();
         builder.Services.AddGatewayTokens();
         builder.Services.AddGatewayLogin();
+        builder.Services.AddSingleton<Routes.AccessExplainer>();
         return builder.Build();
     }
 }

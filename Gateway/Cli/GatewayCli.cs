@@ -62,7 +62,7 @@ internal static class GatewayCli
 
     internal static RootCommand BuildRoot(string[] settings) => new("Tribuo Gateway. With no command it starts the server; configuration arguments (--Section:Key=value) apply to every command.")
     {
-        RoutesCommand.Build(),
+        RoutesCommand.Build(settings),
         KeysCommand.Build(settings),
         UsersCommand.Build(settings),
     };

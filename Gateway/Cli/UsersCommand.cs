@@ -33,19 +33,10 @@ internal static class UsersCommand
 
     private static async Task<int> SetRoleAsync(IServiceProvider services, string email, string role)
     {
-        var users = services.GetRequiredService<IUserStore>();
-        if (!await users.SetRoleAsync(email, role))
+        if (await services.GetRequiredService<UserAccounts>().ChangeRoleAsync(email, role, "cli") is null)
         {
             Console.Error.WriteLine($"no user with e-mail '{email}'.");
             return GatewayCli.Failed;
-        }
-
-        // The user's API token follows the role's scopes; existing sessions keep their role claim until they expire.
-        var user = (await users.FindByEmailAsync(email))!;
-        var keys = services.GetRequiredService<KeyService>();
-        if (await keys.GetAsync(UserAccounts.KeyIdFor(user.Id)) is not null)
-        {
-            await keys.UpdateAsync(UserAccounts.KeyIdFor(user.Id), new KeyChanges(Scopes: services.GetRequiredService<RoleScopes>().For(role)), "cli");
         }
 
         Console.WriteLine($"user '{email}' now has role '{role}'");

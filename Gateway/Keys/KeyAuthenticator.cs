@@ -143,18 +143,11 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
 
     private KeyAuthResult Evaluate(CachedKey entry)
     {
-        var record = entry.Record;
-        var status = record switch
-        {
-            null => KeyStatus.Unknown,
-            { RevokedAt: not null } => KeyStatus.Revoked,
-            { Disabled: true } => KeyStatus.Disabled,
-            { Expires: { } expires } when expires <= time.GetUtcNow() => KeyStatus.Expired,
-            _ => KeyStatus.Active,
-        };
+        var now = time.GetUtcNow();
+        var status = entry.Record?.StatusAt(now) ?? KeyStatus.Unknown;
         if (status == KeyStatus.Active)
         {
-            entry.LastUsedUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            entry.LastUsedUnixMs = now.ToUnixTimeMilliseconds();
         }
 
         return new KeyAuthResult(status, entry);

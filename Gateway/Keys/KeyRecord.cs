@@ -22,6 +22,15 @@ internal sealed record KeyRecord
     public IReadOnlyList<RateLimits.RateLimit> RateLimits { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? LastUsedAt { get; init; }
+
+    /// <summary>Revoked, disabled, expired or active at <paramref name="now"/>: what a request with this key meets first.</summary>
+    public KeyStatus StatusAt(DateTimeOffset now) => this switch
+    {
+        { RevokedAt: not null } => KeyStatus.Revoked,
+        { Disabled: true } => KeyStatus.Disabled,
+        { Expires: { } expires } when expires <= now => KeyStatus.Expired,
+        _ => KeyStatus.Active,
+    };
 }
 
 /// <summary>Where keys live: Redis when <c>ConnectionStrings:Redis</c> is set, the embedded store otherwise.</summary>

@@ -25,6 +25,12 @@ internal sealed class RoutesLoader(RoutesValidator validator)
             return RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}"));
         }
 
+        return await ValidateTextAsync(json, fileName);
+    }
+
+    /// <summary>Validates a routes file's text as <see cref="LoadAsync"/> would the file: what the console checks an edit with.</summary>
+    public async Task<RoutesLoadResult> ValidateTextAsync(string json, string fileName)
+    {
         var errors = new List<ConfigError>();
         var parsed = RoutesDocument.Parse(json, fileName, errors);
         if (parsed is null)

@@ -45,4 +45,7 @@ internal static class SharedSchema
         );
         CREATE INDEX user_identities_user ON user_identities (user_id);
         """;
+
+    /// <summary>The console's audit filters (a key, a user) and the users' last login read events by subject.</summary>
+    public const string AuditBySubject = "CREATE INDEX audit_events_subject ON audit_events (subject, kind);";
 }

@@ -129,6 +129,19 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
         return (await connection.QueryAsync<UserRow>($"SELECT {UserRow.Columns} FROM users ORDER BY lower(email)")).Select(r => r.ToUser()).ToArray();
     }
 
+    public async Task<IReadOnlyList<User>> ListPageAsync(string? search, string? afterEmail, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + StoredValues.EscapeLike(search.ToLowerInvariant()) + "%";
+        return (await connection.QueryAsync<UserRow>(new CommandDefinition($"""
+            SELECT {UserRow.Columns} FROM users
+            WHERE (@pattern IS NULL OR lower(email) LIKE @pattern ESCAPE '\' OR lower(name) LIKE @pattern ESCAPE '\' OR id = @search)
+              AND (@afterEmail IS NULL OR lower(email) > lower(@afterEmail))
+            ORDER BY lower(email) LIMIT @limit
+            """, new { pattern, search = search?.Trim(), afterEmail, limit }, cancellationToken: cancellationToken)))
+            .Select(r => r.ToUser()).ToArray();
+    }
+
     public async Task<bool> SetRoleAsync(string email, string role, CancellationToken cancellationToken = default)
     {
         await using var connection = await open(cancellationToken);

@@ -14,4 +14,17 @@ internal static class StoredValues
 
     public static DateTimeOffset? FromMilliseconds(long? milliseconds) =>
         milliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>A time column as the users' database returns it: Unix milliseconds on SQLite, <c>timestamptz</c> on PostgreSQL.</summary>
+    public static DateTimeOffset FromDatabaseTime(object? value) => value switch
+    {
+        long ms => DateTimeOffset.FromUnixTimeMilliseconds(ms),
+        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+        DateTimeOffset time => time,
+        _ => DateTimeOffset.UnixEpoch,
+    };
+
+    /// <summary>A value to put inside a <c>LIKE … ESCAPE '\'</c> pattern, its wildcards escaped (both databases).</summary>
+    public static string EscapeLike(string? value) =>
+        (value ?? "").Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

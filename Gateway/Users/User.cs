@@ -76,6 +76,12 @@ internal interface IUserStore
 
     Task<IReadOnlyList<User>> ListAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// At most <paramref name="limit"/> users in e-mail order after <paramref name="afterEmail"/> (keyset paging), only
+    /// those whose e-mail or name contains <paramref name="search"/> or whose id is it, when given.
+    /// </summary>
+    Task<IReadOnlyList<User>> ListPageAsync(string? search, string? afterEmail, int limit, CancellationToken cancellationToken = default);
+
     Task<bool> SetRoleAsync(string email, string role, CancellationToken cancellationToken = default);
 
     /// <summary>Stores the protected API token unless one is already there; returns the one in force.</summary>

@@ -96,6 +96,34 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
         return linkByEmail && login.EmailVerified && (identities.Count == 0 || identities[0].EmailVerified);
     }
 
+    /// <summary>
+    /// Gives a user another role (CLI and console): their API token's scopes follow the role's
+    /// (<c>Gateway:Roles:&lt;role&gt;:Scopes</c>), and the change is in the audit trail with who made it. Sessions and
+    /// keys tied to the user see the new role within <see cref="UserDirectory.Ttl"/>. Null when there is no such user.
+    /// </summary>
+    public async Task<User?> ChangeRoleAsync(string email, string role, string actor, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(role) || role.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == ','))
+        {
+            throw new KeyOperationException($"'{role}' is not a role: one word, no spaces or commas.");
+        }
+
+        var before = await users.FindByEmailAsync(email, cancellationToken);
+        if (before is null || !await users.SetRoleAsync(email, role, cancellationToken))
+        {
+            return null;
+        }
+
+        if (await keys.GetAsync(KeyIdFor(before.Id), cancellationToken) is not null)
+        {
+            await keys.UpdateAsync(KeyIdFor(before.Id), new KeyChanges(Scopes: roleScopes.For(role)), actor, cancellationToken);
+        }
+
+        Log.RoleChanged(logger, before.Id, before.Role, role, actor);
+        await trail.RecordAsync("user.role_changed", before.Id, $"by {actor}; role {before.Role} → {role}", cancellationToken);
+        return before with { Role = role };
+    }
+
     /// <summary>The user's API key secret, or null when it cannot be read (e.g. the data protection keys were lost).</summary>
     public string? ReadApiToken(User user)
     {
@@ -142,6 +170,9 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
     {
         [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "audit: a {Provider} identity was linked to user {UserId} by its verified e-mail")]
         public static partial void IdentityLinked(ILogger logger, string userId, string provider);
+
+        [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "audit: user {UserId} role changed from {OldRole} to {NewRole} by {Actor}")]
+        public static partial void RoleChanged(ILogger logger, string userId, string oldRole, string newRole, string actor);
 
         [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "audit: user {UserId} created at first login through {Provider}")]
         public static partial void UserCreated(ILogger logger, string userId, string provider);

@@ -25,12 +25,6 @@ internal sealed class UserRow
         Company = company,
         OrganizationSiret = organization_siret,
         ApiTokenProtected = api_token,
-        CreatedAt = created_at switch
-        {
-            long ms => DateTimeOffset.FromUnixTimeMilliseconds(ms),
-            DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
-            DateTimeOffset time => time,
-            _ => DateTimeOffset.UnixEpoch,
-        },
+        CreatedAt = Storage.StoredValues.FromDatabaseTime(created_at),
     };
 }

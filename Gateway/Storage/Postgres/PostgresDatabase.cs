@@ -119,5 +119,6 @@ internal static class PostgresMigrations
             {SharedSchema.Keys}
             """),
         new(3, "user identities", SharedSchema.Identities),
+        new(4, "audit events by subject", SharedSchema.AuditBySubject),
     ];
 }

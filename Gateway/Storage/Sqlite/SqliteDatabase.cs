@@ -149,5 +149,6 @@ internal static class SqliteMigrations
             """),
         new(6, "key rate limits", "ALTER TABLE keys ADD COLUMN rate_limits TEXT NOT NULL DEFAULT '';"),
         new(7, "user identities", SharedSchema.Identities),
+        new(8, "audit events by subject", SharedSchema.AuditBySubject),
     ];
 }

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tribuo.Gateway.Hosting;
+
+namespace Tribuo.Gateway.Routes;
+
+/// <summary>A route's access rules as an operator edits them: space-separated lists and a limit; empty removes the field.</summary>
+internal sealed record RouteAccessEdit(string RouteId, string Scopes, string Roles, string Companies, string RateLimit)
+{
+    public static RouteAccessEdit From(RoutePolicy policy) =>
+        new(policy.RouteId, string.Join(' ', policy.Scopes), string.Join(' ', policy.Roles), string.Join(' ', policy.Companies), policy.RateLimit?.Text ?? "");
+
+    public IEnumerable<(string Name, string Value)> Fields =>
+    [
+        (MetadataKeys.Scopes, Scopes), (MetadataKeys.Roles, Roles), (MetadataKeys.Companies, Companies), (MetadataKeys.RateLimit, RateLimit),
+    ];
+}
+
+/// <summary>What saving an edited routes file did.</summary>
+internal enum RoutesSaveOutcome
+{
+    /// <summary>Written and loaded.</summary>
+    Saved,
+    /// <summary>Written, but the running gateway refused to load it (the previous configuration keeps serving).</summary>
+    SavedNotLoaded,
+    /// <summary>The file changed since the edit was prepared from it: nothing written.</summary>
+    Conflict,
+    /// <summary>The file or its folder cannot be written: nothing written.</summary>
+    NotWritable,
+}
+
+/// <summary>
+/// Edits of <c>routes.json</c> from the console (DESIGN §9): an edit is applied to the file's text, validated by the
+/// same <see cref="RoutesLoader"/> as start, reload and <c>routes check</c>, and saved atomically (a temporary file in
+/// the same folder, then a rename, so the watcher never reads half a file). Every save names the SHA-256 of the text
+/// the edit was made from: when the file no longer has it, someone else changed it meanwhile, and nothing is written.
+/// </summary>
+internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, RoutesFileConfigProvider provider)
+{
+    private static readonly JsonDocumentOptions ReadOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
+    public string FilePath => paths.RoutesFile;
+
+    public static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>The file as it is now, and its hash.</summary>
+    public async Task<(string Text, string Hash)> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        var text = await File.ReadAllTextAsync(paths.RoutesFile, cancellationToken);
+        return (text, Hash(text));
+    }
+
+    /// <summary>
+    /// The file's text with the route's <c>Scopes</c>, <c>Roles</c>, <c>Companies</c> and <c>RateLimit</c> replaced (a
+    /// name keeps the spelling the file gave it); null when the route is not in the text. Comments are not kept.
+    /// </summary>
+    public static string? Apply(string text, RouteAccessEdit edit)
+    {
+        if (JsonNode.Parse(text, documentOptions: ReadOptions) is not JsonObject root
+            || Find(root, "Routes") is not JsonObject routes
+            || Find(routes, edit.RouteId) is not JsonObject route)
+        {
+            return null;
+        }
+
+        if (Find(route, "Metadata") is not JsonObject metadata)
+        {
+            metadata = [];
+            route["Metadata"] = metadata;
+        }
+
+        foreach (var (name, value) in edit.Fields)
+        {
+            var spelled = metadata.Select(p => p.Key).FirstOrDefault(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)) ?? name;
+            var normalized = string.Join(' ', value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (normalized.Length == 0)
+            {
+                metadata.Remove(spelled);
+            }
+            else
+            {
+                metadata[spelled] = normalized;
+            }
+        }
+
+        return root.ToJsonString(WriteOptions) + "\n";
+    }
+
+    /// <summary>Validates the text exactly as a reload would.</summary>
+    public Task<RoutesLoadResult> ValidateAsync(string text) => loader.ValidateTextAsync(text, $"routes file '{paths.RoutesFile}'");
+
+    /// <summary>Whether a save could write the file now (its folder takes a new file, the file may be replaced).</summary>
+    public bool IsWritable()
+    {
+        var probe = TempPathFor(paths.RoutesFile);
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return !new FileInfo(paths.RoutesFile).IsReadOnly;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes <paramref name="newText"/> in place of the file if it still is what <paramref name="baseHash"/> says, then loads it.</summary>
+    public async Task<RoutesSaveOutcome> SaveAsync(string baseHash, string newText, CancellationToken cancellationToken = default)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            var (_, currentHash) = await ReadAsync(cancellationToken);
+            if (!string.Equals(currentHash, baseHash, StringComparison.Ordinal))
+            {
+                return RoutesSaveOutcome.Conflict;
+            }
+
+            var temp = TempPathFor(paths.RoutesFile);
+            try
+            {
+                await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                {
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(newText), cancellationToken);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                File.Move(temp, paths.RoutesFile, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                File.Delete(temp);
+                return RoutesSaveOutcome.NotWritable;
+            }
+
+            return await provider.ReloadAsync() ? RoutesSaveOutcome.Saved : RoutesSaveOutcome.SavedNotLoaded;
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private static string TempPathFor(string path) =>
+        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():n}.tmp");
+
+    private static JsonNode? Find(JsonObject parent, string name) =>
+        parent.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+}
