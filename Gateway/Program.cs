@@ -4,6 +4,7 @@ using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Operations;
+using Tribuo.Gateway.OperatorsConsole;
 using Tribuo.Gateway.Proxy;
 using Tribuo.Gateway.RateLimits;
 using Tribuo.Gateway.Routes;
@@ -27,6 +28,7 @@ builder.Services.AddGatewayProxy();                            // routes.json â†
 builder.Services.AddGatewayRateLimits();                       // per route, key and client; shared through Redis
 builder.Services.AddGatewayErrors();                           // one problem+json shape for every error the gateway writes
 builder.Services.AddGatewayHealthChecks();                     // /healthz, /readyz: one check per configured store
+builder.Services.AddGatewayConsole();                          // the operators' console: pages, antiforgery, who-can-reach-what
 
 var app = builder.Build();
 if (!app.TryValidateSettings() || !await app.TryLoadRoutesAsync() || !app.TryReadKeysFile() || !app.TryValidateLogin()) // invalid config: stop, readably
@@ -38,7 +40,7 @@ app.UseTrustedProxies();                                       // client scheme,
 app.UseRequestObservation();                                   // access log line, request metrics, span tags
 app.UseGatewayErrors();                                        // framework errors on gateway endpoints as problem+json
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
-app.UseLoginLocalization();                                    // the hub's pages in English or French, from Accept-Language
+app.UseLoginLocalization();                                    // the hub's and the console's pages in English or French, from Accept-Language
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>
 
 var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route
@@ -46,6 +48,7 @@ gateway.MapHealth();                                           // /healthz, /rea
 gateway.MapLogin();                                            // /login, /auth/login-<provider>, /auth/login-password
 gateway.MapTokens();                                           // /.well-known/jwks.json, check-token, /auth/logout
 gateway.MapMetrics(app.Services);                              // /metrics: Prometheus text, metrics or admin keys
+gateway.MapConsole();                                          // /gateway/console: people with a console role, through the hub's login
 var admin = gateway.MapGroup("").AddEndpointFilter(AdminAccess.ForAdministration(app.Services)); // /gateway/*: admin keys only
 admin.MapKeysApi();                                            // /gateway/keys
 admin.MapConfigApi();                                          // /gateway/config

@@ -22,9 +22,10 @@ internal static class LoginLocalization
             options.RequestCultureProviders = [new PrimaryLanguageProvider { Options = options }];
         });
 
-    /// <summary>Only the hub's pages pay for it: the proxied routes never read a culture.</summary>
+    /// <summary>Only the hub's and the console's pages pay for it: the proxied routes never read a culture.</summary>
     public static void UseLoginLocalization(this WebApplication app) =>
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/login") || context.Request.Path.StartsWithSegments("/auth"),
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/login") || context.Request.Path.StartsWithSegments("/auth")
+                || context.Request.Path.StartsWithSegments(OperatorsConsole.ConsoleExtensions.Prefix),
             branch => branch.UseRequestLocalization());
 
     /// <summary>

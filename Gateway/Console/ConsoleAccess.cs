@@ -1,0 +1,129 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
+using Tribuo.Gateway.Login;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
+
+namespace Tribuo.Gateway.OperatorsConsole;
+
+/// <summary><c>Gateway:Console</c>.</summary>
+internal sealed class ConsoleOptions
+{
+    /// <summary>Roles whose people may use the console.</summary>
+    public List<string> Roles { get; set; } = [];
+
+    /// <summary>Whether a route edit may be written to <c>routes.json</c> (else the new file is offered as a download).</summary>
+    public bool EditRoutes { get; set; }
+
+    /// <summary>The configured roles, <c>admin</c> when none is.</summary>
+    public IReadOnlyList<string> AllowedRoles => Roles.Count == 0 ? [UserRoles.Admin] : Roles;
+}
+
+/// <summary>The person using the console, as the user store has them now.</summary>
+internal sealed record ConsoleOperator(string UserId, string Email, string Role)
+{
+    /// <summary>How audit events name them: the e-mail a reader knows, and the id that does not change.</summary>
+    public string Actor => $"{Email} (user {UserId})";
+
+    public static ConsoleOperator? Find(HttpContext context) => context.Items[typeof(ConsoleOperator)] as ConsoleOperator;
+
+    public static ConsoleOperator Of(HttpContext context) => Find(context) ?? throw new InvalidOperationException("Console endpoint reached without ConsoleAccess.");
+}
+
+/// <summary>
+/// The console's door (DESIGN §9), on every console endpoint: the hub's own browser session (the
+/// <c>tribuo_cloud_token</c> cookie protected sites use, never a key), a user whose current role is one of
+/// <c>Gateway:Console:Roles</c>, and on every form post a valid antiforgery token bound to that user. A page load
+/// without a session goes to the hub's login page and comes back (the same hand-back as protected sites); someone
+/// signed in with another role gets a "not allowed" page (403), and so does any post they make.
+/// </summary>
+internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, BrowserSession browser, SessionHandBack handBack, ConsoleOptions options, IAntiforgery antiforgery)
+    : IEndpointFilter
+{
+    /// <summary>Form posts are small; anything larger is not one of the console's forms.</summary>
+    private const long MaxFormBytes = 64 * 1024;
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var request = context.Request;
+        var texts = ConsoleTexts.Current;
+        var navigation = BrowserSession.IsNavigation(request);
+        if (navigation && request.Query.TryGetValue(BrowserSession.TokenParameter, out var handedBack))
+        {
+            // Back from the login page: the session is taken whatever the role; the console itself says "not allowed".
+            await handBack.TakeAsync(context, handedBack.ToString(), (_, _) => null);
+            return Results.Empty;
+        }
+
+        if (!tokens.IsReady)
+        {
+            return new ConsolePage(texts.UnavailableTitle, ConsoleSection.None, ConsolePage.Error(texts.UnavailableSentence), StatusCodes.Status503ServiceUnavailable);
+        }
+
+        User? user;
+        try
+        {
+            user = await CurrentUserAsync(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new ConsolePage(texts.UnavailableTitle, ConsoleSection.None, ConsolePage.Error(texts.UnavailableSentence), StatusCodes.Status503ServiceUnavailable);
+        }
+
+        if (user is null)
+        {
+            if (navigation)
+            {
+                context.Response.Redirect(browser.LoginUrl(request, error: null));
+                return Results.Empty;
+            }
+
+            return new ConsolePage(texts.SignInTitle, ConsoleSection.None, ConsolePage.Error(texts.SignInSentence),
+                HttpMethods.IsGet(request.Method) ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+        }
+
+        if (!options.AllowedRoles.Contains(user.Role, StringComparer.Ordinal))
+        {
+            var switchAccount = browser.LoginUrl(request, "permission");
+            return new ConsolePage(texts.NotAllowedTitle, ConsoleSection.None,
+                $"<h1>{ConsolePage.E(texts.NotAllowedTitle)}</h1>{ConsolePage.Error(texts.NotAllowed(user.Email, user.Role))}"
+                + $"<p><a class=\"button secondary\" href=\"{ConsolePage.E(switchAccount)}\">{ConsolePage.E(texts.SwitchAccount)}</a></p>",
+                StatusCodes.Status403Forbidden);
+        }
+
+        context.Items[typeof(ConsoleOperator)] = new ConsoleOperator(user.Id, user.Email, user.Role);
+        // Antiforgery tokens are bound to this user: a token taken from another person's page is worth nothing here.
+        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id)], "tribuo-session"));
+        if (HttpMethods.IsPost(request.Method))
+        {
+            if (request.ContentLength is null or > MaxFormBytes || !request.HasFormContentType)
+            {
+                return new ConsolePage(texts.FormRefusedTitle, ConsoleSection.None, ConsolePage.Error(texts.FormRefused), StatusCodes.Status400BadRequest);
+            }
+
+            try
+            {
+                await antiforgery.ValidateRequestAsync(context);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return new ConsolePage(texts.FormRefusedTitle, ConsoleSection.None, ConsolePage.Error(texts.FormRefused), StatusCodes.Status400BadRequest);
+            }
+        }
+
+        return await next(invocation);
+    }
+
+    /// <summary>The session's user as the store has them now (role included), or null without a valid session.</summary>
+    private async Task<User?> CurrentUserAsync(HttpContext context)
+    {
+        if (Proxy.SessionCookiePairs.Read(context.Request.Headers.Cookie, out var token) != 1 || token.Length == 0
+            || await tokens.ValidateCachedAsync(token) is not { } identity)
+        {
+            return null;
+        }
+
+        return await users.GetAsync(identity.UserId);
+    }
+}
