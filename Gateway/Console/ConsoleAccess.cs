@@ -58,7 +58,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
 
         if (!tokens.IsReady)
         {
-            return new ConsolePage(texts.UnavailableTitle, ConsoleSection.None, ConsolePage.Error(texts.UnavailableSentence), StatusCodes.Status503ServiceUnavailable);
+            return ConsolePage.Message(texts.UnavailableTitle, texts.UnavailableSentence, StatusCodes.Status503ServiceUnavailable);
         }
 
         User? user;
@@ -68,7 +68,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return new ConsolePage(texts.UnavailableTitle, ConsoleSection.None, ConsolePage.Error(texts.UnavailableSentence), StatusCodes.Status503ServiceUnavailable);
+            return ConsolePage.Message(texts.UnavailableTitle, texts.UnavailableSentence, StatusCodes.Status503ServiceUnavailable);
         }
 
         if (user is null)
@@ -79,7 +79,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
                 return Results.Empty;
             }
 
-            return new ConsolePage(texts.SignInTitle, ConsoleSection.None, ConsolePage.Error(texts.SignInSentence),
+            return ConsolePage.Message(texts.SignInTitle, texts.SignInSentence,
                 HttpMethods.IsGet(request.Method) ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
         }
 
@@ -99,7 +99,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         {
             if (request.ContentLength is null or > MaxFormBytes || !request.HasFormContentType)
             {
-                return new ConsolePage(texts.FormRefusedTitle, ConsoleSection.None, ConsolePage.Error(texts.FormRefused), StatusCodes.Status400BadRequest);
+                return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status400BadRequest);
             }
 
             try
@@ -108,7 +108,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
             }
             catch (AntiforgeryValidationException)
             {
-                return new ConsolePage(texts.FormRefusedTitle, ConsoleSection.None, ConsolePage.Error(texts.FormRefused), StatusCodes.Status400BadRequest);
+                return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status400BadRequest);
             }
         }
 

@@ -145,6 +145,9 @@ internal sealed class ConsolePage(string title, ConsoleSection section, string b
         return "<div class=\"scroll\"><table><thead><tr>" + string.Concat(headings.Select(h => $"<th>{E(h)}</th>")) + $"</tr></thead><tbody>{body}</tbody></table></div>";
     }
 
+    /// <summary>A page that only says why nothing happened.</summary>
+    public static ConsolePage Message(string title, string sentence, int status) => new(title, ConsoleSection.None, $"<h1>{E(title)}</h1>{Error(sentence)}", status);
+
     public static string Notice(string? text) => string.IsNullOrEmpty(text) ? "" : $"<p class=\"notice\" role=\"status\">{E(text)}</p>";
 
     public static string Error(string? text) => string.IsNullOrEmpty(text) ? "" : $"<p class=\"error\" role=\"alert\">{E(text)}</p>";
