@@ -19,6 +19,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
 {
     private const string Admin = "boss@acme.fr";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan BrowserPatience = TimeSpan.FromSeconds(60);
 
     private readonly string _run = Guid.NewGuid().ToString("n")[..8];
     private EchoUpstream _upstream = null!;
@@ -54,6 +55,8 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
                 ["Gateway:Login:Providers:datapass:Scopes"] = OidcProvider.DataPassScopes,
                 ["Gateway:Login:Providers:datapass:Company"] = "acme",
                 ["Gateway:Console:EditRoutes"] = "true",
+                ["Gateway:Roles:ops:Scopes:0"] = "ops:read",
+                ["Gateway:Keys:LastUsedFlushInterval"] = "00:00:01",
             }, _port);
     }
 
@@ -67,6 +70,9 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
     private async Task<(IBrowserContext Context, IPage Page)> LogInAsync(string login, string locale = "en-US")
     {
         var context = await browsers.NewContextAsync(locale: locale);
+        // The first login of a class warms up the gateway, the provider and the browser: on a loaded machine it takes a while.
+        context.SetDefaultTimeout((float)BrowserPatience.TotalMilliseconds);
+        context.SetDefaultNavigationTimeout((float)BrowserPatience.TotalMilliseconds);
         var page = await context.NewPageAsync();
         await page.GotoAsync(ConsoleUrl());
         await page.WaitForURLAsync(url => url.StartsWith($"{Hub}/login", StringComparison.Ordinal));
@@ -164,6 +170,13 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         await page.GotoAsync(ConsoleUrl($"/keys?q={id}"));
         Assert.Contains(id, await page.InnerTextAsync("table"));
         await ScreenshotsAsync(page, "keys");
+        await page.GotoAsync(ConsoleUrl("/keys?field=name&q=console+test&status=active"));
+        Assert.Contains(id, await page.InnerTextAsync("table"));
+        await page.GotoAsync(ConsoleUrl("/keys?field=scope&q=docs:read"));
+        Assert.DoesNotContain(id, await page.InnerTextAsync("main"));
+
+        // Last use is written in batches (every second here): the key's page shows it once it is.
+        await WaitForTextAsync(page, ConsoleUrl($"/keys/{id}"), "#last-used", "UTC");
 
         await page.GotoAsync(ConsoleUrl($"/keys/{id}"));
         Assert.Contains("api", await page.InnerTextAsync("table"));   // the routes this key reaches
@@ -312,6 +325,37 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         Assert.Contains("changed since this change was prepared", await page.InnerTextAsync("[role=alert]"));
         Assert.Equal(theirs, await File.ReadAllTextAsync(_gateway.RoutesFile, TestContext.Current.CancellationToken));
         await ScreenshotsAsync(page, "concurrent-edit");
+    }
+
+    [Fact]
+    public async Task An_admin_sees_a_users_identities_and_last_login_and_changes_their_role()
+    {
+        var (someone, _) = await LogInAsync("dana@acme.fr");
+        await someone.DisposeAsync();
+        var (context, page) = await LogInAsync(Admin);
+        await using var _ = context;
+
+        await page.GotoAsync(ConsoleUrl("/users?q=DANA"));
+        Assert.Contains("dana@acme.fr", await page.InnerTextAsync("table"));
+        Assert.DoesNotContain(Admin, await page.InnerTextAsync("table"));
+        await page.ClickAsync("a:has-text('dana@acme.fr')");
+        var userId = page.Url.Split('/')[^1];
+        Assert.Contains("datapass", await page.InnerTextAsync("main"));
+        Assert.Contains("dana@acme.fr", await page.InnerTextAsync("main")); // the provider's subject
+        await WaitForTextAsync(page, page.Url, "#last-login", "UTC");
+        await ScreenshotsAsync(page, "user");
+
+        await page.FillAsync("#role", "ops");
+        await page.ClickAsync("button:has-text('Change the role')");
+        await page.WaitForSelectorAsync("p.notice");
+        Assert.Contains("ops", await page.InnerTextAsync("dl"));
+        var token = await _gateway.Services.GetRequiredService<KeyService>().GetAsync($"user-{userId}", TestContext.Current.CancellationToken);
+        Assert.Equal(["ops:read"], token!.Scopes); // the user's API token follows the role
+
+        await WaitForTextAsync(page, ConsoleUrl($"/audit?user={userId}&kind=user"), "main", "user.role_changed");
+        Assert.Contains($"by {Admin}", await page.InnerTextAsync("table"));
+        await page.GotoAsync(ConsoleUrl("/users"));
+        await ScreenshotsAsync(page, "users");
     }
 
     [Fact]

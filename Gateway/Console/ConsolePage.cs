@@ -33,7 +33,8 @@ internal sealed class ConsolePage(string title, ConsoleSection section, string b
         .card{background:#fff;border-radius:10px;box-shadow:0 1px 6px rgba(20,30,60,.1);padding:1rem 1.25rem;margin:0 0 1rem}
         .scroll{overflow-x:auto;background:#fff;border-radius:10px;box-shadow:0 1px 6px rgba(20,30,60,.1);margin:0 0 1rem}
         table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid #e6e9f0;vertical-align:top}
-        th{background:#f7f8fb;font-weight:600;white-space:nowrap}td.nowrap{white-space:nowrap}tr:last-child td{border-bottom:0}
+        th{background:#f7f8fb;font-weight:600;white-space:nowrap}.nowrap{white-space:nowrap}tr:last-child td{border-bottom:0}
+        td .mono{overflow-wrap:normal}td a.mono{white-space:nowrap}
         code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;overflow-wrap:anywhere}
         a{color:#2450c9}.badge{display:inline-block;padding:.05rem .5rem;border-radius:99px;font-size:.78rem;font-weight:600;white-space:nowrap}
         .active{background:#e3f5e8;color:#1c6b34}.expired{background:#fff3d6;color:#7a5a00}.disabled{background:#eceef3;color:#4a5468}.revoked{background:#fdecec;color:#8a1c1c}
@@ -50,7 +51,7 @@ internal sealed class ConsolePage(string title, ConsoleSection section, string b
         .error{padding:.7rem 1rem;margin:0 0 1rem;border-radius:8px;background:#fdecec;color:#8a1c1c;border:1px solid #f5c2c2;white-space:pre-line}
         .secret{display:flex;gap:.5rem;flex-wrap:wrap}.secret input{flex:1 1 16rem;font-family:ui-monospace,monospace}
         dl{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.3rem 1rem;margin:0}dt{color:#4a5468}dd{margin:0;overflow-wrap:anywhere}
-        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:0 1rem}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:0 1rem;align-items:end}
         .gain{color:#1c6b34}.lose{color:#8a1c1c}ul.plain{margin:.25rem 0;padding-left:1.2rem}.pager{margin:.5rem 0 1.5rem}
         @media (max-width:40rem){main{padding:.75rem}header .who{margin-left:0;width:100%}dl{grid-template-columns:1fr}dt{font-weight:600}}
         """;

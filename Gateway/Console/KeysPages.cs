@@ -195,7 +195,7 @@ internal static class KeysPages
             <dt>{E(texts.ExpiresLabel)}</dt><dd>{E(key.Expires is null ? texts.Never : Time(key.Expires))}</dd>
             <dt>{E(texts.RateLimitsLabel)}</dt><dd class="mono">{E(key.RateLimits.Count == 0 ? "—" : string.Join(' ', key.RateLimits.Select(l => l.Text)))}</dd>
             <dt>{E(texts.Created)}</dt><dd>{E(Time(key.CreatedAt))}</dd>
-            <dt>{E(texts.LastUsed)}</dt><dd>{E(Time(key.LastUsedAt))}</dd>
+            <dt>{E(texts.LastUsed)}</dt><dd id="last-used">{E(Time(key.LastUsedAt))}</dd>
             {(key.RevokedAt is null ? "" : $"<dt>{E(texts.Status("revoked"))}</dt><dd>{E(Time(key.RevokedAt))}</dd>")}
             </dl></div>
             """;

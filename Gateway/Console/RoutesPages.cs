@@ -168,7 +168,7 @@ internal static class RoutesPages
 
         body += $"<p class=\"notice\" role=\"status\">{E(texts.ValidationPassed)}</p>";
         body += $"<h2>{E(texts.Changes)}</h2>" + Table([texts.Field, texts.Before, texts.After],
-            FieldChanges(prepared.Before, edit).Select(c => new[] { E(c.Name), $"<span class=\"mono\">{E(c.Before)}</span>", $"<span class=\"mono\">{E(c.After)}</span>" }),
+            FieldChanges(prepared.Before, edit).Select(c => new[] { E(c.Name), $"<span class=\"mono\">{E(OrDash(c.Before))}</span>", $"<span class=\"mono\">{E(OrDash(c.After))}</span>" }),
             texts.NoFieldChange);
         body += $"<h2>{E(texts.AccessChange)}</h2><div class=\"card\" id=\"access-diff\">" + (diff.IsEmpty ? E(texts.NoAccessChange) : string.Concat(
             DiffList("keys-gaining", "gain", texts.KeysGaining, diff.KeysGaining),
@@ -246,5 +246,7 @@ internal static class RoutesPages
     /// <summary>The form field of a metadata name (<c>Scopes</c> → <c>scopes</c>, <c>RateLimit</c> → <c>rateLimit</c>).</summary>
     private static string FormName(string metadataName) => char.ToLowerInvariant(metadataName[0]) + metadataName[1..];
 
-    private static string Words(IReadOnlyList<string> values) => values.Count == 0 ? "—" : string.Join(' ', values);
+    private static string Words(IReadOnlyList<string> values) => OrDash(string.Join(' ', values));
+
+    private static string OrDash(string value) => value.Length == 0 ? "—" : value;
 }

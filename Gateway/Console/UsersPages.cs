@@ -77,7 +77,7 @@ internal static class UsersPages
             <dt>{E(texts.CompanyLabel)}</dt><dd>{E(user.Company ?? "—")}</dd>
             <dt>SIRET</dt><dd class="mono">{E(user.OrganizationSiret ?? "—")}</dd>
             <dt>{E(texts.Created)}</dt><dd>{E(Time(user.CreatedAt))}</dd>
-            <dt>{E(texts.LastLogin)}</dt><dd>{E(Time(lastLogins.TryGetValue(user.Id, out var at) ? at : null))}</dd>
+            <dt>{E(texts.LastLogin)}</dt><dd id="last-login">{E(Time(lastLogins.TryGetValue(user.Id, out var at) ? at : null))}</dd>
             </dl></div>
             <h2>{E(texts.ChangeRole)}</h2>
             """;
