@@ -20,10 +20,13 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
     private const string Admin = "boss@acme.fr";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan BrowserPatience = TimeSpan.FromSeconds(60);
+    /// <summary>The requirement is 1 s on every other instance; room for a loaded 2-core machine, as in RevocationTests.</summary>
+    private static readonly TimeSpan OtherInstanceDeadline = TimeSpan.FromSeconds(2.5);
 
     private readonly string _run = Guid.NewGuid().ToString("n")[..8];
     private EchoUpstream _upstream = null!;
     private GatewayApp _gateway = null!;
+    private string _routes = "";
     private int _port;
 
     private string Hub => $"http://login.tribuo.cloud:{_port}";
@@ -38,10 +41,11 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         _upstream = await EchoUpstream.StartAsync();
         _port = LoopbackPort.GetFree();
         var client = await provider.RegisterClientAsync($"{Hub}/auth/new-token/datapass");
-        _gateway = GatewayApp.Start(RoutesJson.With(_upstream.Address,
+        _routes = RoutesJson.With(_upstream.Address,
             RoutesJson.Route("docs-api", "/docs/{**rest}", "key", "\"Scopes\": \"docs:read\""),
             RoutesJson.Route("api", "/api/{**rest}", "key", "\"Scopes\": \"api\""),
-            RoutesJson.Route("admins", "/admins/{**rest}", "user", "\"Roles\": \"admin\"")),
+            RoutesJson.Route("admins", "/admins/{**rest}", "user", "\"Roles\": \"admin\""));
+        _gateway = GatewayApp.Start(_routes,
             new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Redis"] = redisConnection,
@@ -88,9 +92,11 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
     private async Task<string> SessionCookiesAsync(IBrowserContext context) =>
         string.Join("; ", (await context.CookiesAsync()).Where(c => c.Name is "tribuo_cloud_token" or "tribuo_console_csrf").Select(c => $"{c.Name}={c.Value}"));
 
-    private async Task<HttpStatusCode> CallAsync(string path, string secret)
+    private Task<HttpStatusCode> CallAsync(string path, string secret) => CallAsync(_gateway, path, secret);
+
+    private static async Task<HttpStatusCode> CallAsync(GatewayApp gateway, string path, string secret)
     {
-        using var client = _gateway.NewClient();
+        using var client = gateway.NewClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.TryAddWithoutValidation("Authorization", "KEY " + secret);
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -98,13 +104,13 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
     }
 
     /// <summary>Polls until the gateway answers <paramref name="expected"/>; the last answer otherwise.</summary>
-    private async Task<HttpStatusCode> AnswerWithinAsync(TimeSpan limit, string path, string secret, HttpStatusCode expected)
+    private static async Task<HttpStatusCode> AnswerWithinAsync(GatewayApp gateway, TimeSpan limit, string path, string secret, HttpStatusCode expected)
     {
         var clock = Stopwatch.StartNew();
         HttpStatusCode answer;
         do
         {
-            answer = await CallAsync(path, secret);
+            answer = await CallAsync(gateway, path, secret);
         }
         while (answer != expected && clock.Elapsed < limit && await Pause());
 
@@ -166,6 +172,8 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
 
         Assert.Equal(HttpStatusCode.OK, await CallAsync("/api/orders", secret));
         Assert.Equal(HttpStatusCode.Forbidden, await CallAsync("/docs/guide", secret));
+        await using var otherInstance = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString });
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(otherInstance, "/api/orders", secret)); // known there too, and cached
 
         await page.GotoAsync(ConsoleUrl($"/keys?q={id}"));
         Assert.Contains(id, await page.InnerTextAsync("table"));
@@ -186,9 +194,12 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
 
         await page.ClickAsync("button:has-text('Revoke')");
         await page.WaitForSelectorAsync("p.notice");
-        var revokedAt = Stopwatch.StartNew();
-        Assert.Equal(HttpStatusCode.Unauthorized, await AnswerWithinAsync(TimeSpan.FromSeconds(1), "/api/orders", secret, HttpStatusCode.Unauthorized));
-        Assert.True(revokedAt.Elapsed < TimeSpan.FromSeconds(1.5), $"401 came {revokedAt.Elapsed.TotalMilliseconds:0} ms after the revocation");
+        // Stricter than "within a second": the instance that revoked it refuses the very next request (DESIGN §4).
+        Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync("/api/orders", secret));
+        // Every other instance within a second (the assertion leaves room for a loaded 2-core machine, as RevocationTests does).
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Unauthorized, await AnswerWithinAsync(otherInstance, OtherInstanceDeadline, "/api/orders", secret, HttpStatusCode.Unauthorized));
+        Assert.True(clock.Elapsed < OtherInstanceDeadline, $"the other instance refused the key after {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.Contains("revoked", await page.InnerTextAsync("h1 .badge"));
 
         // Both changes are in the audit trail with the person who made them.
@@ -291,7 +302,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         await page.ClickAsync("button:has-text('Save routes.json')");
         await page.WaitForSelectorAsync("p.notice");
         Assert.Contains("now in force", await page.InnerTextAsync("p.notice"));
-        Assert.Equal(HttpStatusCode.OK, await AnswerWithinAsync(Patience, "/docs/guide", apiKey.Secret, HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.OK, await AnswerWithinAsync(_gateway, Patience, "/docs/guide", apiKey.Secret, HttpStatusCode.OK));
         Assert.Equal(HttpStatusCode.Forbidden, await CallAsync("/docs/guide", reader.Secret));
         Assert.Contains("\"Scopes\": \"api\"", await File.ReadAllTextAsync(_gateway.RoutesFile, TestContext.Current.CancellationToken));
 
