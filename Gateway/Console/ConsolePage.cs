@@ -49,7 +49,7 @@ internal sealed class ConsolePage(string title, ConsoleSection section, string b
         .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.75rem 0}.actions form{margin:0}
         .notice{padding:.7rem 1rem;margin:0 0 1rem;border-radius:8px;background:#e3f5e8;color:#1c6b34;border:1px solid #b9e2c4}
         .error{padding:.7rem 1rem;margin:0 0 1rem;border-radius:8px;background:#fdecec;color:#8a1c1c;border:1px solid #f5c2c2;white-space:pre-line}
-        .secret{display:flex;gap:.5rem;flex-wrap:wrap}.secret input{flex:1 1 16rem;font-family:ui-monospace,monospace}
+        .narrow input{max-width:24rem}.secret{display:flex;gap:.5rem;flex-wrap:wrap}.secret input{flex:1 1 16rem;font-family:ui-monospace,monospace}
         dl{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.3rem 1rem;margin:0}dt{color:#4a5468}dd{margin:0;overflow-wrap:anywhere}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));gap:0 1rem;align-items:end}
         .gain{color:#1c6b34}.lose{color:#8a1c1c}ul.plain{margin:.25rem 0;padding-left:1.2rem}.pager{margin:.5rem 0 1.5rem}

@@ -82,7 +82,7 @@ internal static class UsersPages
             <h2>{E(texts.ChangeRole)}</h2>
             """;
         body += Form(context, $"{ConsoleExtensions.Prefix}/users/{Q(user.Id)}/role",
-            $"{Field("role", texts.RoleLabel, user.Role, texts.RoleHint, required: true)}<div class=\"actions\"><button type=\"submit\">{E(texts.ChangeRole)}</button></div>", "card");
+            $"{Field("role", texts.RoleLabel, user.Role, texts.RoleHint, required: true)}<div class=\"actions\"><button type=\"submit\">{E(texts.ChangeRole)}</button></div>", "card narrow");
         body += $"<h2>{E(texts.Identities)}</h2>" + Table([texts.Provider, texts.Subject, texts.EmailVerified, texts.Linked],
             identities.Select(i => new[] { E(i.Provider), $"<span class=\"mono\">{E(i.Subject)}</span>", E(i.EmailVerified ? texts.Yes : texts.No), E(Time(i.CreatedAt)) }),
             texts.NoIdentities);

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Tests.Infrastructure;
+using Tribuo.Gateway.Tokens;
+using Tribuo.Gateway.Users;
+using Xunit;
+
+namespace Tribuo.Gateway.Tests.OperatorsConsole;
+
+/// <summary>
+/// The console over plain HTTP with a session the gateway issued (no provider, no browser): the door (no session,
+/// headers), a route edit refused by validation, and saving turned off (the default): the new file is a download and
+/// <c>routes.json</c> is never written.
+/// </summary>
+public sealed partial class ConsoleHttpTests : IAsyncLifetime
+{
+    private GatewayApp _gateway = null!;
+    private string _routes = "";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [GeneratedRegex("name=\"csrf\" value=\"([^\"]+)\"")]
+    private static partial Regex CsrfField();
+
+    [GeneratedRegex("name=\"base\" value=\"([0-9a-f]{64})\"")]
+    private static partial Regex BaseField();
+
+    public ValueTask InitializeAsync()
+    {
+        _routes = RoutesJson.With("http://127.0.0.1:5001/",
+            RoutesJson.Route("api", "/api/{**rest}", "key", "\"Scopes\": \"api\""),
+            RoutesJson.Route("status", "/status", "public"));
+        _gateway = GatewayApp.Start(_routes);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => _gateway.DisposeAsync();
+
+    /// <summary>A cookie-keeping client signed in as a new user with <paramref name="role"/>.</summary>
+    private async Task<HttpClient> SignedInAsync(string role)
+    {
+        var users = _gateway.Services.GetRequiredService<IUserStore>();
+        var email = $"{role}@acme.fr";
+        var user = await users.CreateAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email }, $"{Math.Abs(email.GetHashCode())}", role, Ct);
+        var cookies = new CookieContainer();
+        cookies.Add(_gateway.BaseAddress, new Cookie("tribuo_cloud_token", _gateway.Services.GetRequiredService<TokenService>().Issue(user!)));
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies }) { BaseAddress = _gateway.BaseAddress };
+    }
+
+    private static async Task<string> PageAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, string page, params (string Name, string Value)[] fields) =>
+        client.PostAsync(path, new FormUrlEncodedContent(fields.Select(f => KeyValuePair.Create(f.Name, f.Value))
+            .Append(KeyValuePair.Create("csrf", CsrfField().Match(page).Groups[1].Value))), Ct);
+
+    [Fact]
+    public async Task Without_a_session_a_page_load_goes_to_the_login_page_and_anything_else_is_refused()
+    {
+        using var client = _gateway.NewClient();
+        using var navigation = new HttpRequestMessage(HttpMethod.Get, "/gateway/console/keys");
+        navigation.Headers.Accept.ParseAdd("text/html");
+        using var redirected = await client.SendAsync(navigation, Ct);
+        Assert.Equal(HttpStatusCode.Found, redirected.StatusCode);
+        Assert.StartsWith($"{_gateway.BaseAddress.ToString().TrimEnd('/')}/login?origin=", redirected.Headers.Location!.ToString());
+        Assert.Contains(Uri.EscapeDataString("/gateway/console/keys"), redirected.Headers.Location.ToString());
+
+        using var script = await client.GetAsync("/gateway/console/keys", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, script.StatusCode);
+        using var post = await client.PostAsync("/gateway/console/keys", new FormUrlEncodedContent([KeyValuePair.Create("id", "x")]), Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pages_forbid_framing_scripts_from_elsewhere_and_caching()
+    {
+        using var admin = await SignedInAsync("admin");
+        using var response = await admin.GetAsync("/gateway/console/routes", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'none'", csp);
+        Assert.Contains("form-action 'self'", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
+        Assert.DoesNotContain("unsafe-inline", csp);
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task An_edit_that_fails_validation_shows_the_errors_and_offers_no_save()
+    {
+        using var admin = await SignedInAsync("admin");
+        var page = await PageAsync(admin, "/gateway/console/routes/api");
+        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api"), ("rateLimit", "10/1y"));
+        var html = await preview.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, preview.StatusCode);
+        Assert.Contains("would be refused", html);
+        Assert.Contains("Metadata.RateLimit", html);
+        Assert.DoesNotContain("value=\"save\"", html);
+        Assert.DoesNotContain("value=\"download\"", html);
+    }
+
+    [Fact]
+    public async Task With_saving_off_the_new_file_is_a_download_and_routes_json_is_never_written()
+    {
+        using var admin = await SignedInAsync("admin");
+        var page = await PageAsync(admin, "/gateway/console/routes/api");
+        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
+        var html = await preview.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        Assert.Contains("Saving from the console is off", html);
+        Assert.DoesNotContain("value=\"save\"", html);
+        var baseHash = BaseField().Match(html).Groups[1].Value;
+
+        using var download = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", baseHash), ("do", "download"));
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("application/json", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("routes.json", download.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        Assert.Contains("\"Scopes\": \"api billing\"", await download.Content.ReadAsStringAsync(Ct));
+
+        using var save = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", baseHash), ("do", "save"));
+        Assert.Equal(HttpStatusCode.Forbidden, save.StatusCode);
+        Assert.Equal(_routes, await File.ReadAllTextAsync(_gateway.RoutesFile, Ct));
+    }
+}
