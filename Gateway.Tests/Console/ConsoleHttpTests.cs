@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Tribuo.Gateway.Tokens;
 using Tribuo.Gateway.Users;
@@ -25,6 +26,12 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
 
     [GeneratedRegex("name=\"base\" value=\"([0-9a-f]{64})\"")]
     private static partial Regex BaseField();
+
+    [GeneratedRegex("href=\"(/gateway/console/keys\\?[^\"]*after=[^\"]+)\"")]
+    private static partial Regex NextPageLink();
+
+    [GeneratedRegex("class=\"mono\" href=\"/gateway/console/keys/([^\"?]+)\"")]
+    private static partial Regex KeyLink();
 
     public ValueTask InitializeAsync()
     {
@@ -127,5 +134,38 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         using var save = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", baseHash), ("do", "save"));
         Assert.Equal(HttpStatusCode.Forbidden, save.StatusCode);
         Assert.Equal(_routes, await File.ReadAllTextAsync(_gateway.RoutesFile, Ct));
+    }
+
+    [Fact]
+    public async Task The_key_list_pages_through_every_key_and_filters_by_scope_name_and_status()
+    {
+        var keys = _gateway.Services.GetRequiredService<KeyService>();
+        for (var i = 0; i < 60; i++)
+        {
+            await keys.CreateAsync(new KeySpec { Id = $"k{i:00}", Name = i % 2 == 0 ? $"Even {i}" : $"Odd {i}", Scopes = [i < 55 ? "api" : "docs:read"] }, "test", Ct);
+        }
+
+        await keys.RevokeAsync("k07", "test", Ct);
+        using var admin = await SignedInAsync("admin");
+
+        async Task<List<string>> ListAllAsync(string path)
+        {
+            var ids = new List<string>();
+            for (string? next = path; next is not null;)
+            {
+                var html = await PageAsync(admin, WebUtility.HtmlDecode(next));
+                ids.AddRange(KeyLink().Matches(html).Select(m => Uri.UnescapeDataString(m.Groups[1].Value)));
+                next = NextPageLink().Match(html) is { Success: true } link ? link.Groups[1].Value : null;
+            }
+
+            return ids;
+        }
+
+        var all = await ListAllAsync("/gateway/console/keys");
+        Assert.Equal(Enumerable.Range(0, 60).Select(i => $"k{i:00}"), all);
+        Assert.Equal(["k55", "k56", "k57", "k58", "k59"], await ListAllAsync("/gateway/console/keys?field=scope&q=docs:read"));
+        Assert.Equal(["k07"], await ListAllAsync("/gateway/console/keys?status=revoked"));
+        Assert.Equal(Enumerable.Range(0, 60).Where(i => i % 2 == 1 && i != 7).Select(i => $"k{i:00}"),
+            await ListAllAsync("/gateway/console/keys?field=name&q=odd&status=active"));
     }
 }

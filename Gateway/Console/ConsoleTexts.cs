@@ -72,7 +72,7 @@ internal sealed class ConsoleTexts
     public string UserLabel => T("User", "Utilisateur");
     public string KeyLabel => T("Key", "Clé");
     public string LastUsed => T("Last used", "Dernière utilisation");
-    public string Created => T("Created", "Créée le");
+    public string Created => T("Created", "Création");
     public string Never => T("never", "jamais");
     public string Yes => T("yes", "oui");
     public string No => T("no", "non");

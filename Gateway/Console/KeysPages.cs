@@ -43,35 +43,31 @@ internal static class KeysPages
             && (status.Length == 0 || Status(key, now) == status);
 
         var found = new List<KeyRecord>();
-        string? next = null;
-        for (var scanned = 0; scanned < MaxPagesScanned; scanned++)
+        string? resumeAfter = null;
+        for (var scanned = 1; ; scanned++)
         {
             var page = await keys.ListPageAsync(query, context.RequestAborted);
+            // A filtered store page may end early, even empty, with a cursor: that is where the scan goes on.
+            resumeAfter = page.Next is not null && KeyQuery.TryReadCursor(page.Next, out var nextId) ? nextId : null;
             foreach (var key in page.Keys.Where(Wanted))
             {
                 found.Add(key);
                 if (found.Count == PageSize)
                 {
+                    resumeAfter = key == page.Keys[^1] && page.Next is null ? null : key.Id;
                     break;
                 }
             }
 
-            var lastRead = found.Count == PageSize ? found[^1].Id : page.Keys.Count > 0 ? page.Keys[^1].Id : null;
-            if (page.Next is null && found.Count < PageSize)
-            {
-                next = null;
-                break;
-            }
-
-            next = lastRead is null ? null : KeyQuery.CursorAfter(lastRead);
-            if (found.Count == PageSize || next is null)
+            if (found.Count == PageSize || resumeAfter is null || scanned == MaxPagesScanned)
             {
                 break;
             }
 
-            query = query with { After = lastRead };
+            query = query with { After = resumeAfter };
         }
 
+        var next = resumeAfter is null ? null : KeyQuery.CursorAfter(resumeAfter);
         var options = string.Concat(new[] { ("id", texts.SearchById), ("name", texts.SearchByName), ("scope", texts.SearchByScope), ("user", texts.SearchByUser) }
             .Select(o => $"<option value=\"{o.Item1}\"{(o.Item1 == field ? " selected" : "")}>{E(o.Item2)}</option>"));
         var statuses = string.Concat(new[] { "", "active", "expired", "disabled", "revoked" }

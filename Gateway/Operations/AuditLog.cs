@@ -8,7 +8,7 @@ internal sealed record AuditEntry(long Id, DateTimeOffset At, string Kind, strin
 
 /// <summary>
 /// A filter on the audit trail: who acted (the <c>by …</c> of the detail: a key, <c>cli</c>, a person's e-mail or
-/// id), a key, a user (the subject, or a key bound to them), an event kind (<c>key.revoked</c>, or <c>key</c> for every
+/// id), a key, a user (the subject, or the user a created key was bound to), an event kind (<c>key.revoked</c>, or <c>key</c> for every
 /// key event). Pages go from the newest event back, by id.
 /// </summary>
 internal sealed record AuditFilter(string? Actor = null, string? Key = null, string? User = null, string? Event = null, long? Before = null, int Limit = 50);
@@ -56,7 +56,7 @@ internal sealed class AuditLog(IServiceProvider services)
             actor = "%by %" + StoredValues.EscapeLike(filter.Actor) + "%",
             key = filter.Key?.Trim(),
             user = filter.User?.Trim(),
-            boundUser = "%user " + StoredValues.EscapeLike(filter.User) + "%",
+            boundUser = "%bound to user " + StoredValues.EscapeLike(filter.User) + "%",
             kind = filter.Event?.Trim(),
             kindPrefix = StoredValues.EscapeLike(filter.Event) + ".%",
             before = filter.Before,
