@@ -168,4 +168,46 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 60).Where(i => i % 2 == 1 && i != 7).Select(i => $"k{i:00}"),
             await ListAllAsync("/gateway/console/keys?field=name&q=odd&status=active"));
     }
+
+    [Fact]
+    public async Task A_key_is_edited_disabled_and_enabled_through_the_key_service_with_the_person_as_actor()
+    {
+        var keys = _gateway.Services.GetRequiredService<KeyService>();
+        var expires = DateTimeOffset.UtcNow.AddDays(10).Date.AddHours(13).AddMinutes(37);
+        await keys.CreateAsync(new KeySpec { Id = "site", Name = "Site", Scopes = ["docs:read"], Expires = new DateTimeOffset(expires, TimeSpan.Zero) }, "test", Ct);
+        using var admin = await SignedInAsync("admin");
+        var page = await PageAsync(admin, "/gateway/console/keys/site");
+        var shownExpiry = expires.ToString("yyyy-MM-dd");
+        Assert.Contains($"value=\"{shownExpiry}\"", page);
+
+        using var edited = await PostAsync(admin, "/gateway/console/keys/site", page, ("name", "Docs site"), ("scopes", "docs:read, api"),
+            ("origins", "https://docs.tribuo.cloud"), ("expires", shownExpiry), ("expiresWas", shownExpiry), ("rateLimits", "100/1s 10000/1d"));
+        Assert.Equal(HttpStatusCode.Found, edited.StatusCode);
+        var key = (await keys.GetAsync("site", Ct))!;
+        Assert.Equal("Docs site", key.Name);
+        Assert.Equal(["docs:read", "api"], key.Scopes);
+        Assert.Equal(["https://docs.tribuo.cloud"], key.Origins);
+        Assert.Equal(["100/1s", "10000/1d"], key.RateLimits.Select(l => l.Text));
+        Assert.Equal(new DateTimeOffset(expires, TimeSpan.Zero), key.Expires); // the day was not touched: the exact time stays
+
+        using var refused = await PostAsync(admin, "/gateway/console/keys/site", page, ("name", "Docs site"), ("scopes", ""), ("expires", shownExpiry), ("expiresWas", shownExpiry));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("Scopes: list at least one scope", await refused.Content.ReadAsStringAsync(Ct));
+
+        using var disabled = await PostAsync(admin, "/gateway/console/keys/site/disable", page);
+        Assert.True((await keys.GetAsync("site", Ct))!.Disabled);
+        using var enabled = await PostAsync(admin, "/gateway/console/keys/site/enable", page);
+        Assert.False((await keys.GetAsync("site", Ct))!.Disabled);
+
+        var audit = _gateway.Services.GetRequiredService<Tribuo.Gateway.Operations.AuditLog>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Tribuo.Gateway.Operations.AuditPage events;
+        while ((events = await audit.ListAsync(new(Actor: "admin@acme.fr", Key: "site"), Ct)).Entries.Count < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(3, events.Entries.Count);
+        Assert.All(events.Entries, e => Assert.Equal("key.updated", e.Kind));
+    }
 }

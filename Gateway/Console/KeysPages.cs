@@ -108,7 +108,7 @@ internal static class KeysPages
             <div>{Field("name", texts.Name, spec.Name, required: true)}</div>
             <div>{Field("scopes", texts.ScopesLabel, string.Join(' ', spec.Scopes ?? []), texts.ScopesHint, required: true)}</div>
             <div>{Field("origins", texts.OriginsLabel, string.Join(' ', spec.Origins ?? []), texts.OriginsHint)}</div>
-            <div>{Field("expires", texts.ExpiresLabel, spec.Expires?.UtcDateTime.ToString("yyyy-MM-dd"), texts.ExpiresHint, type: "date")}</div>
+            <div>{Field("expires", texts.ExpiresLabel, DateText(spec.Expires), texts.ExpiresHint, type: "date")}</div>
             <div>{Field("rateLimits", texts.RateLimitsLabel, string.Join(' ', spec.RateLimits ?? []), texts.RateLimitsHint)}</div>
             <div>{Field("userId", texts.UserLabel, spec.UserId, texts.UserIdHint)}</div>
             </div>
@@ -215,7 +215,8 @@ internal static class KeysPages
                 <div>{Field("name", texts.Name, key.Name, required: true)}</div>
                 <div>{Field("scopes", texts.ScopesLabel, string.Join(' ', key.Scopes), texts.ScopesHint, required: true)}</div>
                 <div>{Field("origins", texts.OriginsLabel, string.Join(' ', key.Origins), texts.OriginsHint)}</div>
-                <div>{Field("expires", texts.ExpiresLabel, key.Expires?.UtcDateTime.ToString("yyyy-MM-dd"), texts.ExpiresHint, type: "date")}</div>
+                <div>{Field("expires", texts.ExpiresLabel, DateText(key.Expires), texts.ExpiresHint, type: "date")}
+                <input type="hidden" name="expiresWas" value="{DateText(key.Expires)}"></div>
                 <div>{Field("rateLimits", texts.RateLimitsLabel, string.Join(' ', key.RateLimits.Select(l => l.Text)), texts.RateLimitsHint)}</div>
                 </div>
                 <div class="actions"><button type="submit">{E(texts.Save)}</button></div>
@@ -234,14 +235,16 @@ internal static class KeysPages
             return await RenderAsync(context, id, null, texts.BadDate);
         }
 
+        // The form shows the expiry's day only: an expiry whose day was not touched keeps its exact time.
+        var expiryChanged = form.Text("expires") != form.Text("expiresWas");
         try
         {
             await keys.UpdateAsync(id, new KeyChanges(
                 Name: form.Text("name"),
                 Scopes: form.Words("scopes"),
                 Origins: form.Words("origins"),
-                Expires: expires,
-                ClearExpires: expires is null,
+                Expires: expiryChanged ? expires : null,
+                ClearExpires: expiryChanged && expires is null,
                 RateLimits: form.Words("rateLimits")), ConsoleOperator.Of(context).Actor, context.RequestAborted);
         }
         catch (Exception ex) when (ex is KeyOperationException or KeyNotFoundException)
@@ -281,6 +284,8 @@ internal static class KeysPages
 
     /// <summary>After a change, the key's page (a reload never posts again).</summary>
     private static IResult Done(string id, string done) => Results.Redirect($"{ConsoleExtensions.Prefix}/keys/{Q(id)}?done={done}");
+
+    private static string DateText(DateTimeOffset? date) => date?.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "";
 
     /// <summary>A date typed in the form (<c>yyyy-mm-dd</c>, midnight UTC); empty is no expiry.</summary>
     private static bool TryReadDate(string text, out DateTimeOffset? date)
