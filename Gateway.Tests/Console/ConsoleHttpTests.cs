@@ -44,15 +44,17 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _gateway.DisposeAsync();
 
-    /// <summary>A cookie-keeping client signed in as a new user with <paramref name="role"/>.</summary>
-    private async Task<HttpClient> SignedInAsync(string role)
+    private Task<HttpClient> SignedInAsync(string role) => SignedInAsync(_gateway, role);
+
+    /// <summary>A cookie-keeping client signed in to <paramref name="gateway"/> as a new user with <paramref name="role"/>.</summary>
+    internal static async Task<HttpClient> SignedInAsync(GatewayApp gateway, string role)
     {
-        var users = _gateway.Services.GetRequiredService<IUserStore>();
+        var users = gateway.Services.GetRequiredService<IUserStore>();
         var email = $"{role}@acme.fr";
         var user = await users.CreateAsync(new ExternalLogin { Provider = "test", Subject = email, Email = email }, $"{Math.Abs(email.GetHashCode())}", role, Ct);
         var cookies = new CookieContainer();
-        cookies.Add(_gateway.BaseAddress, new Cookie("tribuo_cloud_token", _gateway.Services.GetRequiredService<TokenService>().Issue(user!)));
-        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies }) { BaseAddress = _gateway.BaseAddress };
+        cookies.Add(gateway.BaseAddress, new Cookie("tribuo_cloud_token", gateway.Services.GetRequiredService<TokenService>().Issue(user!)));
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies }) { BaseAddress = gateway.BaseAddress };
     }
 
     private static async Task<string> PageAsync(HttpClient client, string path)

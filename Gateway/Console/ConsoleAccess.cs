@@ -112,7 +112,15 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
             }
         }
 
-        return await next(invocation);
+        try
+        {
+            return await next(invocation);
+        }
+        catch (Exception ex) when (Storage.StoreErrors.IsUnreachable(ex))
+        {
+            // A store the page needs is down: say so and that nothing was changed, never a 500.
+            return ConsolePage.Message(texts.StoreUnavailableTitle, texts.StoreUnavailableSentence, StatusCodes.Status503ServiceUnavailable);
+        }
     }
 
     /// <summary>The session's user as the store has them now (role included), or null without a valid session.</summary>

@@ -31,6 +31,9 @@ internal sealed class ConsoleTexts
     public string UnavailableTitle => T("The console is unavailable", "La console est indisponible");
     public string UnavailableSentence => T("The gateway cannot check sessions right now. Nothing was changed; please try again in a moment.",
         "La passerelle ne peut pas vérifier les sessions pour le moment. Rien n’a été modifié ; veuillez réessayer dans un instant.");
+    public string StoreUnavailableTitle => T("A store is unreachable", "Un stockage est injoignable");
+    public string StoreUnavailableSentence => T("The key store or the users' database did not answer. Reload the page in a moment to see where things stand.",
+        "Le stockage des clés ou la base des utilisateurs n’a pas répondu. Rechargez la page dans un instant pour voir où en sont les choses.");
     public string SignInTitle => T("Log in first", "Connectez-vous d’abord");
     public string SignInSentence => T("The console is for people logged in through the gateway's login page. Open the console in your browser to log in.",
         "La console est réservée aux personnes connectées par la page de connexion de la passerelle. Ouvrez la console dans votre navigateur pour vous connecter.");
