@@ -74,10 +74,17 @@ internal sealed class AuditLog(IServiceProvider services)
             return new Dictionary<string, DateTimeOffset>();
         }
 
+        // One parameter per id, written out: Dapper expands "IN @list" on SQLite but hands PostgreSQL an array it cannot take there.
+        var parameters = new DynamicParameters();
+        var names = userIds.Select((id, i) =>
+        {
+            parameters.Add($"u{i}", id);
+            return $"@u{i}";
+        }).ToArray();
         await using var connection = await StorageExtensions.UsersDatabase(services)(cancellationToken);
         var rows = await connection.QueryAsync<(string Subject, object At)>(new CommandDefinition(
-            "SELECT subject, max(at) FROM audit_events WHERE kind = 'login.success' AND subject IN @userIds GROUP BY subject",
-            new { userIds }, cancellationToken: cancellationToken));
+            $"SELECT subject, max(at) FROM audit_events WHERE kind = 'login.success' AND subject IN ({string.Join(", ", names)}) GROUP BY subject",
+            parameters, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => r.Subject, r => StoredValues.FromDatabaseTime(r.At), StringComparer.Ordinal);
     }
 
