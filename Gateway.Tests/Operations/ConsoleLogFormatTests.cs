@@ -53,4 +53,57 @@ public sealed class ConsoleLogFormatTests
         Assert.DoesNotContain("tgw_test", gateway.RecentLog);
         Assert.DoesNotContain("token=", gateway.RecentLog);
     }
+
+    [Fact]
+    public async Task With_the_default_formatter_the_access_line_has_the_simple_layout_and_a_path_cannot_start_a_forged_line()
+    {
+        var directory = Directory.CreateTempSubdirectory("tgw-simple-log-").FullName;
+        var port = LoopbackPort.GetFree();
+        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
+        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var gateway = new ChildProcess(this, 1000, directory);
+        await gateway.StartAsync(psi, "the gateway", async () =>
+        {
+            try
+            {
+                return (await http.GetAsync("/healthz", Ct)).StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+
+        // Many requests from many connections: lines from several threads' buffers, none lost, none split.
+        var requests = Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = http.BaseAddress };
+            using var answer = await client.GetAsync($"/nowhere/{i}?token=tgw_test-simple-query-token", Ct);
+        });
+        await Task.WhenAll(requests);
+        // %0A decodes to a line feed in the path; %C3%A9 to é.
+        using var forged = await http.GetAsync("/x%0A2026-01-01T00:00:00.000Z%20info:%20Tribuo.Gateway.Access[900]%20GET%20/forged/%C3%A9", Ct);
+
+        string[] lines = [];
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            lines = gateway.RecentLog.Split('\n').Where(l => l.Contains("Tribuo.Gateway.Access[900]")).ToArray();
+            if (lines.Count(l => l.Contains(" /nowhere/")) == 200 && lines.Any(l => l.Contains("/forged/")))
+            {
+                break;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(200, lines.Count(l => l.Contains(" /nowhere/")));
+        Assert.All(lines.Where(l => l.Contains(" /nowhere/")), l => Assert.Matches(
+            @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info: Tribuo\.Gateway\.Access\[900\] GET /nowhere/\d+ 404 \d+\.\dms client=127\.0\.0\.1 route=- caller=- upstream=- reason=Not Found\r?$", l));
+        var forgedLine = Assert.Single(lines, l => l.Contains("/forged/"));
+        Assert.Contains("GET /x%0A2026-01-01T00:00:00.000Z info: Tribuo.Gateway.Access[900] GET /forged/é ", forgedLine);
+        Assert.DoesNotContain(gateway.RecentLog.Split('\n'), l => l.StartsWith("2026-01-01T00:00:00.000Z"));
+        Assert.DoesNotContain("tgw_test", gateway.RecentLog);
+        Assert.DoesNotContain("token=", gateway.RecentLog);
+    }
 }

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -10,37 +8,37 @@ namespace Tribuo.Gateway.Operations;
 
 /// <summary>
 /// Writes the access log (<see cref="AccessLog.Category"/>) to the console with the console logger's own
-/// formatter (<c>simple</c> or <c>json</c>, as <c>Logging:Console:FormatterName</c> says), but in batches.
-/// The console logger writes and flushes stdout once per line, from one queue every request thread
-/// contends for; at tens of thousands of requests a second that alone cost a third of the KEY route's
-/// throughput. Here each request formats its line on its own thread and a single writer empties the queue
-/// into one <c>Console.Out</c> write per batch, so lines stay whole beside the console logger's own.
-/// The console logger is told to skip this category (<see cref="ObservabilityExtensions"/>), so no line
-/// is written twice. With the <c>simple</c> formatter (the default) the request thread does not even format:
-/// <see cref="Write"/> queues the values and the writer formats them straight into its batch, in the
-/// simple formatter's own layout; the <see cref="ILogger"/> call then only feeds other providers.
+/// layout (<c>simple</c> or <c>json</c>, as <c>Logging:Console:FormatterName</c> says), but buffered per
+/// thread, the way nginx's <c>access_log ... buffer=</c> is per worker. The console logger writes and
+/// flushes stdout once per line from one queue every request thread contends for; a shared queue of line
+/// objects still cost a fifth of the KEY route's CPU. Here a request appends its line, as UTF-8, to its own
+/// thread's buffer (an uncontended lock, no allocation); every 100 ms one writer swaps each buffer for an
+/// empty one and writes it to stdout in one call. Lines of one thread keep their order; lines of different
+/// threads are up to 100 ms apart out of order (their timestamps say when). A full buffer is written by the
+/// request thread itself: the log slows requests down, it never drops a line.
+/// With the <c>simple</c> formatter (the default) the line is laid out here, in the simple formatter's own
+/// single-line shape (<see cref="AccessLine"/>); any other formatter formats through the logger
+/// (<see cref="Logger"/>). The console logger is told to skip this category (<see cref="ObservabilityExtensions"/>).
 /// </summary>
 [ProviderAlias("AccessLog")]
 internal sealed class AccessLogConsole : ILoggerProvider
 {
-    /// <summary>Beyond this many unwritten lines request threads wait: an access log loses no line.</summary>
-    private const int QueueLength = 16 * 1024;
-
-    private const int BatchCharacters = 32 * 1024;
+    private const int BufferBytes = 64 * 1024;
 
     /// <summary>How long lines gather before a write: the log trails requests by at most this.</summary>
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The calling thread's buffer (for the provider it last wrote to: tests run several in one process).</summary>
     [ThreadStatic]
-    private static StringWriter? t_line;
+    private static ThreadLines? t_lines;
 
-    private readonly Channel<AccessRecord> _lines = Channel.CreateBounded<AccessRecord>(new BoundedChannelOptions(QueueLength)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    [ThreadStatic]
+    private static StringWriter? t_formatted;
 
+    private readonly List<ThreadLines> _threads = [];
     private readonly ConsoleFormatter _formatter;
+    private readonly Stream _stdout;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _writer;
 
     public AccessLogConsole(IEnumerable<ConsoleFormatter> formatters, IOptionsMonitor<ConsoleLoggerOptions> options)
@@ -49,91 +47,198 @@ internal sealed class AccessLogConsole : ILoggerProvider
         _formatter = formatters.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? formatters.First(f => f.Name == ConsoleFormatterNames.Simple);
         Direct = _formatter.Name == ConsoleFormatterNames.Simple;
+        _stdout = Console.OpenStandardOutput();
         _writer = Task.Run(WriteBatchesAsync);
     }
 
-    /// <summary>True when lines are queued as values rather than through the logger.</summary>
+    /// <summary>True when lines are laid out here (<see cref="Write"/>) rather than through the logger.</summary>
     public bool Direct { get; }
 
-    /// <summary>Queues one access line as values; the writer formats it. Only with <see cref="Direct"/>.</summary>
-    public void Write(AccessRecord record) => Enqueue(record);
+    /// <summary>Appends one access line in the simple layout. Only with <see cref="Direct"/>.</summary>
+    public void Write(in AccessLine line)
+    {
+        var lines = Acquire();
+        try
+        {
+            if (!line.TryWrite(lines.Free, out var written))
+            {
+                WriteToStdout(lines);
+                if (!line.TryWrite(lines.Free, out written))
+                {
+                    return; // over 64 KB: cannot be a real request line (Kestrel's request line limit is 8 KB)
+                }
+            }
 
+            lines.Used += written;
+        }
+        finally
+        {
+            Monitor.Exit(lines);
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="Direct"/> the category's logger only reports the level (so the request can ask whether
+    /// the access log is on at all) and writes nothing: <see cref="Write"/> has the line already.
+    /// </summary>
     public ILogger CreateLogger(string categoryName) =>
         categoryName == AccessLog.Category ? new Logger(this) : NullLogger.Instance;
 
     public void Dispose()
     {
-        _lines.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(5));
+        _stopping.Cancel();
+        try
+        {
+            _writer.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The last flush below still runs.
+        }
+
+        FlushAll();
     }
 
-    private void Enqueue(AccessRecord line)
+    /// <summary>The calling thread's buffer, locked; a buffer the writer retired (idle) is replaced by a registered one.</summary>
+    private ThreadLines Acquire()
     {
-        if (!_lines.Writer.TryWrite(line))
+        while (true)
         {
-            // Full: the console cannot keep up; slow the requests down rather than drop their lines.
-            _lines.Writer.WriteAsync(line).AsTask().GetAwaiter().GetResult();
+            var lines = t_lines;
+            if (lines is null || lines.Owner != this)
+            {
+                lines = t_lines = Register();
+            }
+
+            Monitor.Enter(lines);
+            if (!lines.Retired)
+            {
+                return lines;
+            }
+
+            Monitor.Exit(lines);
+            t_lines = null;
         }
+    }
+
+    private ThreadLines Register()
+    {
+        var lines = new ThreadLines(this);
+        lock (_threads)
+        {
+            _threads.Add(lines);
+        }
+
+        return lines;
     }
 
     private async Task WriteBatchesAsync()
     {
-        var batch = new StringBuilder(BatchCharacters + 1024);
-        var reader = _lines.Reader;
-        while (await reader.WaitToReadAsync())
+        using var timer = new PeriodicTimer(FlushInterval);
+        try
         {
-            // Let lines gather: waking for every line would cost a thread-pool hop and a write per request.
-            await Task.Delay(FlushInterval);
-            while (reader.TryRead(out var line))
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
-                if (line.Formatted is { } formatted)
-                {
-                    batch.Append(formatted);
-                }
-                else
-                {
-                    AppendSimple(batch, line);
-                }
-
-                if (batch.Length >= BatchCharacters)
-                {
-                    Flush(batch);
-                }
+                FlushAll();
             }
-
-            Flush(batch);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: Dispose flushes what is left.
         }
     }
 
-    /// <summary>
-    /// Writes the batch chunk by chunk under <c>Console.Out</c>'s own lock (so the console logger's lines never
-    /// land inside it), never as one string: a batch-sized string is a large-object allocation, and each one
-    /// costs a full collection.
-    /// </summary>
-    private static void Flush(StringBuilder batch)
+    /// <summary>Each thread's lines to stdout; buffers idle for a while are retired so that exited threads leave nothing behind.</summary>
+    private void FlushAll()
     {
-        if (batch.Length == 0)
+        ThreadLines[] threads;
+        lock (_threads)
         {
-            return;
+            threads = [.. _threads];
         }
 
+        foreach (var lines in threads)
+        {
+            byte[] full;
+            int used;
+            lock (lines)
+            {
+                if (lines.Used == 0)
+                {
+                    if (++lines.IdleTicks >= 100)
+                    {
+                        lines.Retired = true;
+                        lock (_threads)
+                        {
+                            _threads.Remove(lines);
+                        }
+                    }
+
+                    continue;
+                }
+
+                lines.IdleTicks = 0;
+                (full, used) = lines.Swap();
+            }
+
+            Write(full, used);
+            lines.GiveBack(full);
+        }
+    }
+
+    /// <summary>Under the buffer's lock, from the request thread: its buffer is full.</summary>
+    private void WriteToStdout(ThreadLines lines)
+    {
+        Write(lines.Buffer, lines.Used);
+        lines.Used = 0;
+    }
+
+    /// <summary>One write under <c>Console.Out</c>'s own lock, so the console logger's lines never land inside a batch.</summary>
+    private void Write(byte[] bytes, int count)
+    {
         var console = Console.Out;
         lock (console)
         {
-            foreach (var chunk in batch.GetChunks())
+            try
             {
-                console.Write(chunk.Span);
+                _stdout.Write(bytes, 0, count);
+            }
+            catch (IOException)
+            {
+                // stdout closed (the process is being torn down): nothing left to tell.
             }
         }
-
-        batch.Clear();
     }
 
-    /// <summary>The simple console formatter's single-line layout, timestamp format included (see ObservabilityExtensions).</summary>
-    private static void AppendSimple(StringBuilder batch, AccessRecord r) =>
-        batch.Append(CultureInfo.InvariantCulture,
-            $"{r.Time:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} info: {AccessLog.Category}[{AccessLog.EventId}] {r.Method} {r.Path} {r.Status} {r.DurationMs:0.0}ms client={r.Client} route={r.Route} caller={r.Caller} upstream={r.Upstream} reason={r.Reason}{Environment.NewLine}");
+    /// <summary>One thread's pending lines: a buffer being filled, and a spare the writer hands back after writing.</summary>
+    private sealed class ThreadLines(AccessLogConsole owner)
+    {
+        private byte[]? _spare;
 
+        public AccessLogConsole Owner { get; } = owner;
+
+        public byte[] Buffer { get; private set; } = new byte[BufferBytes];
+
+        public int Used { get; set; }
+
+        public int IdleTicks { get; set; }
+
+        public bool Retired { get; set; }
+
+        public Span<byte> Free => Buffer.AsSpan(Used);
+
+        public (byte[] Full, int Used) Swap()
+        {
+            var full = (Buffer, Used);
+            Buffer = Interlocked.Exchange(ref _spare, null) ?? new byte[BufferBytes];
+            Used = 0;
+            return full;
+        }
+
+        public void GiveBack(byte[] buffer) => Interlocked.CompareExchange(ref _spare, buffer, null);
+    }
+
+    /// <summary>For formatters other than simple: the formatter's line, appended to the thread's buffer as UTF-8.</summary>
     private sealed class Logger(AccessLogConsole sink) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
@@ -147,15 +252,14 @@ internal sealed class AccessLogConsole : ILoggerProvider
                 return;
             }
 
-            var line = t_line ??= new StringWriter();
-            sink._formatter.Write(new LogEntry<TState>(logLevel, AccessLog.Category, eventId, state, exception, formatter), null, line);
-            var builder = line.GetStringBuilder();
-            if (builder.Length == 0)
+            var text = t_formatted ??= new StringWriter();
+            sink._formatter.Write(new LogEntry<TState>(logLevel, AccessLog.Category, eventId, state, exception, formatter), null, text);
+            var builder = text.GetStringBuilder();
+            if (builder.Length > 0)
             {
-                return;
+                sink.Append(builder);
             }
 
-            sink.Enqueue(new AccessRecord { Formatted = builder.ToString() });
             builder.Clear();
             if (builder.Capacity > 4096)
             {
@@ -163,20 +267,209 @@ internal sealed class AccessLogConsole : ILoggerProvider
             }
         }
     }
+
+    private void Append(StringBuilder text)
+    {
+        var lines = Acquire();
+        try
+        {
+            foreach (var chunk in text.GetChunks())
+            {
+                if (Encoding.UTF8.GetMaxByteCount(chunk.Length) > lines.Free.Length)
+                {
+                    WriteToStdout(lines);
+                }
+
+                if (Encoding.UTF8.GetMaxByteCount(chunk.Length) > lines.Free.Length)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(chunk.ToArray());
+                    Write(bytes, bytes.Length);
+                    continue;
+                }
+
+                lines.Used += Encoding.UTF8.GetBytes(chunk.Span, lines.Free);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(lines);
+        }
+    }
 }
 
-/// <summary>One access line: its values, or (with a formatter other than simple) the formatted text.</summary>
-internal sealed class AccessRecord
+/// <summary>
+/// One access line's values, laid out as the simple console formatter lays out the source-generated
+/// <see cref="AccessLog.Request"/> message (timestamp format from <see cref="ObservabilityExtensions"/>),
+/// written as UTF-8 without allocating. Control characters in any value (a decoded <c>%0A</c> in a path) are
+/// written percent-encoded: a client cannot start a forged line.
+/// </summary>
+internal readonly ref struct AccessLine
 {
-    public string? Formatted { get; init; }
     public DateTime Time { get; init; }
-    public string Method { get; init; } = "";
-    public string Path { get; init; } = "";
+    public string Method { get; init; }
+    public string Path { get; init; }
     public int Status { get; init; }
     public double DurationMs { get; init; }
     public IPAddress? Client { get; init; }
-    public string Route { get; init; } = "";
-    public string Caller { get; init; } = "";
-    public string Upstream { get; init; } = "";
-    public string Reason { get; init; } = "";
+    public string Route { get; init; }
+    public string Caller { get; init; }
+    public string Upstream { get; init; }
+    public string Reason { get; init; }
+
+    private static ReadOnlySpan<byte> Level => " info: Tribuo.Gateway.Access[900] "u8;
+
+    public bool TryWrite(Span<byte> destination, out int written)
+    {
+        var w = new Utf8Writer(destination);
+        w.Timestamp(Time);
+        w.Raw(Level);
+        w.Text(Method);
+        w.Raw(" "u8);
+        w.Text(Path);
+        w.Raw(" "u8);
+        w.Number(Status);
+        w.Raw(" "u8);
+        w.Tenths(DurationMs);
+        w.Raw("ms client="u8);
+        w.Address(Client);
+        w.Raw(" route="u8);
+        w.Text(Route);
+        w.Raw(" caller="u8);
+        w.Text(Caller);
+        w.Raw(" upstream="u8);
+        w.Text(Upstream);
+        w.Raw(" reason="u8);
+        w.Text(Reason);
+        w.Raw("\n"u8);
+        written = w.Position;
+        return !w.Overflowed;
+    }
+
+    /// <summary>Appends to a span; on overflow it stops writing and says so once at the end.</summary>
+    private ref struct Utf8Writer(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Position { get; private set; }
+
+        public bool Overflowed { get; private set; }
+
+        private Span<byte> Free => _destination[Position..];
+
+        public void Raw(scoped ReadOnlySpan<byte> bytes)
+        {
+            if (!Overflowed && bytes.TryCopyTo(Free))
+            {
+                Position += bytes.Length;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+        }
+
+        public void Text(string? value)
+        {
+            if (Overflowed || string.IsNullOrEmpty(value))
+            {
+                return;
+            }
+
+            // ASCII without control characters, the common case: one pass, byte per char.
+            var free = Free;
+            if (value.Length <= free.Length && !value.AsSpan().ContainsAnyExceptInRange(' ', '~'))
+            {
+                Ascii.FromUtf16(value, free, out var copied);
+                Position += copied;
+                return;
+            }
+
+            foreach (var rune in value.EnumerateRunes())
+            {
+                if (rune.Value < 0x20 || rune.Value == 0x7f)
+                {
+                    Span<byte> escaped = [(byte)'%', Hex(rune.Value >> 4), Hex(rune.Value & 0xf)];
+                    Raw(escaped);
+                }
+                else if (!Overflowed && rune.TryEncodeToUtf8(Free, out var n))
+                {
+                    Position += n;
+                }
+                else
+                {
+                    Overflowed = true;
+                }
+            }
+        }
+
+        public void Number(long value)
+        {
+            if (!Overflowed && value.TryFormat(Free, out var n, default, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Position += n;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+        }
+
+        /// <summary>Milliseconds with one decimal, as the format <c>0.0</c> writes them.</summary>
+        public void Tenths(double milliseconds)
+        {
+            var tenths = (long)Math.Round(Math.Max(milliseconds, 0) * 10, MidpointRounding.AwayFromZero);
+            Number(tenths / 10);
+            Span<byte> fraction = [(byte)'.', (byte)('0' + tenths % 10)];
+            Raw(fraction);
+        }
+
+        public void Address(IPAddress? address)
+        {
+            if (address is null || Overflowed)
+            {
+                return;
+            }
+
+            if (address.TryFormat(Free, out var n))
+            {
+                Position += n;
+            }
+            else
+            {
+                Overflowed = true;
+            }
+        }
+
+        /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c> in UTC, without the custom-format parser.</summary>
+        public void Timestamp(DateTime time)
+        {
+            Span<byte> t = stackalloc byte[24];
+            Digits(t[..4], time.Year);
+            t[4] = (byte)'-';
+            Digits(t.Slice(5, 2), time.Month);
+            t[7] = (byte)'-';
+            Digits(t.Slice(8, 2), time.Day);
+            t[10] = (byte)'T';
+            Digits(t.Slice(11, 2), time.Hour);
+            t[13] = (byte)':';
+            Digits(t.Slice(14, 2), time.Minute);
+            t[16] = (byte)':';
+            Digits(t.Slice(17, 2), time.Second);
+            t[19] = (byte)'.';
+            Digits(t.Slice(20, 3), time.Millisecond);
+            t[23] = (byte)'Z';
+            Raw(t);
+        }
+
+        private static void Digits(Span<byte> destination, int value)
+        {
+            for (var i = destination.Length - 1; i >= 0; i--)
+            {
+                destination[i] = (byte)('0' + value % 10);
+                value /= 10;
+            }
+        }
+
+        private static byte Hex(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'A' + nibble - 10);
+    }
 }

@@ -66,7 +66,7 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
             var upstream = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
             if (console.Direct)
             {
-                console.Write(new AccessRecord
+                console.Write(new AccessLine
                 {
                     Time = DateTime.UtcNow, Method = context.Request.Method, Path = context.Request.Path.Value ?? "/", Status = status,
                     DurationMs = elapsed.TotalMilliseconds, Client = context.Connection.RemoteIpAddress, Route = policy?.RouteId ?? "-",

@@ -1,7 +1,11 @@
 namespace Tribuo.Gateway.RateLimits;
 
 /// <summary>One limit applied to one caller: <see cref="Counter"/> names the count it shares with every instance.</summary>
-internal sealed record LimitedCounter(string Counter, RateLimit Limit, string Description);
+internal sealed record LimitedCounter(string Counter, RateLimit Limit, string Description)
+{
+    /// <summary>The <c>RateLimit-Limit</c> header's value.</summary>
+    public string LimitHeader { get; } = Limit.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>Where one limit stands after a decision: what is left, and when that grows again.</summary>
 /// <param name="Remaining">Requests still allowed now (0 when this limit refused the request).</param>

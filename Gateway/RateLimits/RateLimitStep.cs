@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Tribuo.Gateway.Operations;
 using Tribuo.Gateway.Proxy;
@@ -12,20 +13,28 @@ namespace Tribuo.Gateway.RateLimits;
 /// </summary>
 internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, ForwardedHeaders forwarded, GatewayMetrics metrics)
 {
+    /// <summary>Beyond this many (route, caller) pairs the cache starts over: client addresses are not a bounded set.</summary>
+    private const int MostCachedSets = 50_000;
+
+    /// <summary>The counters of a (route, caller) pair, named once rather than concatenated on every request.</summary>
+    private readonly ConcurrentDictionary<(RoutePolicy Route, string Caller), CounterSet> _sets = new();
+
     public async Task InvokeAsync(HttpContext context)
     {
         var policy = ProxyRoute.Policy(context);
-        var keyLimits = context.Features.Get<GatewayCaller>() is { KeyId: not null } keyCaller ? keyCaller.KeyRateLimits : [];
+        var keyCaller = context.Features.Get<GatewayCaller>() is { KeyId: not null } withKey ? withKey : null;
+        var keyLimits = keyCaller?.KeyRateLimits ?? [];
         if (policy.RateLimit is null && keyLimits.Count == 0)
         {
             await next(context);
             return;
         }
 
-        var decision = await limiter.DecideAsync(Counters(context, policy, keyLimits));
+        var set = CountersOf(context, policy, keyCaller, keyLimits);
+        var decision = await limiter.DecideAsync(set.Counters, set.Name);
         var (counter, state) = decision.Tightest;
         var headers = context.Response.Headers;
-        headers["RateLimit-Limit"] = counter.Limit.Count.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Limit"] = counter.LimitHeader;
         headers["RateLimit-Remaining"] = state.Remaining.ToString(CultureInfo.InvariantCulture);
         headers["RateLimit-Reset"] = Seconds(state.ResetAfter);
         if (decision.Allowed)
@@ -40,29 +49,57 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
             $"{counter.Description} allows {counter.Limit.Text} (requests per window); retry in {Seconds(state.ResetAfter)} s.");
     }
 
-    private List<LimitedCounter> Counters(HttpContext context, RoutePolicy policy, IReadOnlyList<RateLimit> keyLimits)
+    private CounterSet CountersOf(HttpContext context, RoutePolicy policy, GatewayCaller? keyCaller, IReadOnlyList<RateLimit> keyLimits)
     {
-        var counters = new List<LimitedCounter>(keyLimits.Count + 1);
-        var caller = RateLimitCaller.Of(context, forwarded);
-        // Length-prefixed, so that no route id or caller can be read as another's.
-        var callerPart = caller.Length.ToString(CultureInfo.InvariantCulture) + ":" + caller;
-        if (policy.RateLimit is { } routeLimit)
+        var caller = keyCaller is not null ? "key:" + keyCaller.KeyId : RateLimitCaller.Of(context, forwarded);
+        if (_sets.TryGetValue((policy, caller), out var cached) && ReferenceEquals(cached.KeyLimits, keyLimits))
         {
-            counters.Add(new LimitedCounter(
-                routeLimit.Text + ":" + callerPart + ":route:" + policy.RouteId,
-                routeLimit,
-                $"Route '{policy.RouteId}' (per caller)"));
+            return cached;
         }
 
-        foreach (var keyLimit in keyLimits)
+        if (_sets.Count >= MostCachedSets)
         {
-            counters.Add(new LimitedCounter(keyLimit.Text + ":" + callerPart, keyLimit, $"Key '{context.Features.Get<GatewayCaller>()!.KeyId}'"));
+            _sets.Clear();
         }
 
-        return counters;
+        var set = CounterSet.For(policy, caller, keyCaller?.KeyId, keyLimits);
+        _sets[(policy, caller)] = set;
+        return set;
     }
 
     /// <summary>Whole seconds, rounded up: a client that waits that long finds the request passes.</summary>
     private static string Seconds(TimeSpan duration) =>
         ((long)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The counters one request of one caller on one route counts in, and the name of that set.</summary>
+    private sealed class CounterSet(LimitedCounter[] counters, IReadOnlyList<RateLimit> keyLimits)
+    {
+        public LimitedCounter[] Counters { get; } = counters;
+
+        /// <summary>The key's limits these counters were made from: a changed key makes new ones.</summary>
+        public IReadOnlyList<RateLimit> KeyLimits { get; } = keyLimits;
+
+        public string Name { get; } = SlotLeases.SetOf(counters);
+
+        public static CounterSet For(RoutePolicy policy, string caller, string? keyId, IReadOnlyList<RateLimit> keyLimits)
+        {
+            var counters = new List<LimitedCounter>(keyLimits.Count + 1);
+            // Length-prefixed, so that no route id or caller can be read as another's.
+            var callerPart = caller.Length.ToString(CultureInfo.InvariantCulture) + ":" + caller;
+            if (policy.RateLimit is { } routeLimit)
+            {
+                counters.Add(new LimitedCounter(
+                    routeLimit.Text + ":" + callerPart + ":route:" + policy.RouteId,
+                    routeLimit,
+                    $"Route '{policy.RouteId}' (per caller)"));
+            }
+
+            foreach (var keyLimit in keyLimits)
+            {
+                counters.Add(new LimitedCounter(keyLimit.Text + ":" + callerPart, keyLimit, $"Key '{keyId}'"));
+            }
+
+            return new CounterSet([.. counters], keyLimits);
+        }
+    }
 }

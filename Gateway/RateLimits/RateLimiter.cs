@@ -12,14 +12,14 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _refills = new(StringComparer.Ordinal);
     private int _local;
 
-    public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters)
+    /// <param name="set">The counters' name as one string (<see cref="SlotLeases.SetOf"/>).</param>
+    public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters, string set)
     {
         if (shared is null)
         {
             return local.Decide(counters);
         }
 
-        var set = SlotLeases.SetOf(counters);
         if (leases.TryTake(set) is { } leased)
         {
             return leased;
@@ -45,7 +45,7 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             if (await shared.IsConnectedAsync())
             {
                 var sentAt = leases.Now;
-                var answer = await shared.DecideAsync(counters, registered ? SlotLeases.Size : 1);
+                var answer = await shared.DecideAsync(counters, registered ? SlotLeases.SizeFor(counters) : 1);
                 var decision = leases.Keep(set, answer, sentAt);
                 if (Interlocked.Exchange(ref _local, 0) == 1)
                 {
