@@ -348,8 +348,10 @@ fi
 log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without, limited route counted in Redis"
 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
+# Compared targets sit next to each other (key beside keyquiet, keylimit and basekey), and rounds alternate
+# forward and backward (A B B A): a drift of the machine during a round then weighs on both sides of a ratio.
 TARGETS=(nginx public key keylimit keyquiet)
-[ -z "$BASELINE" ] || TARGETS+=(basekey)
+[ -z "$BASELINE" ] || TARGETS=(nginx public basekey key keylimit keyquiet)
 target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; basekey) echo "$BASE_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
@@ -395,9 +397,13 @@ cpu_snapshot() { # -> "busy ours steal total" in jiffies
           mine += $12 + $13; if (kind == "self") mine += $14 + $15 }
         END { print c[2] + c[3] + c[4] + c[7] + c[8], mine + 0, c[9], c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8] + c[9] }'
 }
-declare -A RPS P99 NON2XX SOCKERR OTHER
+declare -A RPS P99 NON2XX SOCKERR OTHER ROUND_RPS
 for ((r = 1; r <= ROUNDS; r++)); do
-    for t in "${TARGETS[@]}"; do
+    ORDER=("${TARGETS[@]}")
+    if ((r % 2 == 0)); then
+        for ((i = 0; i < ${#TARGETS[@]}; i++)); do ORDER[i]=${TARGETS[${#TARGETS[@]} - 1 - i]}; done
+    fi
+    for t in "${ORDER[@]}"; do
         file="$OUT/wrk/round$r-$t.txt"
         read -r busy0 ours0 steal0 total0 < <(cpu_snapshot)
         run_wrk "$t" "$DURATION" "$file"
@@ -406,7 +412,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             'BEGIN { v = (t > 0) ? o * 100 / t : 0; printf "%.1f", (v < 0) ? 0 : v }')
         OTHER[$t]=$(awk -v a="${OTHER[$t]:-0}" -v b="$other" 'BEGIN { print (b > a) ? b : a }')
         read -r rps p99 non2xx sockerr < <(parse_wrk "$file") || die "could not parse wrk output $file"
-        RPS[$t]+="$rps "; P99[$t]+="$p99 "
+        RPS[$t]+="$rps "; P99[$t]+="$p99 "; ROUND_RPS[$t,$r]=$rps
         NON2XX[$t]=$(( ${NON2XX[$t]:-0} + non2xx )); SOCKERR[$t]=$(( ${SOCKERR[$t]:-0} + sockerr ))
         log "round $r/$ROUNDS $t: $rps req/s, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, other cpu ${other}%"
     done
@@ -421,12 +427,19 @@ for t in "${TARGETS[@]}"; do
     MED_RPS[$t]=$(echo "${RPS[$t]}" | median)
     MED_P99[$t]=$(echo "${P99[$t]}" | median)
 done
-R_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
-R_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
-R_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
-R_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
-R_KQ=$(ratio "${MED_RPS[key]}" "${MED_RPS[keyquiet]}")
-[ -z "$BASELINE" ] || R_BK=$(ratio "${MED_RPS[key]}" "${MED_RPS[basekey]}")
+# Each ratio is the median of the rounds' own ratios (both sides measured minutes apart at most, in the
+# same state of the machine); the ratio of the medians is printed beside it.
+paired() { # a b -> median over rounds of a/b
+    local r out=""
+    for ((r = 1; r <= ROUNDS; r++)); do out+="$(ratio "${ROUND_RPS[$1,$r]}" "${ROUND_RPS[$2,$r]}") "; done
+    echo "$out" | median
+}
+R_PUB=$(paired public nginx); M_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[nginx]}")
+R_KEY=$(paired key nginx); M_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
+R_KP=$(paired key public); M_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
+R_LK=$(paired keylimit key); M_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
+R_KQ=$(paired key keyquiet); M_KQ=$(ratio "${MED_RPS[key]}" "${MED_RPS[keyquiet]}")
+[ -z "$BASELINE" ] || { R_BK=$(paired key basekey); M_BK=$(ratio "${MED_RPS[key]}" "${MED_RPS[basekey]}"); }
 verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
 
 INVALID=""
@@ -448,7 +461,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommitted changes)"
 {
-    echo "Tribuo Gateway benchmark  (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, ${WARMUP}s warm-up, alternating)"
+    echo "Tribuo Gateway benchmark  (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, ${WARMUP}s warm-up, alternating A B B A)"
     echo
     printf '%-8s %-26s %11s %10s %8s %8s %7s   %s\n' target url "req/s(med)" "p99ms(med)" non-2xx sockerr other% "per-round req/s"
     for t in "${TARGETS[@]}"; do
@@ -456,13 +469,13 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
             "${MED_RPS[$t]}" "${MED_P99[$t]}" "${NON2XX[$t]}" "${SOCKERR[$t]}" "${OTHER[$t]}" "${RPS[$t]% }"
     done
     echo
-    echo "ratios (median req/s)"
-    echo "  gateway-public / nginx   $R_PUB"
-    echo "  gateway-key    / nginx   $R_KEY   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
-    echo "  key            / public  $R_KP   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
-    echo "  keylimit       / key     $R_LK   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
-    echo "  key            / keyquiet $R_KQ  access log and metrics on vs off, yardstick >= 0.95: $(verdict "$R_KQ" 0.95)"
-    [ -z "$BASELINE" ] || echo "  key            / basekey $R_BK   not slower than $BASELINE ($BASE_REV), >= 0.97 (noise): $(verdict "$R_BK" 0.97)"
+    echo "ratios (median of the rounds' ratios; in brackets the ratio of the medians)"
+    echo "  gateway-public / nginx    $R_PUB ($M_PUB)"
+    echo "  gateway-key    / nginx    $R_KEY ($M_KEY)   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
+    echo "  key            / public   $R_KP ($M_KP)   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
+    echo "  keylimit       / key      $R_LK ($M_LK)   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
+    echo "  key            / keyquiet $R_KQ ($M_KQ)   access log and metrics on vs off, yardstick >= 0.95: $(verdict "$R_KQ" 0.95)"
+    [ -z "$BASELINE" ] || echo "  key            / basekey  $R_BK ($M_BK)   not slower than $BASELINE ($BASE_REV), >= 0.97 (noise): $(verdict "$R_BK" 0.97)"
     echo
     echo "machine  $(nproc) cores, $CPU_MODEL"
     echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
