@@ -34,6 +34,11 @@ GATEWAY_PORT=18082
 REDIS_PORT=18083
 BASE_PORT=18084
 QUIET_PORT=18085
+HAPROXY_PORT=18086
+CADDY_PORT=18087
+# Other proxies users compare with (Debian packages), beside nginx: haproxy with a KEY acl, Caddy reverse_proxy.
+# On when installed; YARDSTICKS=0 leaves them out (a shorter run).
+YARDSTICKS=${YARDSTICKS:-1}
 BASELINE=${BASELINE:-}
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
@@ -107,7 +112,7 @@ done
 NGINX_BIN=$(command -v nginx)
 
 port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
-for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT"; do
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT" "$HAPROXY_PORT" "$CADDY_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
@@ -223,6 +228,56 @@ log "starting nginx upstream :$UPSTREAM_PORT and nginx proxy :$NGINX_PORT"
 PIDS+=($!)
 "$NGINX_BIN" -p "$PX" -e "$PX/error.log" -c "$PX/nginx.conf" >"$PX/stdout.log" 2>&1 &
 PIDS+=($!)
+
+HAPROXY=0; CADDY=0
+if [ "$YARDSTICKS" = 1 ] && command -v haproxy >/dev/null 2>&1; then
+    HAPROXY=1
+    mkdir -p "$OUT/haproxy"
+    # One process, a thread per core (as deployed); the KEY check is an exact match on the header, the
+    # credential is removed before forwarding, as the gateway does.
+    cat >"$OUT/haproxy/haproxy.cfg" <<CONF
+global
+    nbthread $(nproc)
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    option http-keep-alive
+    option forwardfor
+frontend bench
+    bind 127.0.0.1:$HAPROXY_PORT
+    acl key_ok req.hdr(Authorization) -m str "KEY $KEY_SECRET"
+    http-request deny deny_status 401 unless key_ok
+    http-request del-header Authorization
+    default_backend upstream
+backend upstream
+    http-reuse always
+    server up 127.0.0.1:$UPSTREAM_PORT maxconn 1024
+CONF
+    haproxy -c -q -f "$OUT/haproxy/haproxy.cfg" || die "haproxy config test failed ($OUT/haproxy/haproxy.cfg)"
+    log "starting haproxy :$HAPROXY_PORT (KEY acl)"
+    haproxy -db -f "$OUT/haproxy/haproxy.cfg" >"$OUT/haproxy/haproxy.log" 2>&1 &
+    PIDS+=($!)
+fi
+if [ "$YARDSTICKS" = 1 ] && command -v caddy >/dev/null 2>&1; then
+    CADDY=1
+    mkdir -p "$OUT/caddy"
+    cat >"$OUT/caddy/Caddyfile" <<CONF
+{
+    admin off
+    auto_https off
+}
+http://127.0.0.1:$CADDY_PORT {
+    reverse_proxy 127.0.0.1:$UPSTREAM_PORT
+}
+CONF
+    log "starting caddy :$CADDY_PORT (reverse_proxy)"
+    HOME="$OUT/caddy" XDG_DATA_HOME="$OUT/caddy" XDG_CONFIG_HOME="$OUT/caddy" \
+        caddy run --config "$OUT/caddy/Caddyfile" --adapter caddyfile >"$OUT/caddy/caddy.log" 2>&1 &
+    PIDS+=($!)
+fi
 
 log "starting redis-server :$REDIS_PORT"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no \
@@ -345,6 +400,14 @@ if [ -n "$BASELINE" ]; then
     got=$(status_of "$BASE_URL")
     [ "$got" = 401 ] || die "baseline KEY route without a key answered $got, expected 401"
 fi
+HAPROXY_URL="http://127.0.0.1:$HAPROXY_PORT/key/x"
+CADDY_URL="http://127.0.0.1:$CADDY_PORT/public/x"
+if [ "$HAPROXY" = 1 ]; then
+    wait_for "haproxy with the key" "$HAPROXY_URL" 200 15 -H "$KEY_HEADER"
+    got=$(status_of "$HAPROXY_URL")
+    [ "$got" = 401 ] || die "haproxy without a key answered $got, expected 401"
+fi
+[ "$CADDY" = 1 ] && wait_for caddy "$CADDY_URL" 200 15
 log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 without, limited route counted in Redis"
 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
@@ -352,10 +415,12 @@ log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 
 # forward and backward (A B B A): a drift of the machine during a round then weighs on both sides of a ratio.
 TARGETS=(nginx public key keylimit keyquiet)
 [ -z "$BASELINE" ] || TARGETS=(nginx public basekey key keylimit keyquiet)
-target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; basekey) echo "$BASE_URL" ;; esac; }
+[ "$HAPROXY" = 0 ] || TARGETS=(haproxy "${TARGETS[@]}")
+[ "$CADDY" = 0 ] || TARGETS+=(caddy)
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; basekey) echo "$BASE_URL" ;; haproxy) echo "$HAPROXY_URL" ;; caddy) echo "$CADDY_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
-    case $1 in key | keylimit | keyquiet | basekey) args+=(-H "$KEY_HEADER") ;; esac
+    case $1 in key | keylimit | keyquiet | basekey | haproxy) args+=(-H "$KEY_HEADER") ;; esac
     wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
 }
 # p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
@@ -475,6 +540,8 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
     echo "  key            / public   $R_KP ($M_KP)   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
     echo "  keylimit       / key      $R_LK ($M_LK)   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
     echo "  key            / keyquiet $R_KQ ($M_KQ)   access log and metrics on vs off, yardstick >= 0.95: $(verdict "$R_KQ" 0.95)"
+    [ "$HAPROXY" = 0 ] || echo "  haproxy (KEY)  / nginx    $(paired haproxy nginx) ($(ratio "${MED_RPS[haproxy]}" "${MED_RPS[nginx]}"))"
+    [ "$CADDY" = 0 ] || echo "  caddy          / nginx    $(paired caddy nginx) ($(ratio "${MED_RPS[caddy]}" "${MED_RPS[nginx]}"))"
     [ -z "$BASELINE" ] || echo "  key            / basekey  $R_BK ($M_BK)   not slower than $BASELINE ($BASE_REV), >= 0.97 (noise): $(verdict "$R_BK" 0.97)"
     echo
     echo "machine  $(nproc) cores, $CPU_MODEL"
