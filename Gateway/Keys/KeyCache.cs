@@ -63,6 +63,7 @@ internal sealed class KeyCache(KeyOptions options)
 {
     private readonly ConcurrentDictionary<UInt128, CachedKey> _entries = new();
     private long _version;
+    private int _trimming;
 
     public long Version => Interlocked.Read(ref _version);
 
@@ -112,11 +113,37 @@ internal sealed class KeyCache(KeyOptions options)
 
     public IEnumerable<CachedKey> Entries => _entries.Values;
 
+    /// <summary>
+    /// Drops the half validated longest ago. One request trims at a time (the others go on: the cache may hold a
+    /// few entries more meanwhile), from a consistent copy: sorting the live dictionary while other requests
+    /// write to it read half-copied entries (a <see cref="NullReferenceException"/> answered as a 500).
+    /// An entry written again since the copy is kept.
+    /// </summary>
     private void Trim()
     {
-        foreach (var stale in _entries.OrderBy(e => e.Value.ValidatedAt).Take(_entries.Count / 2))
+        if (Interlocked.Exchange(ref _trimming, 1) == 1)
         {
-            _entries.TryRemove(stale.Key, out _);
+            return;
+        }
+
+        try
+        {
+            var entries = _entries.ToArray();
+            var validatedAt = new long[entries.Length];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                validatedAt[i] = entries[i].Value.ValidatedAt;
+            }
+
+            Array.Sort(validatedAt, entries);
+            for (var i = 0; i < entries.Length / 2; i++)
+            {
+                _entries.TryRemove(entries[i]);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
         }
     }
 }

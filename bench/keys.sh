@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Tribuo Gateway key-count and memory benchmark (issue 13, items 3 and 4): prints figures, it is not a test.
+#
+# One gateway on Redis in front of one static nginx upstream, KEY route, wrk -t1 -c32:
+#   one-key/10      traffic on one key, 10 keys in Redis
+#   one-key/N       the same after N keys (KEYS, 1,000,000) are written to Redis
+#   rotate/R        traffic rotating over R distinct keys (ROTATE, 10,000; each a real key, each request another)
+#   rss             the gateway's resident set after MEMORY_SECONDS (60) of one-key load, and its high-water
+#                   mark after rotating over BIG_ROTATE (200,000) keys
+# Keys are written straight into Redis in the gateway's own layout (tgw:key:<sha256 hex of the secret>, copied
+# from a key the gateway imported itself, with its own id and hash), so loading a million takes seconds.
+# Knobs: KEYS, ROTATE, BIG_ROTATE, DURATION (s per wrk run, 15), MEMORY_SECONDS (60), SKIP_BUILD=1 (reuse
+# bench/out/gateway). Ports 18090-18093.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT="$PWD/bench/out/keys"
+BUILD="$PWD/bench/out/gateway"
+KEYS=${KEYS:-1000000}
+ROTATE=${ROTATE:-10000}
+BIG_ROTATE=${BIG_ROTATE:-200000}
+DURATION=${DURATION:-15}
+MEMORY_SECONDS=${MEMORY_SECONDS:-60}
+UPSTREAM_PORT=18091
+GATEWAY_PORT=18092
+REDIS_PORT=18093
+KEY_SECRET='tgw_bench-secret-0123456789abcdef'
+
+PIDS=()
+log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'bench/keys: %s\n' "$*" >&2; exit 1; }
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 1
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+for tool in nginx wrk curl dotnet redis-server redis-cli python3; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/redis"
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "dotnet publish (Release) -> bench/out/gateway"
+    dotnet publish Gateway/Gateway.csproj -c Release -o "$BUILD" --nologo -v q -clp:ErrorsOnly >"$OUT/build.log" 2>&1 \
+        || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
+fi
+
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user root;"
+cat >"$OUT/upstream.conf" <<CONF
+$user_line
+daemon off; worker_processes 1; pid $OUT/upstream.pid; error_log $OUT/upstream.err warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $OUT/t1; proxy_temp_path $OUT/t2; fastcgi_temp_path $OUT/t3; uwsgi_temp_path $OUT/t4; scgi_temp_path $OUT/t5;
+    server { listen 127.0.0.1:$UPSTREAM_PORT backlog=4096; location / { default_type text/plain; return 200 "ok\n"; } }
+}
+CONF
+nginx -p "$OUT" -e "$OUT/upstream.err" -c "$OUT/upstream.conf" >/dev/null 2>&1 &
+PIDS+=($!)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no --logfile "$OUT/redis/redis.log" &
+PIDS+=($!)
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+cat >"$OUT/routes.json" <<JSON
+{ "Routes": { "bench-key": { "ClusterId": "bench", "Match": { "Path": "/key/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "bench" } } },
+  "Clusters": { "bench": { "Destinations": { "upstream": { "Address": "http://127.0.0.1:$UPSTREAM_PORT/" } } } } }
+JSON
+python3 - "$OUT/keys.json" "$KEY_SECRET" <<'PY'
+import json, sys
+keys = [{"Id": "bench", "Name": "Bench", "Secret": sys.argv[2], "Scopes": ["bench"]}]
+keys += [{"Id": f"small-{i}", "Name": "Small", "Secret": f"tgw_small-{i:04d}-0123456789abcdef", "Scopes": ["bench"]} for i in range(9)]
+json.dump({"Keys": keys}, open(sys.argv[1], "w"))
+PY
+
+log "starting the gateway :$GATEWAY_PORT"
+env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_GCgen0size=0x4000000 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+    Logging__LogLevel__Default=Warning \
+    dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$GATEWAY_PORT" --Gateway:RoutesFile="$OUT/routes.json" \
+    --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/data" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" >"$OUT/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+PIDS+=($GATEWAY_PID)
+URL="http://127.0.0.1:$GATEWAY_PORT/key/x"
+for _ in $(seq 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: KEY $KEY_SECRET" "$URL")" = 200 ] && break
+    sleep 0.2
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: KEY $KEY_SECRET" "$URL")" = 200 ] || die "the gateway does not answer 200 with the key"
+
+rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
+hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
+rps() { awk '/Requests\/sec/ { printf "%.0f", $2 }' "$1"; }
+p99() { awk '/^[ \t]+99%/ { print $2 }' "$1"; }
+non2xx() { awk '/Non-2xx/ { print $NF }' "$1"; }
+one_key() { # seconds outfile
+    wrk -t1 -c32 -d"$1"s --latency -H "Authorization: KEY $KEY_SECRET" "$URL" >"$2"
+}
+cat >"$OUT/rotate.lua" <<'LUA'
+local n = tonumber(os.getenv("ROTATE"))
+local i = 0
+request = function()
+  i = (i % n) + 1
+  return wrk.format(nil, nil, { ["Authorization"] = string.format("KEY tgw_k%08d-0123456789abcdef", i) })
+end
+LUA
+rotate() { # keys seconds outfile
+    ROTATE=$1 wrk -t1 -c32 -d"$2"s --latency -s "$OUT/rotate.lua" "$URL" >"$3"
+}
+
+log "warm-up, then one key with 10 keys in Redis"
+one_key 10 "$OUT/warmup.txt"
+one_key "$DURATION" "$OUT/one-small.txt"
+
+log "writing $KEYS keys into Redis"
+template=$(redis-cli -p "$REDIS_PORT" --raw hgetall "tgw:key:$(printf '%s' "$KEY_SECRET" | sha256sum | cut -d' ' -f1)")
+[ -n "$template" ] || die "the bench key is not in Redis as tgw:key:<sha256>: the layout changed, update bench/keys.sh"
+TEMPLATE="$template" python3 - "$KEYS" <<'PY' | redis-cli -p "$REDIS_PORT" --pipe >"$OUT/load.log"
+import hashlib, os, sys
+fields = os.environ["TEMPLATE"].split("\n")
+pairs = dict(zip(fields[0::2], fields[1::2]))
+def resp(*args):
+    out = [f"*{len(args)}\r\n"]
+    for a in args:
+        b = str(a).encode()
+        out.append(f"${len(b)}\r\n")
+        out.append(b.decode() + "\r\n")
+    return "".join(out)
+w = sys.stdout
+for i in range(1, int(sys.argv[1]) + 1):
+    key_id = f"k{i:08d}"
+    secret = f"tgw_k{i:08d}-0123456789abcdef"
+    sha = hashlib.sha256(secret.encode()).hexdigest()
+    record = dict(pairs)
+    for name in record:
+        if name.lower() == "id":
+            record[name] = key_id
+        elif name.lower() == "sha256":
+            record[name] = sha
+    args = ["HSET", f"tgw:key:{sha}"]
+    for k, v in record.items():
+        args += [k, v]
+    w.write(resp(*args))
+    w.write(resp("SET", f"tgw:key-id:{key_id}", sha))
+    w.write(resp("SADD", "tgw:keys", key_id))
+PY
+tail -n 2 "$OUT/load.log" >&2
+log "Redis holds $(redis-cli -p "$REDIS_PORT" dbsize) entries, $(redis-cli -p "$REDIS_PORT" info memory | awk -F: '/^used_memory_human/ { print $2 }' | tr -d '\r')"
+
+log "one key with $KEYS keys in Redis"
+one_key "$DURATION" "$OUT/one-big.txt"
+log "rotating over $ROTATE keys (warm-up, then measured)"
+rotate "$ROTATE" 10 "$OUT/rotate-warmup.txt"
+rotate "$ROTATE" "$DURATION" "$OUT/rotate.txt"
+
+log "memory: $MEMORY_SECONDS s on one key"
+one_key "$MEMORY_SECONDS" "$OUT/memory-one.txt"
+RSS_ONE=$(rss_mb)
+HWM_ONE=$(hwm_mb)
+log "memory: rotating over $BIG_ROTATE keys for $MEMORY_SECONDS s"
+rotate "$BIG_ROTATE" "$MEMORY_SECONDS" "$OUT/memory-rotate.txt"
+RSS_BIG=$(rss_mb)
+HWM_BIG=$(hwm_mb)
+one_key "$DURATION" "$OUT/one-after.txt"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+{
+    echo "Tribuo Gateway key-count and memory benchmark  (wrk -t1 -c32, KEY route, keys in Redis)"
+    echo
+    printf '%-34s %9s %9s %8s\n' run "req/s" "p99" "non-2xx"
+    for f in one-small one-big rotate memory-one memory-rotate one-after; do
+        printf '%-34s %9s %9s %8s\n' "$f" "$(rps "$OUT/$f.txt")" "$(p99 "$OUT/$f.txt")" "$(non2xx "$OUT/$f.txt")"
+    done
+    echo
+    echo "one key, $KEYS keys / 10 keys          $(ratio "$(rps "$OUT/one-big.txt")" "$(rps "$OUT/one-small.txt")")   yardstick 0.95-1.05"
+    echo "rotating over $ROTATE keys / one key   $(ratio "$(rps "$OUT/rotate.txt")" "$(rps "$OUT/one-big.txt")")   yardstick >= 0.80"
+    echo "RSS after ${MEMORY_SECONDS}s on one key         ${RSS_ONE} MB (high-water ${HWM_ONE} MB)   yardstick <= 120 MB"
+    echo "RSS after rotating over $BIG_ROTATE keys   ${RSS_BIG} MB (high-water ${HWM_BIG} MB)   yardstick <= 250 MB"
+    echo
+    echo "machine  $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)"
+} | tee "$OUT/summary.txt"
