@@ -28,6 +28,20 @@ public static class GatewayProcess
         ]);
     }
 
+    /// <summary>Starts <paramref name="gateway"/> and waits until <c>/healthz</c> answers 200 through <paramref name="http"/>.</summary>
+    internal static Task StartHealthyAsync(ChildProcess gateway, ProcessStartInfo psi, HttpClient http, CancellationToken cancellationToken) =>
+        gateway.StartAsync(psi, "the gateway", async () =>
+        {
+            try
+            {
+                return (await http.GetAsync("/healthz", cancellationToken)).StatusCode == System.Net.HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+
     public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")

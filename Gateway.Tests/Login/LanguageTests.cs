@@ -138,17 +138,7 @@ public sealed class LanguageInShippedProcessTests
         var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await using var gateway = new ChildProcess(this, 200, directory);
-        await gateway.StartAsync(psi, "the gateway", async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/healthz", Ct)).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
         Assert.Contains("\"System.Globalization.Invariant\": true", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.runtimeconfig.json"), Ct));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/auth/login-failed?error=denied");

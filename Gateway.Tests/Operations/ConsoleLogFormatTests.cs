@@ -19,17 +19,7 @@ public sealed class ConsoleLogFormatTests
         psi.Environment["Logging__Console__FormatterName"] = "json";
         using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await using var gateway = new ChildProcess(this, 200, directory);
-        await gateway.StartAsync(psi, "the gateway", async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/healthz", Ct)).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
 
         using var response = await http.GetAsync("/readyz?token=tgw_test-json-query-token", Ct);
         JsonElement? line = null;
@@ -62,17 +52,7 @@ public sealed class ConsoleLogFormatTests
         var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
         using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await using var gateway = new ChildProcess(this, 1000, directory);
-        await gateway.StartAsync(psi, "the gateway", async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/healthz", Ct)).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
+        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
 
         // Many requests from many connections: lines from several threads' buffers, none lost, none split.
         var requests = Enumerable.Range(0, 200).Select(async i =>

@@ -327,11 +327,11 @@ internal readonly ref struct AccessLine
         w.Raw(" "u8);
         w.Text(Path);
         w.Raw(" "u8);
-        w.Number(Status);
+        w.Formatted(Status);
         w.Raw(" "u8);
         w.Tenths(DurationMs);
         w.Raw("ms client="u8);
-        w.Address(Client);
+        w.Formatted(Client);
         w.Raw(" route="u8);
         w.Text(Route);
         w.Raw(" caller="u8);
@@ -402,9 +402,15 @@ internal readonly ref struct AccessLine
             }
         }
 
-        public void Number(long value)
+        /// <summary>A number or an address, formatted straight into the span (invariant, no string).</summary>
+        public void Formatted<T>(T? value) where T : IUtf8SpanFormattable
         {
-            if (!Overflowed && value.TryFormat(Free, out var n, default, System.Globalization.CultureInfo.InvariantCulture))
+            if (value is null || Overflowed)
+            {
+                return;
+            }
+
+            if (value.TryFormat(Free, out var n, default, System.Globalization.CultureInfo.InvariantCulture))
             {
                 Position += n;
             }
@@ -418,26 +424,9 @@ internal readonly ref struct AccessLine
         public void Tenths(double milliseconds)
         {
             var tenths = (long)Math.Round(Math.Max(milliseconds, 0) * 10, MidpointRounding.AwayFromZero);
-            Number(tenths / 10);
+            Formatted(tenths / 10);
             Span<byte> fraction = [(byte)'.', (byte)('0' + tenths % 10)];
             Raw(fraction);
-        }
-
-        public void Address(IPAddress? address)
-        {
-            if (address is null || Overflowed)
-            {
-                return;
-            }
-
-            if (address.TryFormat(Free, out var n))
-            {
-                Position += n;
-            }
-            else
-            {
-                Overflowed = true;
-            }
         }
 
         /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c> in UTC, without the custom-format parser.</summary>
