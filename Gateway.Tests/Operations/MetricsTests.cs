@@ -68,6 +68,25 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("\"status\":404", body);
     }
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("true", true)]
+    public async Task HttpClients_per_request_gauges_are_published_only_when_asked_for(string? upstreamGauges, bool published)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var route = published ? "metrics-gauges-on" : "metrics-gauges-off";
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route(route, "/" + route, "public")),
+            new Dictionary<string, string?> { ["Gateway:Metrics:UpstreamGauges"] = upstreamGauges });
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/" + route)).Status);
+        var samples = PrometheusScrape.Parse((await GetAsync(client, "/metrics", MetricsSecret)).Body);
+
+        Assert.Contains(samples, s => s.Name.StartsWith("http_client_request_duration_seconds", StringComparison.Ordinal));
+        Assert.Equal(published, samples.Any(s => s.Name.StartsWith("http_client_active_requests", StringComparison.Ordinal)));
+        Assert.Equal(published, samples.Any(s => s.Name.StartsWith("http_client_open_connections", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task Each_gateway_reports_its_own_requests_only()
     {

@@ -18,7 +18,7 @@ internal sealed class GatewayMetrics
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
-    private readonly UpDownCounter<long> _inFlight;
+    private long _inFlight;
     private readonly Counter<long> _keyCache;
     private readonly Counter<long> _logins;
     private readonly Counter<long> _configReloads;
@@ -31,7 +31,10 @@ internal sealed class GatewayMetrics
         _duration = meter.CreateHistogram("tribuo_gateway_request_duration", unit: "s",
             description: "Time from the gateway receiving a proxied request to its answer, by route.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
-        _inFlight = meter.CreateUpDownCounter<long>("tribuo_gateway_requests_in_flight", description: "Requests the gateway is handling now.");
+        // Observed at collection rather than recorded per request: two atomic adds instead of two trips through
+        // the metrics pipeline on every request.
+        meter.CreateObservableUpDownCounter("tribuo_gateway_requests_in_flight", () => Volatile.Read(ref _inFlight),
+            description: "Requests the gateway is handling now.");
         _keyCache = meter.CreateCounter<long>("tribuo_gateway_key_cache", description: "Key lookups answered from memory (hit) or the store (miss).");
         _logins = meter.CreateCounter<long>("tribuo_gateway_logins", description: "Logins by provider and outcome.");
         _configReloads = meter.CreateCounter<long>("tribuo_gateway_config_reloads", description: "Routes file reloads by result (ok or rejected).");
@@ -51,9 +54,9 @@ internal sealed class GatewayMetrics
         }
     }
 
-    public void RequestStarted() => _inFlight.Add(1);
+    public void RequestStarted() => Interlocked.Increment(ref _inFlight);
 
-    public void RequestEnded() => _inFlight.Add(-1);
+    public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
     public void KeyCache(bool hit) => _keyCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 

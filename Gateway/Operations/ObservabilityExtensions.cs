@@ -58,7 +58,7 @@ internal static class ObservabilityExtensions
             telemetry.WithMetrics(metrics =>
             {
                 metrics.AddMeter(GatewayMetrics.MeterName).AddMeter(StandardMeters);
-                metrics.AddView(instrument => meters.IsForeign(instrument.Meter) ? MetricStreamConfiguration.Drop : null);
+                metrics.AddView(instrument => meters.IsForeign(instrument.Meter) || IsUnwantedGauge(instrument, settings) ? MetricStreamConfiguration.Drop : null);
                 metrics.AddPrometheusExporter(prometheus =>
                 {
                     // Scrapes are seconds apart; a cached answer would only hide the last requests from tests and people.
@@ -87,6 +87,14 @@ internal static class ObservabilityExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// HttpClient's per-request gauges, unless asked for (<see cref="ObservabilitySettings.UpstreamGaugesSetting"/>).
+    /// A dropped instrument is never enabled, so HttpClient skips the measurement itself, not only its export.
+    /// </summary>
+    private static bool IsUnwantedGauge(Instrument instrument, ObservabilitySettings settings) =>
+        !settings.UpstreamGauges && instrument.Meter.Name == "System.Net.Http"
+        && instrument.Name is "http.client.active_requests" or "http.client.open_connections";
 
     /// <summary>The first middleware: access log, request metrics and span tags for every request.</summary>
     public static void UseRequestObservation(this WebApplication app) => app.UseMiddleware<RequestObservation>();

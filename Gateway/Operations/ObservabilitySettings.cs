@@ -6,9 +6,17 @@ namespace Tribuo.Gateway.Operations;
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>) and
 /// <c>OTEL_SDK_DISABLED</c> is not <c>true</c>: without them no Activity is created per request.
 /// </summary>
-internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool OtlpMetrics)
+internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool OtlpMetrics, bool UpstreamGauges = false)
 {
     public const string MetricsSetting = "Gateway:Metrics:Enabled";
+
+    /// <summary>
+    /// HttpClient's two per-request gauges (<c>http.client.active_requests</c>, <c>http.client.open_connections</c>)
+    /// are off unless this is <c>true</c>: together six shared counter updates per proxied request, the largest
+    /// part of what metrics cost the KEY route, for figures the gateway's own in-flight gauge and
+    /// <c>http.client.connection.duration</c> mostly give.
+    /// </summary>
+    public const string UpstreamGaugesSetting = "Gateway:Metrics:UpstreamGauges";
 
     /// <summary>Why a setting could not be read; the host is built anyway and startup validation stops it (exit 2).</summary>
     public string? Problem { get; private init; }
@@ -25,7 +33,8 @@ internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool Ot
         return new ObservabilitySettings(
             Metrics: metrics,
             Tracing: Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-            OtlpMetrics: metrics && (Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")))
+            OtlpMetrics: metrics && (Set("OTEL_EXPORTER_OTLP_ENDPOINT") || Set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")),
+            UpstreamGauges: Flag(configuration, UpstreamGaugesSetting, defaultValue: false, problems))
         {
             Problem = problems.Count == 0 ? null : string.Join("; ", problems),
         };
