@@ -53,6 +53,7 @@ var admin = gateway.MapGroup("").AddEndpointFilter(AdminAccess.ForAdministration
 admin.MapKeysApi();                                            // /gateway/keys
 admin.MapConfigApi();                                          // /gateway/config
 app.MapGatewayProxy();                                         // everything else: routes.json
+app.BuildGatewayEndpointsOnce();                               // a routes reload rebuilds YARP's endpoints only, not these
 
 return await app.RunGatewayAsync();                            // a port in use: a readable message, exit 2
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tribuo.Gateway.Routes;
 using Tribuo.Gateway.Tests.Infrastructure;
@@ -36,6 +38,40 @@ public sealed class HotReloadTests : IAsyncLifetime
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "the new route was not served within 2 s");
             await Task.Delay(50, token);
         }
+    }
+
+    [Fact]
+    public async Task A_reload_rebuilds_the_proxy_routes_only_not_the_gateways_own_endpoints()
+    {
+        // Rebuilding them compiled every minimal-API delegate again on each reload: most of a large reload's CPU.
+        var token = TestContext.Current.CancellationToken;
+        var endpoints = _gateway.Services.GetRequiredService<EndpointDataSource>();
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/healthz", token)).StatusCode);
+        var health = Health(endpoints);
+        Assert.NotEmpty(health);
+
+        _gateway.WriteRoutes(Config("/a", "/c"));
+        var watch = Stopwatch.StartNew();
+        while ((await _client.GetAsync("/c", token)).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "the new route was not served within 2 s");
+            await Task.Delay(25, token);
+        }
+
+        // Every data source is read again after a change, one after another: wait for this one to hold the new route.
+        while (!endpoints.Endpoints.Any(e => e.DisplayName == "r1"))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), "the endpoint table never held the new route");
+            await Task.Delay(25, token);
+        }
+
+        var after = Health(endpoints);
+        Assert.Equal(health.Length, after.Length);
+        Assert.All(health.Zip(after), pair => Assert.Same(pair.First, pair.Second));
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/healthz", token)).StatusCode);
+
+        static RouteEndpoint[] Health(EndpointDataSource source) =>
+            source.Endpoints.OfType<RouteEndpoint>().Where(e => e.RoutePattern.RawText == "/healthz").ToArray();
     }
 
     [Fact]

@@ -66,6 +66,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     public async Task<bool> ReloadAsync()
     {
         await _reloadLock.WaitAsync(_stopping.Token);
+        var started = _time.GetTimestamp();
         try
         {
             var hash = HashFile();
@@ -88,7 +89,8 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
 
             _lastHash = hash;
             Publish(result.Snapshot);
-            Log.Reloaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count);
+            Log.Reloaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count,
+                (long)_time.GetElapsedTime(started).TotalMilliseconds);
             _metrics.ConfigReload(accepted: true);
             return true;
         }
@@ -202,8 +204,8 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Loaded {Path}: {Routes} routes, {Clusters} clusters")]
         public static partial void Loaded(ILogger logger, string path, int routes, int clusters);
 
-        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Reloaded {Path}: {Routes} routes, {Clusters} clusters")]
-        public static partial void Reloaded(ILogger logger, string path, int routes, int clusters);
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Reloaded {Path}: {Routes} routes, {Clusters} clusters, read, checked and published in {ElapsedMs} ms")]
+        public static partial void Reloaded(ILogger logger, string path, int routes, int clusters, long elapsedMs);
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Routes file change rejected; the previous configuration keeps serving. {Errors}")]
         public static partial void ReloadRejected(ILogger logger, string errors);
