@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Tribuo Gateway key-count and memory benchmark (issue 13, items 3 and 4): prints figures, it is not a test.
 #
-# One gateway on Redis in front of one static nginx upstream, KEY route, wrk -t1 -c32:
-#   one-key/10      traffic on one key, 10 keys in Redis
-#   one-key/N       the same after N keys (KEYS, 1,000,000) are written to Redis
-#   rotate/R        traffic rotating over R distinct keys (ROTATE, 10,000; each a real key, each request another)
-#   rss             the gateway's resident set after MEMORY_SECONDS (60) of one-key load, and its high-water
-#                   mark after rotating over BIG_ROTATE (200,000) keys
+# Two gateways of one build, each on its own Redis, in front of one static nginx upstream, KEY route, wrk -t1 -c32:
+#   one-key/10      traffic on one key, 10 keys in the first gateway's Redis
+#   one-key/N       traffic on one key, N keys (KEYS, 1,000,000) in the second gateway's Redis
+#   rotate/R        the second gateway, traffic rotating over R distinct keys (ROTATE, 10,000; each a real key,
+#                   each request another)
+#   rss             the second gateway's resident set after MEMORY_SECONDS (60) of one-key load, and after
+#                   rotating over BIG_ROTATE (200,000) keys
+# ROUNDS (4) rounds of the three throughput runs, in alternating order (10, N, rotate / rotate, N, 10): each
+# figure is the median of per-round ratios, so the machine's drift from minute to minute cancels out.
 # Keys are written straight into Redis in the gateway's own layout (tgw:key:<sha256 hex of the secret>, copied
 # from a key the gateway imported itself, with its own id and hash), so loading a million takes seconds.
-# Knobs: KEYS, ROTATE, BIG_ROTATE, DURATION (s per wrk run, 15), MEMORY_SECONDS (60), SKIP_BUILD=1 (reuse
-# bench/out/gateway). Ports 18090-18093.
+# Knobs: KEYS, ROTATE, BIG_ROTATE, ROUNDS, DURATION (s per wrk run, 10), MEMORY_SECONDS (60), SKIP_BUILD=1 (reuse
+# bench/out/gateway). Ports 18089-18093.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,8 +22,11 @@ BUILD="$PWD/bench/out/gateway"
 KEYS=${KEYS:-1000000}
 ROTATE=${ROTATE:-10000}
 BIG_ROTATE=${BIG_ROTATE:-200000}
-DURATION=${DURATION:-15}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-4}
 MEMORY_SECONDS=${MEMORY_SECONDS:-60}
+SMALL_GATEWAY_PORT=18089
+SMALL_REDIS_PORT=18090
 UPSTREAM_PORT=18091
 GATEWAY_PORT=18092
 REDIS_PORT=18093
@@ -40,7 +46,7 @@ trap cleanup EXIT
 for tool in nginx wrk curl dotnet redis-server redis-cli python3; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
 done
-rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/redis"
+rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/redis" "$OUT/small-data" "$OUT/small-redis"
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     log "dotnet publish (Release) -> bench/out/gateway"
@@ -64,7 +70,9 @@ nginx -p "$OUT" -e "$OUT/upstream.err" -c "$OUT/upstream.conf" >/dev/null 2>&1 &
 PIDS+=($!)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no --logfile "$OUT/redis/redis.log" &
 PIDS+=($!)
-for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-server --port "$SMALL_REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/small-redis" --save "" --appendonly no --logfile "$OUT/small-redis/redis.log" &
+PIDS+=($!)
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && redis-cli -p "$SMALL_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 cat >"$OUT/routes.json" <<JSON
 { "Routes": { "bench-key": { "ClusterId": "bench", "Match": { "Path": "/key/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "bench" } } },
@@ -77,27 +85,37 @@ keys += [{"Id": f"small-{i}", "Name": "Small", "Secret": f"tgw_small-{i:04d}-012
 json.dump({"Keys": keys}, open(sys.argv[1], "w"))
 PY
 
-log "starting the gateway :$GATEWAY_PORT"
-env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_GCgen0size=0x4000000 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-    Logging__LogLevel__Default=Warning \
-    dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$GATEWAY_PORT" --Gateway:RoutesFile="$OUT/routes.json" \
-    --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/data" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" >"$OUT/gateway.log" 2>&1 &
+start_gateway() { # port redis-port data-dir log
+    env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+        Logging__LogLevel__Default=Warning \
+        dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$1" --Gateway:RoutesFile="$OUT/routes.json" \
+        --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$3" --ConnectionStrings:Redis="127.0.0.1:$2" >"$4" 2>&1 &
+    PIDS+=($!)
+}
+wait_200() { # url
+    local _
+    for _ in $(seq 150); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: KEY $KEY_SECRET" "$1")" = 200 ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+log "starting two gateways: :$SMALL_GATEWAY_PORT on 10 keys, :$GATEWAY_PORT on $KEYS keys"
+start_gateway "$SMALL_GATEWAY_PORT" "$SMALL_REDIS_PORT" "$OUT/small-data" "$OUT/small-gateway.log"
+start_gateway "$GATEWAY_PORT" "$REDIS_PORT" "$OUT/data" "$OUT/gateway.log"
 GATEWAY_PID=$!
-PIDS+=($GATEWAY_PID)
 URL="http://127.0.0.1:$GATEWAY_PORT/key/x"
-for _ in $(seq 150); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: KEY $KEY_SECRET" "$URL")" = 200 ] && break
-    sleep 0.2
-done
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: KEY $KEY_SECRET" "$URL")" = 200 ] || die "the gateway does not answer 200 with the key"
+SMALL_URL="http://127.0.0.1:$SMALL_GATEWAY_PORT/key/x"
+wait_200 "$URL" || die "the gateway does not answer 200 with the key"
+wait_200 "$SMALL_URL" || die "the 10-key gateway does not answer 200 with the key"
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
 rps() { awk '/Requests\/sec/ { printf "%.0f", $2 }' "$1"; }
 p99() { awk '/^[ \t]+99%/ { print $2 }' "$1"; }
 non2xx() { awk '/Non-2xx/ { print $NF }' "$1"; }
-one_key() { # seconds outfile
-    wrk -t1 -c32 -d"$1"s --latency -H "Authorization: KEY $KEY_SECRET" "$URL" >"$2"
+one_key() { # seconds outfile [url]
+    wrk -t1 -c32 -d"$1"s --latency -H "Authorization: KEY $KEY_SECRET" "${3:-$URL}" >"$2"
 }
 cat >"$OUT/rotate.lua" <<'LUA'
 local n = tonumber(os.getenv("ROTATE"))
@@ -111,9 +129,6 @@ rotate() { # keys seconds outfile
     ROTATE=$1 wrk -t1 -c32 -d"$2"s --latency -s "$OUT/rotate.lua" "$URL" >"$3"
 }
 
-log "warm-up, then one key with 10 keys in Redis"
-one_key 10 "$OUT/warmup.txt"
-one_key "$DURATION" "$OUT/one-small.txt"
 
 log "writing $KEYS keys into Redis"
 template=$(redis-cli -p "$REDIS_PORT" --raw hgetall "tgw:key:$(printf '%s' "$KEY_SECRET" | sha256sum | cut -d' ' -f1)")
@@ -150,11 +165,28 @@ PY
 tail -n 2 "$OUT/load.log" >&2
 log "Redis holds $(redis-cli -p "$REDIS_PORT" dbsize) entries, $(redis-cli -p "$REDIS_PORT" info memory | awk -F: '/^used_memory_human/ { print $2 }' | tr -d '\r')"
 
-log "one key with $KEYS keys in Redis"
-one_key "$DURATION" "$OUT/one-big.txt"
-log "rotating over $ROTATE keys (warm-up, then measured)"
+log "warm-up of both gateways and of the rotation"
+one_key 10 "$OUT/warmup-small.txt" "$SMALL_URL"
+one_key 10 "$OUT/warmup.txt"
 rotate "$ROTATE" 10 "$OUT/rotate-warmup.txt"
-rotate "$ROTATE" "$DURATION" "$OUT/rotate.txt"
+: >"$OUT/ratios.txt"
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then order="small big rotate"; else order="rotate big small"; fi
+    for run in $order; do
+        case $run in
+            small) one_key "$DURATION" "$OUT/one-small-$round.txt" "$SMALL_URL" ;;
+            big) one_key "$DURATION" "$OUT/one-big-$round.txt" ;;
+            rotate) rotate "$ROTATE" "$DURATION" "$OUT/rotate-$round.txt" ;;
+        esac
+    done
+    big=$(rps "$OUT/one-big-$round.txt"); small=$(rps "$OUT/one-small-$round.txt"); rot=$(rps "$OUT/rotate-$round.txt")
+    echo "$(awk -v a="$big" -v b="$small" 'BEGIN { printf "%.3f", a / b }') $(awk -v a="$rot" -v b="$big" 'BEGIN { printf "%.3f", a / b }')" >>"$OUT/ratios.txt"
+    log "round $round: 10 keys $small req/s, $KEYS keys $big req/s, rotating over $ROTATE keys $rot req/s"
+done
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+BIG_SMALL=$(awk '{ print $1 }' "$OUT/ratios.txt" | median)
+ROTATE_BIG=$(awk '{ print $2 }' "$OUT/ratios.txt" | median)
+median_rps() { for r in $(seq "$ROUNDS"); do rps "$OUT/$1-$r.txt"; echo; done | median | awk '{ printf "%.0f", $1 }'; }
 
 log "memory: $MEMORY_SECONDS s on one key"
 one_key "$MEMORY_SECONDS" "$OUT/memory-one.txt"
@@ -166,17 +198,19 @@ RSS_BIG=$(rss_mb)
 HWM_BIG=$(hwm_mb)
 one_key "$DURATION" "$OUT/one-after.txt"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 {
     echo "Tribuo Gateway key-count and memory benchmark  (wrk -t1 -c32, KEY route, keys in Redis)"
     echo
     printf '%-34s %9s %9s %8s\n' run "req/s" "p99" "non-2xx"
-    for f in one-small one-big rotate memory-one memory-rotate one-after; do
+    for f in one-small one-big rotate; do
+        printf '%-34s %9s %9s %8s\n' "$f (median)" "$(median_rps "$f")" "$(p99 "$OUT/$f-$ROUNDS.txt")" "$(non2xx "$OUT/$f-$ROUNDS.txt")"
+    done
+    for f in memory-one memory-rotate one-after; do
         printf '%-34s %9s %9s %8s\n' "$f" "$(rps "$OUT/$f.txt")" "$(p99 "$OUT/$f.txt")" "$(non2xx "$OUT/$f.txt")"
     done
     echo
-    echo "one key, $KEYS keys / 10 keys          $(ratio "$(rps "$OUT/one-big.txt")" "$(rps "$OUT/one-small.txt")")   yardstick 0.95-1.05"
-    echo "rotating over $ROTATE keys / one key   $(ratio "$(rps "$OUT/rotate.txt")" "$(rps "$OUT/one-big.txt")")   yardstick >= 0.80"
+    echo "one key, $KEYS keys / 10 keys          $BIG_SMALL (per round: $(awk '{ printf "%s ", $1 }' "$OUT/ratios.txt"))   yardstick 0.95-1.05"
+    echo "rotating over $ROTATE keys / one key   $ROTATE_BIG (per round: $(awk '{ printf "%s ", $2 }' "$OUT/ratios.txt"))   yardstick >= 0.80"
     echo "RSS after ${MEMORY_SECONDS}s on one key         ${RSS_ONE} MB (high-water ${HWM_ONE} MB)   yardstick <= 120 MB"
     echo "RSS after rotating over $BIG_ROTATE keys   ${RSS_BIG} MB (high-water ${HWM_BIG} MB)   yardstick <= 250 MB"
     echo
