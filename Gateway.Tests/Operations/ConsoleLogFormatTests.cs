@@ -86,4 +86,44 @@ public sealed class ConsoleLogFormatTests
         Assert.DoesNotContain("tgw_test", gateway.RecentLog);
         Assert.DoesNotContain("token=", gateway.RecentLog);
     }
+
+    [Fact]
+    public async Task A_burst_that_fills_the_buffers_many_times_over_writes_every_line_once_whole()
+    {
+        // 4,000 lines of about 130 bytes are several 64 KB buffers per thread: handed to the writer, or written
+        // by the request thread when the writer is behind. Either way every line lands once, whole.
+        var directory = Directory.CreateTempSubdirectory("tgw-burst-log-").FullName;
+        var port = LoopbackPort.GetFree();
+        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
+        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var gateway = new ChildProcess(this, 5000, directory);
+        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
+
+        var connections = Enumerable.Range(0, 8).Select(async c =>
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = http.BaseAddress };
+            for (var i = 0; i < 500; i++)
+            {
+                using var answer = await client.GetAsync($"/burst/{c}-{i}", Ct);
+            }
+        });
+        await Task.WhenAll(connections);
+
+        string[] lines = [];
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            lines = gateway.RecentLog.Split('\n').Where(l => l.Contains(" /burst/")).ToArray();
+            if (lines.Length >= 4000)
+            {
+                break;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(4000, lines.Length);
+        var paths = lines.Select(l => Assert.Single(System.Text.RegularExpressions.Regex.Matches(l, @"^\d{4}-\d{2}-\d{2}T[^ ]+ info: Tribuo\.Gateway\.Access\[900\] GET (/burst/\d+-\d+) 404 ")).Groups[1].Value);
+        Assert.Equal(4000, paths.Distinct().Count());
+    }
 }
