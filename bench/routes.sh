@@ -135,8 +135,8 @@ for round in $(seq "$ROUNDS"); do
     echo "$ratio" >>"$OUT/ratios.txt"
 done
 RATIO=$(median <"$OUT/ratios.txt")
-SMALL_RPS=$(for r in $(seq "$ROUNDS"); do rps "$OUT/small-$r.txt"; echo; done | median)
-LARGE_RPS=$(for r in $(seq "$ROUNDS"); do rps "$OUT/large-$r.txt"; echo; done | median)
+SMALL_RPS=$(for r in $(seq "$ROUNDS"); do rps "$OUT/small-$r.txt"; echo; done | median | awk '{ printf "%.0f", $1 }')
+LARGE_RPS=$(for r in $(seq "$ROUNDS"); do rps "$OUT/large-$r.txt"; echo; done | median | awk '{ printf "%.0f", $1 }')
 
 log "reloads of the $ROUTES-route file under load"
 RELOAD_SECONDS=$((RELOADS * 4 + 6))

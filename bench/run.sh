@@ -4,10 +4,12 @@
 #
 # Compares, on one machine and in one run, four targets in front of the same static nginx upstream:
 #   nginx    nginx proxy_pass (the yardstick)        127.0.0.1:18080  /public/x
-#   public   the gateway, public route               127.0.0.1:18082  /public/x
+#   public   the gateway, public route               127.0.0.1:18078  /public/x
 #   key      the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
-#   keylimit the KEY route with a RateLimit that never triggers, counted in Redis  /limited/x
-#   keyquiet the KEY route on a second gateway of the same build with access log and metrics off   :18085 /key/x
+#   keylimit the KEY route with a RateLimit that never triggers, counted in Redis   :18079 /limited/x
+#   keyquiet the KEY route with access log and metrics off   :18085 /key/x
+# Each target is its own gateway process of the same build (one routes file), so that ratios compare
+# processes that differ only in their settings.
 # The gateway keeps its keys and rate-limit counters in a redis-server the script starts on 127.0.0.1:18083.
 # See bench/README.md. Knobs: DURATION (s per wrk run, 15), ROUNDS (3), WARMUP (s, 10), CONNECTIONS (32),
 # THREADS (1), NGINX_WORKERS (2), UPSTREAM_WORKERS (1), BENCH_GATEWAY_ENV (extra VAR=value words for the
@@ -36,6 +38,8 @@ BASE_PORT=18084
 QUIET_PORT=18085
 HAPROXY_PORT=18086
 CADDY_PORT=18087
+PUBLIC_PORT=18078
+LIMITED_PORT=18079
 # Other proxies users compare with (Debian packages), beside nginx: haproxy with a KEY acl, Caddy reverse_proxy.
 # On when installed; YARDSTICKS=0 leaves them out (a shorter run).
 YARDSTICKS=${YARDSTICKS:-1}
@@ -112,7 +116,7 @@ done
 NGINX_BIN=$(command -v nginx)
 
 port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
-for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT" "$HAPROXY_PORT" "$CADDY_PORT"; do
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT" "$HAPROXY_PORT" "$CADDY_PORT" "$PUBLIC_PORT" "$LIMITED_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
@@ -331,10 +335,17 @@ start_gateway gateway "$OUT/gateway" "$GATEWAY_PORT" "$OUT/gateway.log" -- \
     --Gateway:RoutesFile="$OUT/routes.json" --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/data" \
     --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
 GATEWAY_PID=${PIDS[-1]}
+# Every gateway target has a process of its own, the same build: a process that had just served another
+# target ran that target's runs up to 10% slower than one that had not (it showed as a cost of whatever the
+# compared target switched off), so ratios compare processes that differ only in their settings.
 # The same build with the access log and metrics off, so their cost is a same-run ratio (key / keyquiet).
 start_gateway "gateway without access log and metrics" "$OUT/gateway" "$QUIET_PORT" "$OUT/gateway-quiet.log" \
     Gateway__Metrics__Enabled=false Logging__LogLevel__Tribuo.Gateway.Access=None -- \
     --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-quiet" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
+start_gateway "gateway for the public route" "$OUT/gateway" "$PUBLIC_PORT" "$OUT/gateway-public.log" -- \
+    --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-public" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
+start_gateway "gateway for the rate-limited route" "$OUT/gateway" "$LIMITED_PORT" "$OUT/gateway-limited.log" -- \
+    --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-limited" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
 if [ -n "$BASELINE" ]; then
     # The baseline runs as its own bench did then: embedded store, public and KEY routes only.
     rm -rf "$OUT/baseline-data" && mkdir -p "$OUT/baseline-data"
@@ -372,9 +383,9 @@ wait_for() { # name url expected-status seconds [curl args...]
 }
 
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/public/x"
-PUBLIC_URL="http://127.0.0.1:$GATEWAY_PORT/public/x"
+PUBLIC_URL="http://127.0.0.1:$PUBLIC_PORT/public/x"
 KEY_URL="http://127.0.0.1:$GATEWAY_PORT/key/x"
-LIMITED_URL="http://127.0.0.1:$GATEWAY_PORT/limited/x"
+LIMITED_URL="http://127.0.0.1:$LIMITED_PORT/limited/x"
 KEY_HEADER="Authorization: KEY $KEY_SECRET"
 
 wait_for upstream "http://127.0.0.1:$UPSTREAM_PORT/public/x" 200 15
@@ -389,6 +400,7 @@ got=$(status_of "$KEY_URL" -H "Authorization: KEY tgw_not-the-bench-secret-00000
 [ "$got" = 401 ] || die "gateway KEY route with a wrong key answered $got, expected 401"
 body=$(curl -s --max-time 2 -H "$KEY_HEADER" "$KEY_URL")
 [ "$body" = ok ] || die "gateway KEY route body is '$body', expected the upstream's 'ok'"
+wait_for "gateway rate-limited route with the key" "$LIMITED_URL" 200 30 -H "$KEY_HEADER"
 limit_header=$(curl -s -o /dev/null -D - --max-time 2 -H "$KEY_HEADER" "$LIMITED_URL" | tr -d '\r' | awk -F': ' 'tolower($1) == "ratelimit-limit" { print $2 }')
 [ "$limit_header" = 1000000000 ] || die "gateway limited route answered RateLimit-Limit '$limit_header', expected 1000000000: the limit is not applied"
 redis-cli -p "$REDIS_PORT" --scan --pattern 'tgw:rl:*' | grep -q . || die "no rate-limit counter in Redis: the limited route is not counted there"
