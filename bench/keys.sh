@@ -32,47 +32,15 @@ GATEWAY_PORT=18092
 REDIS_PORT=18093
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
-PIDS=()
-log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'bench/keys: %s\n' "$*" >&2; exit 1; }
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-for tool in nginx wrk curl dotnet redis-server redis-cli python3; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
-rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/redis" "$OUT/small-data" "$OUT/small-redis"
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    log "dotnet publish (Release) -> bench/out/gateway"
-    dotnet publish Gateway/Gateway.csproj -c Release -o "$BUILD" --nologo -v q -clp:ErrorsOnly >"$OUT/build.log" 2>&1 \
-        || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
-fi
-
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
-cat >"$OUT/upstream.conf" <<CONF
-$user_line
-daemon off; worker_processes 1; pid $OUT/upstream.pid; error_log $OUT/upstream.err warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $OUT/t1; proxy_temp_path $OUT/t2; fastcgi_temp_path $OUT/t3; uwsgi_temp_path $OUT/t4; scgi_temp_path $OUT/t5;
-    server { listen 127.0.0.1:$UPSTREAM_PORT backlog=4096; location / { default_type text/plain; return 200 "ok\n"; } }
-}
-CONF
-nginx -p "$OUT" -e "$OUT/upstream.err" -c "$OUT/upstream.conf" >/dev/null 2>&1 &
-PIDS+=($!)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no --logfile "$OUT/redis/redis.log" &
-PIDS+=($!)
-redis-server --port "$SMALL_REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/small-redis" --save "" --appendonly no --logfile "$OUT/small-redis/redis.log" &
-PIDS+=($!)
-for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && redis-cli -p "$SMALL_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+BENCH_NAME=keys
+source bench/common.sh
+[ "$ROTATE" -le "$KEYS" ] && [ "$BIG_ROTATE" -le "$KEYS" ] || die "ROTATE ($ROTATE) and BIG_ROTATE ($BIG_ROTATE) must not exceed KEYS ($KEYS): unknown keys would be measured"
+require_tools nginx wrk curl dotnet redis-server redis-cli python3
+rm -rf "$OUT" && mkdir -p "$OUT/data" "$OUT/small-data"
+build_gateway
+start_upstream "$UPSTREAM_PORT"
+start_redis "$REDIS_PORT" "$OUT/redis"
+start_redis "$SMALL_REDIS_PORT" "$OUT/small-redis"
 
 cat >"$OUT/routes.json" <<JSON
 { "Routes": { "bench-key": { "ClusterId": "bench", "Match": { "Path": "/key/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "bench" } } },
@@ -183,7 +151,6 @@ for round in $(seq "$ROUNDS"); do
     echo "$(awk -v a="$big" -v b="$small" 'BEGIN { printf "%.3f", a / b }') $(awk -v a="$rot" -v b="$big" 'BEGIN { printf "%.3f", a / b }')" >>"$OUT/ratios.txt"
     log "round $round: 10 keys $small req/s, $KEYS keys $big req/s, rotating over $ROTATE keys $rot req/s"
 done
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 BIG_SMALL=$(awk '{ print $1 }' "$OUT/ratios.txt" | median)
 ROTATE_BIG=$(awk '{ print $2 }' "$OUT/ratios.txt" | median)
 median_rps() { for r in $(seq "$ROUNDS"); do rps "$OUT/$1-$r.txt"; echo; done | median | awk '{ printf "%.0f", $1 }'; }

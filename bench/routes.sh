@@ -26,45 +26,13 @@ LARGE_PORT=18096
 REDIS_PORT=18097
 KEY_SECRET='tgw_bench-secret-0123456789abcdef'
 
-PIDS=()
-log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'bench/routes: %s\n' "$*" >&2; exit 1; }
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-for tool in nginx wrk curl dotnet redis-server redis-cli python3; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
-done
-rm -rf "$OUT" && mkdir -p "$OUT/small" "$OUT/large" "$OUT/redis"
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    log "dotnet publish (Release) -> bench/out/gateway"
-    dotnet publish Gateway/Gateway.csproj -c Release -o "$BUILD" --nologo -v q -clp:ErrorsOnly >"$OUT/build.log" 2>&1 \
-        || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
-fi
-
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
-cat >"$OUT/upstream.conf" <<CONF
-$user_line
-daemon off; worker_processes 1; pid $OUT/upstream.pid; error_log $OUT/upstream.err warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $OUT/t1; proxy_temp_path $OUT/t2; fastcgi_temp_path $OUT/t3; uwsgi_temp_path $OUT/t4; scgi_temp_path $OUT/t5;
-    server { listen 127.0.0.1:$UPSTREAM_PORT backlog=4096; location / { default_type text/plain; return 200 "ok\n"; } }
-}
-CONF
-nginx -p "$OUT" -e "$OUT/upstream.err" -c "$OUT/upstream.conf" >/dev/null 2>&1 &
-PIDS+=($!)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save "" --appendonly no --logfile "$OUT/redis/redis.log" &
-PIDS+=($!)
-for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+BENCH_NAME=routes
+source bench/common.sh
+require_tools nginx wrk curl dotnet redis-server redis-cli python3
+rm -rf "$OUT" && mkdir -p "$OUT/small" "$OUT/large"
+build_gateway
+start_upstream "$UPSTREAM_PORT"
+start_redis "$REDIS_PORT" "$OUT/redis"
 
 # routes_file <count> <generation> <path>: the bench KEY route plus count-1 others; generation changes every
 # route's scopes and adds /new-<generation>/, so a reload is a whole new table, not a no-op.
@@ -118,7 +86,6 @@ p99() { awk '/^[ \t]+99%/ { print $2 }' "$1"; }
 load() { # port seconds outfile
     wrk -t1 -c32 -d"$2"s --latency -H "Authorization: KEY $KEY_SECRET" "http://127.0.0.1:$1/key/x" >"$3"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 log "warm-up"
 load "$SMALL_PORT" 8 "$OUT/warmup-small.txt"

@@ -13,13 +13,8 @@ public sealed class ConsoleLogFormatTests
     [Fact]
     public async Task With_the_json_formatter_the_access_line_is_one_json_object_with_its_fields_by_name()
     {
-        var directory = Directory.CreateTempSubdirectory("tgw-json-log-").FullName;
-        var port = LoopbackPort.GetFree();
-        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
-        psi.Environment["Logging__Console__FormatterName"] = "json";
-        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await using var gateway = new ChildProcess(this, 200, directory);
-        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
+        await using var started = await StartAsync("tgw-json-log-", 200, json: true);
+        var (gateway, http) = (started.Gateway, started.Http);
 
         using var response = await http.GetAsync("/readyz?token=tgw_test-json-query-token", Ct);
         JsonElement? line = null;
@@ -47,12 +42,8 @@ public sealed class ConsoleLogFormatTests
     [Fact]
     public async Task With_the_default_formatter_the_access_line_has_the_simple_layout_and_a_path_cannot_start_a_forged_line()
     {
-        var directory = Directory.CreateTempSubdirectory("tgw-simple-log-").FullName;
-        var port = LoopbackPort.GetFree();
-        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
-        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await using var gateway = new ChildProcess(this, 1000, directory);
-        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
+        await using var started = await StartAsync("tgw-simple-log-", 1000);
+        var (gateway, http) = (started.Gateway, started.Http);
 
         // Many requests from many connections: lines from several threads' buffers, none lost, none split.
         var requests = Enumerable.Range(0, 200).Select(async i =>
@@ -92,12 +83,8 @@ public sealed class ConsoleLogFormatTests
     {
         // 4,000 lines of about 130 bytes are several 64 KB buffers per thread: handed to the writer, or written
         // by the request thread when the writer is behind. Either way every line lands once, whole.
-        var directory = Directory.CreateTempSubdirectory("tgw-burst-log-").FullName;
-        var port = LoopbackPort.GetFree();
-        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
-        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await using var gateway = new ChildProcess(this, 5000, directory);
-        await GatewayProcess.StartHealthyAsync(gateway, psi, http, Ct);
+        await using var started = await StartAsync("tgw-burst-log-", 5000);
+        var (gateway, http) = (started.Gateway, started.Http);
 
         var connections = Enumerable.Range(0, 8).Select(async c =>
         {
@@ -125,5 +112,39 @@ public sealed class ConsoleLogFormatTests
         Assert.Equal(4000, lines.Length);
         var paths = lines.Select(l => Assert.Single(System.Text.RegularExpressions.Regex.Matches(l, @"^\d{4}-\d{2}-\d{2}T[^ ]+ info: Tribuo\.Gateway\.Access\[900\] GET (/burst/\d+-\d+) 404 ")).Groups[1].Value);
         Assert.Equal(4000, paths.Distinct().Count());
+    }
+
+    /// <summary>A minimal gateway process whose last <paramref name="logLines"/> console lines are kept, and a client for it.</summary>
+    private async Task<Started> StartAsync(string directoryPrefix, int logLines, bool json = false)
+    {
+        var directory = Directory.CreateTempSubdirectory(directoryPrefix).FullName;
+        var port = LoopbackPort.GetFree();
+        var psi = await GatewayProcess.MinimalServerAsync(directory, port, Ct);
+        if (json)
+        {
+            psi.Environment["Logging__Console__FormatterName"] = "json";
+        }
+
+        var started = new Started(new ChildProcess(this, logLines, directory),
+            new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        try
+        {
+            await GatewayProcess.StartHealthyAsync(started.Gateway, psi, started.Http, Ct);
+            return started;
+        }
+        catch
+        {
+            await started.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record Started(ChildProcess Gateway, HttpClient Http) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Gateway.DisposeAsync();
+        }
     }
 }
