@@ -248,11 +248,32 @@ public sealed class RedisFixture : IAsyncLifetime
 /// <summary>Free TCP ports on 127.0.0.1.</summary>
 internal static class LoopbackPort
 {
+    /// <summary>Every port handed out in this process: never handed out twice.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
     /// <summary>
-    /// A port that was free a moment ago. It is picked below the kernel's ephemeral range when possible, so
-    /// that no outgoing connection takes it while a server that owns it is stopped and about to restart.
+    /// A port that was free a moment ago and that no other server of this test run was given. It is picked below
+    /// the kernel's ephemeral range when possible, so that no outgoing connection takes it while a server that
+    /// owns it is stopped and about to restart; and never twice, because a server stopped for an outage test
+    /// leaves its port free: handed to another class's Redis, the first server's restart, clients and FLUSHALL
+    /// would have reached the other class's data (a key created a moment before answered 401, once in a few runs).
     /// </summary>
     public static int GetFree()
+    {
+        while (true)
+        {
+            var port = GetFreeOnce();
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
+    }
+
+    private static int GetFreeOnce()
     {
         var ephemeralLow = 32768;
         try
