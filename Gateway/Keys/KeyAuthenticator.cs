@@ -97,8 +97,17 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
     private void RevalidateInBackground(CachedKey cached)
     {
         var address = KeyCache.Address(cached.Hash);
-        if (_revalidating.ContainsKey(address) || !circuit.MayAsk() || !_revalidating.TryAdd(address, true))
+        if (_revalidating.ContainsKey(address) || !_revalidating.TryAdd(address, true))
         {
+            return;
+        }
+
+        // Only then the circuit: while it is open, MayAsk hands out the one probe per second, which only a store
+        // answer gives back. Taken by a request that then found the key already being revalidated, it was never
+        // given back, and the store was never asked again.
+        if (!circuit.MayAsk())
+        {
+            _revalidating.TryRemove(address, out _);
             return;
         }
 
