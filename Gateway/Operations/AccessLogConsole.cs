@@ -17,8 +17,8 @@ namespace Tribuo.Gateway.Operations;
 /// threads are up to 100 ms apart out of order (their timestamps say when). A buffer that fills up before
 /// then (at 40,000 requests/s a 64 KB buffer lasts about 20 ms) is handed to the writer at once, and the
 /// thread goes on in its spare. Only when the writer is a whole buffer behind does the request thread write
-/// itself: the log may slow requests down, it never drops a line. (Request threads writing every full
-/// buffer themselves, in turn under stdout's lock, cost the KEY route about 8% of its throughput.)
+/// itself: the log may slow requests down, it never drops a line. (Before, request threads wrote every full
+/// buffer themselves, in turn under stdout's lock: most buffers at that rate.)
 /// With the <c>simple</c> formatter (the default) the line is laid out here, in the simple formatter's own
 /// single-line shape (<see cref="AccessLine"/>); any other formatter formats through the logger
 /// (<see cref="Logger"/>). The console logger is told to skip this category (<see cref="ObservabilityExtensions"/>).
