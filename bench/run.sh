@@ -8,6 +8,8 @@
 #   key      the gateway, KEY route (API key auth)   127.0.0.1:18082  /key/x
 #   keylimit the KEY route with a RateLimit that never triggers, counted in Redis   :18079 /limited/x
 #   keyquiet the KEY route with access log and metrics off   :18085 /key/x
+#   yarp     YARP alone at its fastest (bench/yarp-direct: IHttpForwarder in one delegate, the KEY check haproxy
+#            does), the ceiling of any YARP-based gateway here   :18088 /key/x
 # Each target is its own gateway process of the same build (one routes file), so that ratios compare
 # processes that differ only in their settings.
 # The gateway keeps its keys and rate-limit counters in a redis-server the script starts on 127.0.0.1:18083.
@@ -38,6 +40,7 @@ BASE_PORT=18084
 QUIET_PORT=18085
 HAPROXY_PORT=18086
 CADDY_PORT=18087
+YARP_PORT=18088
 PUBLIC_PORT=18078
 LIMITED_PORT=18079
 # Other proxies users compare with (Debian packages), beside nginx: haproxy with a KEY acl, Caddy reverse_proxy.
@@ -116,7 +119,7 @@ done
 NGINX_BIN=$(command -v nginx)
 
 port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null; }
-for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT" "$HAPROXY_PORT" "$CADDY_PORT" "$PUBLIC_PORT" "$LIMITED_PORT"; do
+for port in "$NGINX_PORT" "$UPSTREAM_PORT" "$YARP_PORT" "$GATEWAY_PORT" "$BASE_PORT" "$QUIET_PORT" "$HAPROXY_PORT" "$CADDY_PORT" "$PUBLIC_PORT" "$LIMITED_PORT"; do
     if port_busy "$port"; then die "port $port already answers: stop whatever runs there (an earlier run?)"; fi
 done
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then die "port $REDIS_PORT already answers Redis: stop it (an earlier run?)"; fi
@@ -137,6 +140,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     fi
 fi
 [ -f "$OUT/gateway/Tribuo.Gateway.dll" ] || die "bench/out/gateway/Tribuo.Gateway.dll missing"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "dotnet publish (Release) bench/yarp-direct -> bench/out/yarp-direct"
+    rm -rf "$OUT/yarp-direct"
+    dotnet publish bench/yarp-direct/YarpDirect.csproj -c Release -o "$OUT/yarp-direct" --nologo -v q -clp:ErrorsOnly \
+        >"$OUT/build-yarp.log" 2>&1 || { tail -n 30 "$OUT/build-yarp.log" >&2; die "bench/yarp-direct build failed"; }
+fi
 if [ -n "$BASELINE" ]; then
     BASE_REV=$(git rev-parse --short "$BASELINE^{commit}") || die "BASELINE=$BASELINE is not a commit"
     log "dotnet publish (Release) of $BASELINE ($BASE_REV) -> bench/out/baseline"
@@ -346,6 +355,11 @@ start_gateway "gateway for the public route" "$OUT/gateway" "$PUBLIC_PORT" "$OUT
     --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-public" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
 start_gateway "gateway for the rate-limited route" "$OUT/gateway" "$LIMITED_PORT" "$OUT/gateway-limited.log" -- \
     --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-limited" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
+# YARP alone, same runtime environment: what the gateway's own work costs is key / yarp.
+log "starting yarp (direct forwarding) :$YARP_PORT"
+env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" dotnet "$OUT/yarp-direct/YarpDirect.dll" --urls="http://127.0.0.1:$YARP_PORT" \
+    --Upstream="http://127.0.0.1:$UPSTREAM_PORT/" --Key="$KEY_SECRET" >"$OUT/yarp-direct.log" 2>&1 &
+PIDS+=($!)
 if [ -n "$BASELINE" ]; then
     # The baseline runs as its own bench did then: embedded store, public and KEY routes only.
     rm -rf "$OUT/baseline-data" && mkdir -p "$OUT/baseline-data"
@@ -413,6 +427,10 @@ if [ -n "$BASELINE" ]; then
     [ "$got" = 401 ] || die "baseline KEY route without a key answered $got, expected 401"
 fi
 HAPROXY_URL="http://127.0.0.1:$HAPROXY_PORT/key/x"
+YARP_URL="http://127.0.0.1:$YARP_PORT/key/x"
+wait_for "yarp with the key" "$YARP_URL" 200 30 -H "$KEY_HEADER"
+got=$(status_of "$YARP_URL")
+[ "$got" = 401 ] || die "yarp without a key answered $got, expected 401"
 CADDY_URL="http://127.0.0.1:$CADDY_PORT/public/x"
 if [ "$HAPROXY" = 1 ]; then
     wait_for "haproxy with the key" "$HAPROXY_URL" 200 15 -H "$KEY_HEADER"
@@ -425,14 +443,14 @@ log "checks passed: upstream, nginx, gateway public 200, KEY 200 with key / 401 
 # ---- 5. warm-up and measurement -----------------------------------------------------------------------
 # Compared targets sit next to each other (key beside keyquiet, keylimit and basekey), and rounds alternate
 # forward and backward (A B B A): a drift of the machine during a round then weighs on both sides of a ratio.
-TARGETS=(nginx public key keylimit keyquiet)
-[ -z "$BASELINE" ] || TARGETS=(nginx public basekey key keylimit keyquiet)
+TARGETS=(nginx yarp public key keylimit keyquiet)
+[ -z "$BASELINE" ] || TARGETS=(nginx yarp public basekey key keylimit keyquiet)
 [ "$HAPROXY" = 0 ] || TARGETS=(haproxy "${TARGETS[@]}")
 [ "$CADDY" = 0 ] || TARGETS+=(caddy)
-target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; basekey) echo "$BASE_URL" ;; haproxy) echo "$HAPROXY_URL" ;; caddy) echo "$CADDY_URL" ;; esac; }
+target_url() { case $1 in nginx) echo "$NGINX_URL" ;; public) echo "$PUBLIC_URL" ;; key) echo "$KEY_URL" ;; keylimit) echo "$LIMITED_URL" ;; keyquiet) echo "$QUIET_URL" ;; yarp) echo "$YARP_URL" ;; basekey) echo "$BASE_URL" ;; haproxy) echo "$HAPROXY_URL" ;; caddy) echo "$CADDY_URL" ;; esac; }
 run_wrk() { # target seconds outfile
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency)
-    case $1 in key | keylimit | keyquiet | basekey | haproxy) args+=(-H "$KEY_HEADER") ;; esac
+    case $1 in key | keylimit | keyquiet | basekey | haproxy | yarp) args+=(-H "$KEY_HEADER") ;; esac
     wrk "${args[@]}" "$(target_url "$1")" >"$3" 2>&1 || { cat "$3" >&2; die "wrk failed against $1"; }
 }
 # p99 in ms from wrk's latency distribution; requests/s; non-2xx count; socket errors total.
@@ -515,6 +533,8 @@ R_PUB=$(paired public nginx); M_PUB=$(ratio "${MED_RPS[public]}" "${MED_RPS[ngin
 R_KEY=$(paired key nginx); M_KEY=$(ratio "${MED_RPS[key]}" "${MED_RPS[nginx]}")
 R_KP=$(paired key public); M_KP=$(ratio "${MED_RPS[key]}" "${MED_RPS[public]}")
 R_LK=$(paired keylimit key); M_LK=$(ratio "${MED_RPS[keylimit]}" "${MED_RPS[key]}")
+R_YN=$(paired yarp nginx); M_YN=$(ratio "${MED_RPS[yarp]}" "${MED_RPS[nginx]}")
+R_KY=$(paired key yarp); M_KY=$(ratio "${MED_RPS[key]}" "${MED_RPS[yarp]}")
 R_KQ=$(paired key keyquiet); M_KQ=$(ratio "${MED_RPS[key]}" "${MED_RPS[keyquiet]}")
 [ -z "$BASELINE" ] || { R_BK=$(paired key basekey); M_BK=$(ratio "${MED_RPS[key]}" "${MED_RPS[basekey]}"); }
 verdict() { awk -v v="$1" -v min="$2" 'BEGIN { print (v >= min) ? "PASS" : "FAIL" }'; }
@@ -549,6 +569,8 @@ git diff --quiet HEAD -- Gateway 2>/dev/null || GIT_REV+=" (Gateway/ has uncommi
     echo "ratios (median of the rounds' ratios; in brackets the ratio of the medians)"
     echo "  gateway-public / nginx    $R_PUB ($M_PUB)"
     echo "  gateway-key    / nginx    $R_KEY ($M_KEY)   yardstick >= 0.80: $(verdict "$R_KEY" 0.80)"
+    echo "  yarp           / nginx    $R_YN ($M_YN)   YARP alone at its fastest: the ceiling of a YARP-based gateway"
+    echo "  key            / yarp     $R_KY ($M_KY)   what the gateway's own work costs"
     echo "  key            / public   $R_KP ($M_KP)   yardstick >= 0.95: $(verdict "$R_KP" 0.95)"
     echo "  keylimit       / key      $R_LK ($M_LK)   yardstick >= 0.90: $(verdict "$R_LK" 0.90)"
     echo "  key            / keyquiet $R_KQ ($M_KQ)   access log and metrics on vs off, yardstick >= 0.95: $(verdict "$R_KQ" 0.95)"
