@@ -13,7 +13,7 @@
 # Keys are written straight into Redis in the gateway's own layout (tgw:key:<sha256 hex of the secret>, copied
 # from a key the gateway imported itself, with its own id and hash), so loading a million takes seconds.
 # Knobs: KEYS, ROTATE, BIG_ROTATE, ROUNDS, DURATION (s per wrk run, 10), MEMORY_SECONDS (60), SKIP_BUILD=1 (reuse
-# bench/out/gateway). Ports 18089-18093.
+# bench/out/gateway), BENCH_GATEWAY_ARGS (extra --Setting=value words for both gateways). Ports 18089-18093.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -49,15 +49,18 @@ JSON
 python3 - "$OUT/keys.json" "$KEY_SECRET" <<'PY'
 import json, sys
 keys = [{"Id": "bench", "Name": "Bench", "Secret": sys.argv[2], "Scopes": ["bench"]}]
+keys.append({"Id": "metrics", "Name": "Metrics", "Secret": sys.argv[2] + "-metrics", "Scopes": ["gateway:metrics"]})
 keys += [{"Id": f"small-{i}", "Name": "Small", "Secret": f"tgw_small-{i:04d}-0123456789abcdef", "Scopes": ["bench"]} for i in range(9)]
 json.dump({"Keys": keys}, open(sys.argv[1], "w"))
 PY
 
+# shellcheck disable=SC2206  # word splitting is the point
+EXTRA_ARGS=(${BENCH_GATEWAY_ARGS:-})
 start_gateway() { # port redis-port data-dir log
     env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
         Logging__LogLevel__Default=Warning \
         dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$1" --Gateway:RoutesFile="$OUT/routes.json" \
-        --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$3" --ConnectionStrings:Redis="127.0.0.1:$2" >"$4" 2>&1 &
+        --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$3" --ConnectionStrings:Redis="127.0.0.1:$2" "${EXTRA_ARGS[@]}" >"$4" 2>&1 &
     PIDS+=($!)
 }
 wait_200() { # url
@@ -77,6 +80,16 @@ SMALL_URL="http://127.0.0.1:$SMALL_GATEWAY_PORT/key/x"
 wait_200 "$URL" || die "the gateway does not answer 200 with the key"
 wait_200 "$SMALL_URL" || die "the 10-key gateway does not answer 200 with the key"
 
+# The runtime's own account of its memory, from /metrics: GC heap by generation after the last collection,
+# committed memory, collections. Where an RSS figure goes.
+gc_figures() {
+    curl -s --max-time 5 -H "Authorization: KEY $KEY_SECRET-metrics" "http://127.0.0.1:$GATEWAY_PORT/metrics" | awk '
+        /^dotnet_gc_last_collection_heap_size_bytes\{/ { match($0, /generation="[^"]+"/); g = substr($0, RSTART + 12, RLENGTH - 13); heap = heap sprintf(" %s %.0f", g, $NF / 1048576) }
+        /^dotnet_gc_last_collection_heap_fragmentation_size_bytes\{/ { free += $NF / 1048576 }
+        /^dotnet_gc_last_collection_memory_committed_size_bytes/ { committed = $NF / 1048576 }
+        /^dotnet_gc_collections_total\{/ { match($0, /generation="[^"]+"/); g = substr($0, RSTART + 12, RLENGTH - 13); gcs = gcs sprintf(" %s %d", g, $NF) }
+        END { printf "GC heap MB:%s; free in it %.0f MB; committed %.0f MB; collections:%s", heap, free, committed, gcs }'
+}
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$GATEWAY_PID/status"; }
 rps() { awk '/Requests\/sec/ { printf "%.0f", $2 }' "$1"; }
@@ -159,10 +172,12 @@ log "memory: $MEMORY_SECONDS s on one key"
 one_key "$MEMORY_SECONDS" "$OUT/memory-one.txt"
 RSS_ONE=$(rss_mb)
 HWM_ONE=$(hwm_mb)
+GC_ONE=$(gc_figures)
 log "memory: rotating over $BIG_ROTATE keys for $MEMORY_SECONDS s"
 rotate "$BIG_ROTATE" "$MEMORY_SECONDS" "$OUT/memory-rotate.txt"
 RSS_BIG=$(rss_mb)
 HWM_BIG=$(hwm_mb)
+GC_BIG=$(gc_figures)
 one_key "$DURATION" "$OUT/one-after.txt"
 
 {
@@ -180,6 +195,8 @@ one_key "$DURATION" "$OUT/one-after.txt"
     echo "rotating over $ROTATE keys / one key   $ROTATE_BIG (per round: $(awk '{ printf "%s ", $2 }' "$OUT/ratios.txt"))   yardstick >= 0.80"
     echo "RSS after ${MEMORY_SECONDS}s on one key         ${RSS_ONE} MB (high-water ${HWM_ONE} MB)   yardstick <= 120 MB"
     echo "RSS after rotating over $BIG_ROTATE keys   ${RSS_BIG} MB (high-water ${HWM_BIG} MB)   yardstick <= 250 MB"
+    echo "  after one key:  $GC_ONE"
+    echo "  after rotating: $GC_BIG"
     echo
     echo "machine  $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)"
 } | tee "$OUT/summary.txt"

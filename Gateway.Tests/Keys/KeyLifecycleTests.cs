@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Storage;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
 using static Tribuo.Gateway.Tests.Keys.KeysTestBed;
@@ -118,6 +119,46 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         // A background revalidation may have read the restarted, still empty Redis before the keys were written
         // again: "no such key" is then cached for UnknownKeyTtl (2 s), as documented, so the reader comes back after it.
         await TimeUntilAsync(async () => (last = await GetAsync(gateway, "/docs/x", ReaderSecret)) == HttpStatusCode.OK, TimeSpan.FromSeconds(15), Explain);
+    }
+
+    /// <summary>
+    /// Issue 13: while the change feed proves it delivers (a heartbeat heard within 3 s), a cached key is trusted for
+    /// RevalidateWhileSubscribed instead of RevalidateAfter, so 200,000 keys in use are not re-read every 15 s. A change
+    /// written straight into the store, bypassing the feed, is what tells the two apart.
+    /// </summary>
+    [Theory]
+    [InlineData("00:05:00", HttpStatusCode.OK)]
+    [InlineData("00:00:00", HttpStatusCode.Unauthorized)]
+    public async Task While_the_feed_is_live_a_cached_key_is_not_re_read_after_RevalidateAfter(string whileSubscribed, HttpStatusCode afterSilentChange)
+    {
+        var gateway = _bed.StartGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:Keys:RevalidateAfter"] = "00:00:00.200",
+            ["Gateway:Keys:RevalidateWhileSubscribed"] = whileSubscribed,
+        });
+        await _bed.SeedKeysAsync(gateway);
+        var feed = gateway.Services.GetRequiredService<IChangeFeed>();
+        await TimeUntilAsync(() => Task.FromResult(feed.IsLive(ChangeTopics.Keys)), TimeSpan.FromSeconds(15));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(gateway, "/docs/x", ReaderSecret));
+
+        var store = gateway.Services.GetRequiredService<IKeyStore>();
+        var reader = (await store.GetAsync("reader"))!;
+        Assert.True(await store.UpdateAsync(reader with { Disabled = true })); // the store only: nothing published
+
+        // Ten RevalidateAfter periods, a request every 50 ms: each would start a re-read of a key past RevalidateAfter.
+        var last = HttpStatusCode.OK;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2) && last == HttpStatusCode.OK)
+        {
+            await Task.Delay(50);
+            last = await GetAsync(gateway, "/docs/x", ReaderSecret);
+        }
+
+        Assert.Equal(afterSilentChange, last);
+        if (afterSilentChange == HttpStatusCode.OK)
+        {
+            Assert.True(feed.IsLive(ChangeTopics.Keys), "the feed stopped being live: the key may have been re-read");
+        }
     }
 
     [Fact]

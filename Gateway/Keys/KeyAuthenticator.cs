@@ -28,7 +28,7 @@ internal readonly record struct KeyAuthResult(KeyStatus Status, CachedKey? Key);
 /// it keep working for <see cref="KeyOptions.StaleWhileUnreachable"/> counted from its start; everything
 /// else is <see cref="KeyStatus.Unavailable"/>, never a pass.
 /// </summary>
-internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, KeyStoreCircuit circuit, TimeProvider time, Operations.GatewayMetrics metrics)
+internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptions options, KeyStoreCircuit circuit, Storage.IChangeFeed feed, TimeProvider time, Operations.GatewayMetrics metrics)
 {
     /// <summary>Keys being revalidated in the background: one store read at a time per key.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<UInt128, bool> _revalidating = new();
@@ -88,8 +88,16 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
 
     private bool IsFresh(CachedKey entry)
     {
-        var ttl = entry.Record is null ? options.UnknownKeyTtl : options.RevalidateAfter;
-        return time.GetElapsedTime(entry.ValidatedAt) < ttl;
+        var age = time.GetElapsedTime(entry.ValidatedAt);
+        if (entry.Record is null)
+        {
+            return age < options.UnknownKeyTtl;
+        }
+
+        // Past RevalidateAfter only while the feed proves it delivers: a revocation would have evicted the entry.
+        // A reconnect clears the cache, so every entry was validated while the current subscription stood.
+        return age < options.RevalidateAfter
+            || (age < options.RevalidateWhileSubscribed && feed.IsLive(Storage.ChangeTopics.Keys));
     }
 
     private bool UsableDuringOutage() => !circuit.InOutage || circuit.OutageElapsed < options.StaleWhileUnreachable;

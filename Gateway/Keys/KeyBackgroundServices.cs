@@ -26,33 +26,42 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
         }
     }
 
+    /// <summary>Writes at most this many keys' times at once: 200,000 keys in use written in one go held 200,000 store
+    /// writes and their hash texts in memory together, long enough to reach the oldest generation.</summary>
+    private const int BatchSize = 1_000;
+
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var since = _flushedUpTo;
-        var batch = new Dictionary<string, DateTimeOffset>();
+        var batch = new Dictionary<string, DateTimeOffset>(BatchSize);
         var newest = since;
-        foreach (var entry in cache.Entries)
-        {
-            var used = Volatile.Read(ref entry.LastUsedUnixMs);
-            if (used > since && entry.Record is { } record)
-            {
-                batch[record.Sha256] = DateTimeOffset.FromUnixTimeMilliseconds(used);
-                newest = Math.Max(newest, used);
-            }
-        }
-
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
         try
         {
-            await store.TouchAsync(batch, cancellationToken);
+            foreach (var entry in cache.Entries)
+            {
+                var used = Volatile.Read(ref entry.LastUsedUnixMs);
+                if (used > since && entry.Record is not null)
+                {
+                    batch[Convert.ToHexStringLower(entry.Hash)] = DateTimeOffset.FromUnixTimeMilliseconds(used);
+                    newest = Math.Max(newest, used);
+                    if (batch.Count == BatchSize)
+                    {
+                        await store.TouchAsync(batch, cancellationToken);
+                        batch.Clear();
+                    }
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await store.TouchAsync(batch, cancellationToken);
+            }
+
             _flushedUpTo = newest;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Nothing is marked written: the next flush writes these times again (a later time never loses).
             Log.FlushFailed(logger, batch.Count, ex.GetType().Name);
         }
     }

@@ -11,17 +11,20 @@ internal sealed class CachedKey
 {
     public CachedKey(KeyRecord? record, byte[] hash, long validatedAt)
     {
-        Record = record;
         Hash = hash;
         ValidatedAt = validatedAt;
         if (record is not null)
         {
-            HasAllScopes = record.Scopes.Contains("*");
-            ScopesHeader = string.Join(' ', record.Scopes);
+            // A cache of 200,000 keys is most of the process's memory: the copy kept drops the hash's hex text
+            // (Hash holds it) and shares its scope list with every key of the same scopes.
+            var scopes = ScopeSets.Share(record.Scopes);
+            Record = record with { Sha256 = "", Scopes = scopes.List };
+            HasAllScopes = scopes.HasAll;
+            ScopesHeader = scopes.Header;
         }
     }
 
-    /// <summary>Null: the store has no key with this hash.</summary>
+    /// <summary>Null: the store has no key with this hash. Its <see cref="KeyRecord.Sha256"/> is empty: see <see cref="Hash"/>.</summary>
     public KeyRecord? Record { get; }
     public byte[] Hash { get; }
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the store read this entry came from.</summary>
@@ -51,6 +54,30 @@ internal sealed class CachedKey
         }
 
         return false;
+    }
+}
+
+/// <summary>
+/// Scope lists as cached keys hold them: one shared copy per distinct list (most keys share a few), with the
+/// values the hot path reads precomputed. Bounded: past <see cref="MostShared"/> distinct lists a key keeps its own.
+/// </summary>
+internal static class ScopeSets
+{
+    public sealed record Set(string[] List, string Header, bool HasAll);
+
+    private const int MostShared = 10_000;
+    private static readonly ConcurrentDictionary<string, Set> Shared = new(StringComparer.Ordinal);
+
+    public static Set Share(IReadOnlyList<string> scopes)
+    {
+        var header = string.Join(' ', scopes);
+        if (Shared.TryGetValue(header, out var set))
+        {
+            return set;
+        }
+
+        set = new Set([.. scopes], header, scopes.Contains("*"));
+        return Shared.Count < MostShared ? Shared.GetOrAdd(header, set) : set;
     }
 }
 

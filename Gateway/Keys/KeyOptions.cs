@@ -6,6 +6,13 @@ internal sealed class KeyOptions
     /// <summary>A cached key older than this is re-read from the store on its next use.</summary>
     public TimeSpan RevalidateAfter { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// While the change feed is live (<see cref="Storage.IChangeFeed.IsLive"/>), every change made through the gateway
+    /// reaches this instance within milliseconds, so a cached key is re-read only after this (a change written
+    /// straight into the store, bypassing the gateway, is seen within it). Not above <see cref="RevalidateAfter"/>: off.
+    /// </summary>
+    public TimeSpan RevalidateWhileSubscribed { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>While the store is unreachable, keys validated before the outage keep working this long from its start; others get 503.</summary>
     public TimeSpan StaleWhileUnreachable { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -13,7 +20,7 @@ internal sealed class KeyOptions
     public TimeSpan UnknownKeyTtl { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Most keys held in memory; the least recently validated half goes when it fills up.</summary>
-    public int CacheSize { get; set; } = 100_000;
+    public int CacheSize { get; set; } = 250_000;
 
     /// <summary>A store lookup slower than this counts as unreachable.</summary>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(1);

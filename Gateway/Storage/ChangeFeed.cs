@@ -14,6 +14,22 @@ internal interface IChangeFeed
 
     /// <summary>Starts delivering <paramref name="topic"/>'s changes; returns once delivery is set up (or retrying in the background).</summary>
     Task SubscribeAsync(string topic, Action<string> changed, Action reset, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether changes on this subscribed <paramref name="topic"/> are reaching this instance right now: the feed was
+    /// heard within <see cref="ChangeFeedLiveness.Window"/> (a heartbeat on Redis, a successful poll on the embedded store).
+    /// </summary>
+    bool IsLive(string topic);
+}
+
+/// <summary>How a feed proves it still delivers: something heard every <see cref="Interval"/>, trusted for <see cref="Window"/>.</summary>
+internal static class ChangeFeedLiveness
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(3);
+
+    /// <summary>The payload of a heartbeat: never a key hash, token id or key id, and never passed on as a change.</summary>
+    public const string Heartbeat = "~heartbeat";
 }
 
 /// <summary>The topics instances tell each other about.</summary>

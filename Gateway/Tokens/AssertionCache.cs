@@ -7,12 +7,23 @@ namespace Tribuo.Gateway.Tokens;
 /// <c>X-Tribuo-Assertion</c> values: a JWT the gateway signs stating who the caller is, with <c>aud</c> = the
 /// upstream's cluster id, so an upstream can check the <c>X-Tribuo-*</c> headers came from the gateway.
 /// Signing costs more than proxying, so one assertion serves the same caller and cluster for half its life.
+/// Bounded without churn: a full cache admits nothing new until expired assertions are swept out (at most once
+/// a second). Emptying it when full, as before, made a rotation over more callers than it holds sign every
+/// request and turn 50,000 kilobyte-sized strings over into the oldest generation each time, the largest
+/// part of the gateway's memory under 200,000 keys.
 /// </summary>
 internal sealed class AssertionCache(TokenService tokens, TimeProvider time)
 {
-    private const int MaxEntries = 50_000;
+    /// <summary>About 1 KB each: 16 MB at most.</summary>
+    public const int MaxEntries = 16_384;
+
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<(string Subject, string Cluster), (string Jwt, DateTimeOffset RenewAfter)> _cache = new();
+    private long _nextSweep;
+    private int _sweeping;
+
+    public int Count => _cache.Count;
 
     public string For(GatewayCaller caller, string clusterId)
     {
@@ -24,13 +35,39 @@ internal sealed class AssertionCache(TokenService tokens, TimeProvider time)
         }
 
         var jwt = tokens.SignAssertion(Claims(caller), clusterId, out var expires);
-        if (_cache.Count >= MaxEntries)
+        if (_cache.Count >= MaxEntries && !_cache.ContainsKey(key))
         {
-            _cache.Clear();
+            SweepExpired(now);
+            return jwt;
         }
 
         _cache[key] = (jwt, now + (expires - now) / 2);
         return jwt;
+    }
+
+    /// <summary>Drops the assertions due for renewal; one caller at a time, at most once per <see cref="SweepInterval"/>.</summary>
+    private void SweepExpired(DateTimeOffset now)
+    {
+        if (now.UtcTicks < Volatile.Read(ref _nextSweep) || Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            Volatile.Write(ref _nextSweep, (now + SweepInterval).UtcTicks);
+            foreach (var entry in _cache)
+            {
+                if (entry.Value.RenewAfter <= now)
+                {
+                    _cache.TryRemove(entry);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
     }
 
     private static Dictionary<string, object> Claims(GatewayCaller caller)

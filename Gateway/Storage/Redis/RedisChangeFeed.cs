@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace Tribuo.Gateway.Storage.Redis;
@@ -5,11 +6,19 @@ namespace Tribuo.Gateway.Storage.Redis;
 /// <summary>
 /// Changes over Redis channels <c>tgw:{topic}</c>. Pub/sub delivers in milliseconds but drops messages
 /// while a connection is down, so every reconnect is a reset. A disconnect is not: caches are what keep
-/// recently validated credentials working during an outage.
+/// recently validated credentials working during an outage. Every instance publishes a heartbeat on each topic
+/// it subscribes to, every second: hearing any message on a topic (its own heartbeat at least) proves the
+/// channel delivers, end to end through Redis, which a connection that looks open does not (a paused server).
 /// </summary>
-internal sealed partial class RedisChangeFeed(RedisConnection redis, ILogger<RedisChangeFeed> logger) : IChangeFeed
+internal sealed partial class RedisChangeFeed(RedisConnection redis, TimeProvider time, ILogger<RedisChangeFeed> logger) : IChangeFeed
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the last message heard, per subscribed topic.</summary>
+    private readonly ConcurrentDictionary<string, long> _lastHeard = new(StringComparer.Ordinal);
+
+    public bool IsLive(string topic) =>
+        _lastHeard.TryGetValue(topic, out var heard) && time.GetElapsedTime(heard) < ChangeFeedLiveness.Window;
 
     private static RedisChannel Channel(string topic) => RedisChannel.Literal(RedisConnection.Prefix + topic);
 
@@ -27,8 +36,16 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, ILogger<Red
         {
             try
             {
-                await multiplexer.GetSubscriber().SubscribeAsync(Channel(topic), (_, message) => changed(message!));
+                await multiplexer.GetSubscriber().SubscribeAsync(Channel(topic), (_, message) =>
+                {
+                    _lastHeard[topic] = time.GetTimestamp();
+                    if (message != ChangeFeedLiveness.Heartbeat)
+                    {
+                        changed(message!);
+                    }
+                });
                 reset(); // anything published before the subscription existed was missed
+                _ = Task.Run(() => HeartbeatAsync(topic, cancellationToken), CancellationToken.None);
                 return;
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -36,6 +53,28 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, ILogger<Red
                 Log.SubscribeFailed(logger, topic, ex.GetType().Name);
                 await Task.Delay(RetryDelay, cancellationToken);
             }
+        }
+    }
+
+    private async Task HeartbeatAsync(string topic, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ChangeFeedLiveness.Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await PublishAsync(topic, ChangeFeedLiveness.Heartbeat, cancellationToken);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    // Not heard, so not live: the caches fall back to their short revalidation on their own.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

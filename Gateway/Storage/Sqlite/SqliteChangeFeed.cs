@@ -11,6 +11,12 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
 
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the last successful poll, per subscribed topic.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastPolled = new(StringComparer.Ordinal);
+
+    public bool IsLive(string topic) =>
+        _lastPolled.TryGetValue(topic, out var polled) && time.GetElapsedTime(polled) < ChangeFeedLiveness.Window;
+
     public async Task PublishAsync(string topic, string payload, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -46,6 +52,8 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
                     changed(payload);
                     last = seq;
                 }
+
+                _lastPolled[topic] = time.GetTimestamp();
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
