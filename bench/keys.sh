@@ -13,7 +13,7 @@
 # Keys are written straight into Redis in the gateway's own layout (tgw:key:<sha256 hex of the secret>, copied
 # from a key the gateway imported itself, with its own id and hash), so loading a million takes seconds.
 # Knobs: KEYS, ROTATE, BIG_ROTATE, ROUNDS, DURATION (s per wrk run, 10), MEMORY_SECONDS (60), SKIP_BUILD=1 (reuse
-# bench/out/gateway), BENCH_GATEWAY_ARGS (extra --Setting=value words for both gateways). Ports 18089-18093.
+# bench/out/gateway), BENCH_GATEWAY_ARGS (extra --Setting=value words for both gateways), BENCH_GATEWAY_ENV (extra VAR=value words). Ports 18089-18093.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,9 +56,11 @@ PY
 
 # shellcheck disable=SC2206  # word splitting is the point
 EXTRA_ARGS=(${BENCH_GATEWAY_ARGS:-})
+# shellcheck disable=SC2206
+EXTRA_ENV=(${BENCH_GATEWAY_ENV:-})
 start_gateway() { # port redis-port data-dir log
     env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-        Logging__LogLevel__Default=Warning \
+        Logging__LogLevel__Default=Warning "${EXTRA_ENV[@]}" \
         dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$1" --Gateway:RoutesFile="$OUT/routes.json" \
         --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$3" --ConnectionStrings:Redis="127.0.0.1:$2" "${EXTRA_ARGS[@]}" >"$4" 2>&1 &
     PIDS+=($!)

@@ -33,13 +33,13 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
         }
 
         context.Items[typeof(AdminAccess)] = key.Record.Id;
-        context.Items[typeof(KeyRecord)] = key.Record;
+        context.Items[typeof(CachedKey)] = key;
         return await next(invocation);
     }
 
     /// <summary>True when the admin key making this request holds <c>*</c> or one of <paramref name="scopes"/>.</summary>
     public static bool CallerHoldsAnyOf(HttpContext context, params string[] scopes) =>
-        context.Items[typeof(KeyRecord)] is KeyRecord caller && caller.Scopes.Any(s => s == "*" || scopes.Contains(s, StringComparer.Ordinal));
+        context.Items[typeof(CachedKey)] is CachedKey caller && caller.HoldsAnyOf(scopes);
 
     /// <summary>Who is acting, for audit lines.</summary>
     public static string Actor(HttpContext context) => $"key:{context.Items[typeof(AdminAccess)]}";

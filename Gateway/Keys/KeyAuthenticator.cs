@@ -123,7 +123,7 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
         {
             try
             {
-                await RevalidateAsync(cached.Hash, cached);
+                await RevalidateAsync(cached.Hash.ToArray(), cached);
             }
             finally
             {

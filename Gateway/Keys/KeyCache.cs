@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Tribuo.Gateway.Keys;
@@ -9,28 +10,27 @@ namespace Tribuo.Gateway.Keys;
 /// </summary>
 internal sealed class CachedKey
 {
-    public CachedKey(KeyRecord? record, byte[] hash, long validatedAt)
+    public CachedKey(KeyRecord? record, ReadOnlySpan<byte> hash, long validatedAt)
     {
-        Hash = hash;
+        hash.CopyTo(_hash);
         ValidatedAt = validatedAt;
         if (record is not null)
         {
-            // A cache of 200,000 keys is most of the process's memory: the copy kept drops the hash's hex text
-            // (Hash holds it) and shares its scope list with every key of the same scopes.
-            var scopes = ScopeSets.Share(record.Scopes);
-            Record = record with { Sha256 = "", Scopes = scopes.List };
-            HasAllScopes = scopes.HasAll;
-            ScopesHeader = scopes.Header;
+            _scopes = ScopeSets.Share(record.Scopes);
+            Record = new CachedKeyRecord(record, _scopes.List);
         }
     }
 
-    /// <summary>Null: the store has no key with this hash. Its <see cref="KeyRecord.Sha256"/> is empty: see <see cref="Hash"/>.</summary>
-    public KeyRecord? Record { get; }
-    public byte[] Hash { get; }
+    private readonly ScopeSets.Set _scopes = ScopeSets.None;
+    private Sha256Bytes _hash; // in the object, not an array of its own: 32 bytes less per cached key
+
+    /// <summary>Null: the store has no key with this hash.</summary>
+    public CachedKeyRecord? Record { get; }
+    public ReadOnlySpan<byte> Hash => _hash;
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the store read this entry came from.</summary>
     public long ValidatedAt { get; }
-    public bool HasAllScopes { get; }
-    public string ScopesHeader { get; } = "";
+    public bool HasAllScopes => _scopes.HasAll;
+    public string ScopesHeader => _scopes.Header;
     /// <summary>Unix milliseconds of the last request that used this key, or 0; flushed in batches.</summary>
     public long LastUsedUnixMs;
 
@@ -57,6 +57,31 @@ internal sealed class CachedKey
     }
 }
 
+[InlineArray(32)]
+internal struct Sha256Bytes
+{
+    private byte _first;
+}
+
+/// <summary>
+/// What requests read of a key, kept for each cached key. A cache of 200,000 keys is most of the process's
+/// memory, so this is not the whole <see cref="KeyRecord"/>: no name, hash text or creation and last-use times
+/// (the store has them), and a scope list shared with every key of the same scopes.
+/// </summary>
+internal sealed class CachedKeyRecord(KeyRecord record, IReadOnlyList<string> sharedScopes)
+{
+    public string Id { get; } = record.Id;
+    public IReadOnlyList<string> Scopes { get; } = sharedScopes;
+    public DateTimeOffset? Expires { get; } = record.Expires;
+    public bool Disabled { get; } = record.Disabled;
+    public DateTimeOffset? RevokedAt { get; } = record.RevokedAt;
+    public IReadOnlyList<string> Origins { get; } = record.Origins;
+    public string? UserId { get; } = record.UserId;
+    public IReadOnlyList<RateLimits.RateLimit> RateLimits { get; } = record.RateLimits;
+
+    public KeyStatus StatusAt(DateTimeOffset now) => KeyRecord.StatusOf(RevokedAt, Disabled, Expires, now);
+}
+
 /// <summary>
 /// Scope lists as cached keys hold them: one shared copy per distinct list (most keys share a few), with the
 /// values the hot path reads precomputed. Bounded: past <see cref="MostShared"/> distinct lists a key keeps its own.
@@ -64,6 +89,9 @@ internal sealed class CachedKey
 internal static class ScopeSets
 {
     public sealed record Set(string[] List, string Header, bool HasAll);
+
+    /// <summary>What an unknown key holds.</summary>
+    public static readonly Set None = new([], "", false);
 
     private const int MostShared = 10_000;
     private static readonly ConcurrentDictionary<string, Set> Shared = new(StringComparer.Ordinal);

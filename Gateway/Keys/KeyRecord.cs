@@ -24,13 +24,13 @@ internal sealed record KeyRecord
     public DateTimeOffset? LastUsedAt { get; init; }
 
     /// <summary>Revoked, disabled, expired or active at <paramref name="now"/>: what a request with this key meets first.</summary>
-    public KeyStatus StatusAt(DateTimeOffset now) => this switch
-    {
-        { RevokedAt: not null } => KeyStatus.Revoked,
-        { Disabled: true } => KeyStatus.Disabled,
-        { Expires: { } expires } when expires <= now => KeyStatus.Expired,
-        _ => KeyStatus.Active,
-    };
+    public KeyStatus StatusAt(DateTimeOffset now) => StatusOf(RevokedAt, Disabled, Expires, now);
+
+    public static KeyStatus StatusOf(DateTimeOffset? revokedAt, bool disabled, DateTimeOffset? expires, DateTimeOffset now) =>
+        revokedAt is not null ? KeyStatus.Revoked
+        : disabled ? KeyStatus.Disabled
+        : expires is { } at && at <= now ? KeyStatus.Expired
+        : KeyStatus.Active;
 }
 
 /// <summary>Where keys live: Redis when <c>ConnectionStrings:Redis</c> is set, the embedded store otherwise.</summary>

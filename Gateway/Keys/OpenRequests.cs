@@ -16,10 +16,10 @@ internal sealed class OpenRequests
 
     public ICollection<OpenRequest> Current => _open.Values;
 
-    public Registration Track(HttpContext context, byte[]? keyHash, string? token)
+    public Registration Track(HttpContext context, CachedKey? key, string? token)
     {
         var id = Interlocked.Increment(ref _next);
-        _open[id] = new OpenRequest(context, keyHash, token);
+        _open[id] = new OpenRequest(context, key, token);
         return new Registration(this, id);
     }
 
@@ -45,4 +45,4 @@ internal sealed class OpenRequests
 }
 
 /// <summary>One open request: a key's hash, or a user token (a key tied to a user is followed by its hash).</summary>
-internal sealed record OpenRequest(HttpContext Context, byte[]? KeyHash, string? Token);
+internal sealed record OpenRequest(HttpContext Context, CachedKey? Key, string? Token);

@@ -45,12 +45,12 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
         foreach (var request in requests)
         {
             bool valid;
-            if (request.KeyHash is { } hash)
+            if (request.Key is { } key)
             {
-                var address = KeyCache.Address(hash);
+                var address = KeyCache.Address(key.Hash);
                 if (!keyVerdicts.TryGetValue(address, out valid))
                 {
-                    valid = (await keys.AuthenticateHashAsync(hash)).Status == KeyStatus.Active;
+                    valid = (await keys.AuthenticateHashAsync(key.Hash)).Status == KeyStatus.Active;
                     keyVerdicts[address] = valid;
                 }
             }
@@ -69,7 +69,7 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
 
             if (!valid)
             {
-                Log.Closed(logger, request.KeyHash is null ? "token" : "key");
+                Log.Closed(logger, request.Key is null ? "token" : "key");
                 request.Context.Abort();
             }
         }
