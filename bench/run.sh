@@ -56,7 +56,7 @@ GATEWAY_ENV=(
     DOTNET_TieredPGO=1                              # dynamic PGO (default since .NET 8; explicit here)
     DOTNET_gcServer=0                               # workstation GC: 2 cores shared with wrk and nginx
     DOTNET_gcConcurrent=0                           # non-concurrent (no background GC thread)
-    DOTNET_GCgen0size=0x4000000                     # 64 MB gen0 (hex)
+    DOTNET_GCgen0size=0x4000000                     # 64 MB gen0 (hex): yarp and basekey; the gateway's own 16 MB cap (Gen0MaxBudget) is lower
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1  # only wins paired with Kestrel UnsafePreferInlineScheduling (§2.5)
     Logging__LogLevel__Default=Warning
     # Candidates, not on by default (measure before keeping):
