@@ -32,7 +32,6 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
             return Results.Empty;
         }
 
-        context.Items[typeof(AdminAccess)] = key.Record.Id;
         context.Items[typeof(CachedKey)] = key;
         return await next(invocation);
     }
@@ -42,5 +41,5 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
         context.Items[typeof(CachedKey)] is CachedKey caller && caller.HoldsAnyOf(scopes);
 
     /// <summary>Who is acting, for audit lines.</summary>
-    public static string Actor(HttpContext context) => $"key:{context.Items[typeof(AdminAccess)]}";
+    public static string Actor(HttpContext context) => $"key:{(context.Items[typeof(CachedKey)] as CachedKey)?.Record?.Id}";
 }

@@ -44,5 +44,5 @@ internal sealed class OpenRequests
     }
 }
 
-/// <summary>One open request: a key's hash, or a user token (a key tied to a user is followed by its hash).</summary>
+/// <summary>One open request: its cached key (checked again by hash), or a user token (a key tied to a user is followed as a key).</summary>
 internal sealed record OpenRequest(HttpContext Context, CachedKey? Key, string? Token);

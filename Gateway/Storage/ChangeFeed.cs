@@ -32,6 +32,18 @@ internal static class ChangeFeedLiveness
     public const string Heartbeat = "~heartbeat";
 }
 
+/// <summary>When each subscribed topic was last heard (a message on Redis, a successful poll on the embedded store).</summary>
+internal sealed class TopicsHeard(TimeProvider time)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastHeard = new(StringComparer.Ordinal);
+
+    public void Heard(string topic) => _lastHeard[topic] = time.GetTimestamp();
+
+    /// <summary>Heard within <see cref="ChangeFeedLiveness.Window"/>.</summary>
+    public bool IsLive(string topic) =>
+        _lastHeard.TryGetValue(topic, out var heard) && time.GetElapsedTime(heard) < ChangeFeedLiveness.Window;
+}
+
 /// <summary>The topics instances tell each other about.</summary>
 internal static class ChangeTopics
 {

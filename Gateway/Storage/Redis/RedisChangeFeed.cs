@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace Tribuo.Gateway.Storage.Redis;
@@ -14,11 +13,9 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, TimeProvide
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the last message heard, per subscribed topic.</summary>
-    private readonly ConcurrentDictionary<string, long> _lastHeard = new(StringComparer.Ordinal);
+    private readonly TopicsHeard _heard = new(time);
 
-    public bool IsLive(string topic) =>
-        _lastHeard.TryGetValue(topic, out var heard) && time.GetElapsedTime(heard) < ChangeFeedLiveness.Window;
+    public bool IsLive(string topic) => _heard.IsLive(topic);
 
     private static RedisChannel Channel(string topic) => RedisChannel.Literal(RedisConnection.Prefix + topic);
 
@@ -38,7 +35,7 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, TimeProvide
             {
                 await multiplexer.GetSubscriber().SubscribeAsync(Channel(topic), (_, message) =>
                 {
-                    _lastHeard[topic] = time.GetTimestamp();
+                    _heard.Heard(topic);
                     if (message != ChangeFeedLiveness.Heartbeat)
                     {
                         changed(message!);

@@ -11,11 +11,9 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan Retention = TimeSpan.FromHours(1);
 
-    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the last successful poll, per subscribed topic.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastPolled = new(StringComparer.Ordinal);
+    private readonly TopicsHeard _polled = new(time);
 
-    public bool IsLive(string topic) =>
-        _lastPolled.TryGetValue(topic, out var polled) && time.GetElapsedTime(polled) < ChangeFeedLiveness.Window;
+    public bool IsLive(string topic) => _polled.IsLive(topic);
 
     public async Task PublishAsync(string topic, string payload, CancellationToken cancellationToken = default)
     {
@@ -53,7 +51,7 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
                     last = seq;
                 }
 
-                _lastPolled[topic] = time.GetTimestamp();
+                _polled.Heard(topic);
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
