@@ -153,7 +153,7 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
             record = null;
         }
 
-        var entry = new CachedKey(record, hash, time.GetTimestamp());
+        var entry = CachedKey.For(record, hash, time.GetTimestamp());
         cache.Set(entry, version);
         return Evaluate(entry);
     }

@@ -5,32 +5,34 @@ using System.Runtime.InteropServices;
 namespace Tribuo.Gateway.Keys;
 
 /// <summary>
-/// What one instance knows about a hash: the record (or that there is none), when it was read from the
-/// store, and what the hot path needs precomputed (scopes, the identity header values).
+/// What one instance knows about a hash: the key (or that there is none), when it was read from the store, and
+/// what the hot path needs precomputed (scopes, the identity header values). A known key is a
+/// <see cref="CachedKeyRecord"/>, this same object with the record's fields: one object per cached key, not two.
 /// </summary>
-internal sealed class CachedKey
+internal class CachedKey
 {
-    public CachedKey(KeyRecord? record, ReadOnlySpan<byte> hash, long validatedAt)
+    protected CachedKey(ReadOnlySpan<byte> hash, long validatedAt, ScopeSets.Set scopes)
     {
         hash.CopyTo(_hash);
         ValidatedAt = validatedAt;
-        if (record is not null)
-        {
-            _scopes = ScopeSets.Share(record.Scopes);
-            Record = new CachedKeyRecord(record, _scopes.List);
-        }
+        _scopes = scopes;
     }
 
-    private readonly ScopeSets.Set _scopes = ScopeSets.None;
+    /// <summary>What the store said about <paramref name="hash"/>: a record, or null when it has no such key.</summary>
+    public static CachedKey For(KeyRecord? record, ReadOnlySpan<byte> hash, long validatedAt) =>
+        record is null ? new CachedKey(hash, validatedAt, ScopeSets.None) : new CachedKeyRecord(record, hash, validatedAt);
+
+    private readonly ScopeSets.Set _scopes;
     private Sha256Bytes _hash; // in the object, not an array of its own: 32 bytes less per cached key
 
     /// <summary>Null: the store has no key with this hash.</summary>
-    public CachedKeyRecord? Record { get; }
+    public CachedKeyRecord? Record => this as CachedKeyRecord;
     public ReadOnlySpan<byte> Hash => _hash;
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the store read this entry came from.</summary>
     public long ValidatedAt { get; }
     public bool HasAllScopes => _scopes.HasAll;
     public string ScopesHeader => _scopes.Header;
+    protected string[] ScopesList => _scopes.List;
     /// <summary>Unix milliseconds of the last request that used this key, or 0; flushed in batches.</summary>
     public long LastUsedUnixMs;
 
@@ -41,10 +43,10 @@ internal sealed class CachedKey
             return true;
         }
 
-        var held = Record!.Scopes;
+        var held = _scopes.List;
         for (var i = 0; i < scopes.Count; i++)
         {
-            for (var j = 0; j < held.Count; j++)
+            for (var j = 0; j < held.Length; j++)
             {
                 if (string.Equals(scopes[i], held[j], StringComparison.Ordinal))
                 {
@@ -64,22 +66,41 @@ internal struct Sha256Bytes
 }
 
 /// <summary>
-/// What requests read of a key, kept for each cached key. A cache of 200,000 keys is most of the process's
+/// A cached key the store knows, with what requests read of it. A cache of 200,000 keys is most of the process's
 /// memory, so this is not the whole <see cref="KeyRecord"/>: no name, hash text or creation and last-use times
-/// (the store has them), and a scope list shared with every key of the same scopes.
+/// (the store has them), a scope list shared with every key of the same scopes, and times as UTC ticks
+/// (8 bytes each where a <c>DateTimeOffset?</c> takes 24).
 /// </summary>
-internal sealed class CachedKeyRecord(KeyRecord record, IReadOnlyList<string> sharedScopes)
+internal sealed class CachedKeyRecord : CachedKey
 {
-    public string Id { get; } = record.Id;
-    public IReadOnlyList<string> Scopes { get; } = sharedScopes;
-    public DateTimeOffset? Expires { get; } = record.Expires;
-    public bool Disabled { get; } = record.Disabled;
-    public DateTimeOffset? RevokedAt { get; } = record.RevokedAt;
-    public IReadOnlyList<string> Origins { get; } = record.Origins;
-    public string? UserId { get; } = record.UserId;
-    public IReadOnlyList<RateLimits.RateLimit> RateLimits { get; } = record.RateLimits;
+    private const long None = 0;
+    private readonly long _expiresUtcTicks;
+    private readonly long _revokedAtUtcTicks;
+
+    public CachedKeyRecord(KeyRecord record, ReadOnlySpan<byte> hash, long validatedAt)
+        : base(hash, validatedAt, ScopeSets.Share(record.Scopes))
+    {
+        Id = record.Id;
+        _expiresUtcTicks = record.Expires?.UtcTicks ?? None;
+        _revokedAtUtcTicks = record.RevokedAt?.UtcTicks ?? None;
+        Disabled = record.Disabled;
+        Origins = record.Origins;
+        UserId = record.UserId;
+        RateLimits = record.RateLimits;
+    }
+
+    public string Id { get; }
+    public IReadOnlyList<string> Scopes => ScopesList;
+    public DateTimeOffset? Expires => FromTicks(_expiresUtcTicks);
+    public bool Disabled { get; }
+    public DateTimeOffset? RevokedAt => FromTicks(_revokedAtUtcTicks);
+    public IReadOnlyList<string> Origins { get; }
+    public string? UserId { get; }
+    public IReadOnlyList<RateLimits.RateLimit> RateLimits { get; }
 
     public KeyStatus StatusAt(DateTimeOffset now) => KeyRecord.StatusOf(RevokedAt, Disabled, Expires, now);
+
+    private static DateTimeOffset? FromTicks(long utcTicks) => utcTicks == None ? null : new DateTimeOffset(utcTicks, TimeSpan.Zero);
 }
 
 /// <summary>

@@ -69,7 +69,7 @@ internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, T
         try
         {
             var records = await store.FindByOriginAsync(origin).WaitAsync(options.StoreTimeout, time);
-            var keys = records.Select(r => new CachedKey(r, [], 0)).ToArray();
+            var keys = records.Select(r => CachedKey.For(r, [], 0)).ToArray();
             return new Loaded(keys, time.GetTimestamp() + (long)(MaxAge.TotalSeconds * time.TimestampFrequency));
         }
         catch (Exception ex)
