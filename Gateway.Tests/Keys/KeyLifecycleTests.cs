@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -31,6 +33,26 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
 
         using var response = await client.SendAsync(request);
         return response.StatusCode;
+    }
+
+    /// <summary>What the store and the gateway's cache hold for a secret, for a failure message: which of the two is behind.</summary>
+    private static string KeyState(GatewayApp gateway, string secret)
+    {
+        string store;
+        try
+        {
+            var record = gateway.Services.GetRequiredService<IKeyStore>().FindByHashAsync(KeySecrets.HashHex(secret)).GetAwaiter().GetResult();
+            store = record is null ? "none" : $"{record.Id} {record.StatusAt(DateTimeOffset.UtcNow)}";
+        }
+        catch (Exception e)
+        {
+            store = e.GetType().Name;
+        }
+
+        var cached = gateway.Services.GetRequiredService<KeyCache>().TryGet(SHA256.HashData(Encoding.UTF8.GetBytes(secret)), out var entry)
+            ? entry.Record is { } record2 ? $"{record2.Id} {record2.StatusAt(DateTimeOffset.UtcNow)}" : "unknown"
+            : "none";
+        return $"store: {store}, cache: {cached}";
     }
 
     private static async Task<TimeSpan> TimeUntilAsync(Func<Task<bool>> condition, TimeSpan limit, Func<string>? explain = null)
@@ -114,7 +136,8 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         }, TimeSpan.FromSeconds(15));
         var last = default(HttpStatusCode);
         // This step failed twice in CI (the full suite, never alone): the answer and the gateway's key log say why, next time.
-        string Explain() => $"last answer {(int)last}; " + string.Join(" | ", gateway.Logs.Where(l => l.Contains("Key", StringComparison.Ordinal)).TakeLast(8));
+        string Explain() => $"last answer {(int)last}; {KeyState(gateway, StarSecret)}; {KeyState(gateway, ReaderSecret)}; "
+            + string.Join(" | ", gateway.Logs.Where(l => l.Contains("Key", StringComparison.Ordinal)).TakeLast(8));
         await TimeUntilAsync(async () => (last = await GetAsync(gateway, "/docs/x", StarSecret)) == HttpStatusCode.OK, TimeSpan.FromSeconds(15), Explain);
         // A background revalidation may have read the restarted, still empty Redis before the keys were written
         // again: "no such key" is then cached for UnknownKeyTtl (2 s), as documented, so the reader comes back after it.

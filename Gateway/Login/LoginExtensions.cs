@@ -27,8 +27,8 @@ internal static partial class LoginExtensions
         services.AddSingleton<LoginCompletion>();
         services.AddHttpClient();
 
-        services.AddAuthentication(NoSessionHandler.Scheme)
-            .AddScheme<AuthenticationSchemeOptions, NoSessionHandler>(NoSessionHandler.Scheme, null);
+        services.AddAuthentication(NoSessionHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, NoSessionHandler>(NoSessionHandler.SchemeName, null);
         // One maintained OpenID Connect scheme per provider, added when options are first read so that
         // configuration from any source (tests add theirs late) counts.
         services.AddSingleton<IConfigureOptions<AuthenticationOptions>>(sp => new ConfigureOptions<AuthenticationOptions>(auth =>

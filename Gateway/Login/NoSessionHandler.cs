@@ -13,7 +13,7 @@ namespace Tribuo.Gateway.Login;
 internal sealed class NoSessionHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : SignInAuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "tribuo-no-session";
+    public const string SchemeName = "tribuo-no-session";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
 

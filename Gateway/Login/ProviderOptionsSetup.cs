@@ -30,7 +30,7 @@ internal sealed class ProviderOptionsSetup(LoginOptions login, IConfiguration co
         options.ResponseMode = OpenIdConnectResponseMode.Query;
         options.UsePkce = true;
         options.CallbackPath = $"/auth/new-token/{name.ToLowerInvariant()}";
-        options.SignInScheme = NoSessionHandler.Scheme;
+        options.SignInScheme = NoSessionHandler.SchemeName;
         options.GetClaimsFromUserInfoEndpoint = true;
         options.MapInboundClaims = false;
         options.SaveTokens = false;
