@@ -4,6 +4,9 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
 using static Tribuo.Gateway.Tests.Keys.KeysTestBed;
@@ -143,6 +146,60 @@ public sealed class RevocationTests(RedisFixture redis) : IClassFixture<RedisFix
         await EchoAsync(socket);
         Assert.Equal(WebSocketState.Open, socket.State);
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(_a, other));
+    }
+
+    /// <summary>
+    /// A store that cannot be asked is no news about a key: past the stale window new requests get 503, but a
+    /// WebSocket admitted before stays open (it used to be closed on every store blip, and ordinary requests in
+    /// flight were reset); once the store answers, a key changed meanwhile closes it as usual.
+    /// </summary>
+    [Fact]
+    public async Task A_websocket_stays_open_while_the_store_cannot_be_asked_and_closes_once_it_answers_that_the_key_changed()
+    {
+        var server = redis.RequireServer();
+        var gateway = _bed.StartGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:Keys:RevalidateAfter"] = "00:00:01",
+            ["Gateway:Keys:StaleWhileUnreachable"] = "00:00:01",
+        });
+        using var socket = await OpenAsync(gateway, ReaderSecret);
+        await EchoAsync(socket);
+
+        await server.PauseAsync();
+        try
+        {
+            var outage = Stopwatch.StartNew();
+            while (await GetAsync(gateway, ReaderSecret) != HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.True(outage.Elapsed < TimeSpan.FromSeconds(15), "the key still passed 15 s into the outage");
+                await Task.Delay(100, Ct);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2.5), Ct); // two passes of the open-request check, both finding the store silent
+            await EchoAsync(socket);
+            Assert.Equal(WebSocketState.Open, socket.State);
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        var keys = gateway.Services.GetRequiredService<KeyService>();
+        var recovering = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await keys.UpdateAsync("reader", new KeyChanges(Disabled: true), "test", Ct);
+                break;
+            }
+            catch (RedisException) when (recovering.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                await Task.Delay(200, Ct); // the client may still be reconnecting to the resumed server
+            }
+        }
+
+        Assert.True(await ClosedWithinAsync(socket, CloseDeadline), "the WebSocket of a key disabled after the outage stayed open");
     }
 
     private static async Task<ClientWebSocket> OpenAsync(GatewayApp gateway, string secret)

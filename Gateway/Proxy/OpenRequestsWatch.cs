@@ -50,7 +50,7 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
                 var address = KeyCache.Address(key.Hash);
                 if (!keyVerdicts.TryGetValue(address, out valid))
                 {
-                    valid = (await keys.AuthenticateHashAsync(key.Hash)).Status == KeyStatus.Active;
+                    valid = StillValid((await keys.AuthenticateHashAsync(key.Hash)).Status);
                     keyVerdicts[address] = valid;
                 }
             }
@@ -74,6 +74,15 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
             }
         }
     }
+
+    /// <summary>
+    /// Closed when the store says the key is no longer valid (revoked, disabled, rotated away, expired), not when the
+    /// store cannot be asked: that is no news about the key. New requests past the stale window are refused with
+    /// 503; the ones already admitted stay open, and the first answer after the outage decides (a reconnect
+    /// rechecks every open request). Aborting on "unavailable" closed every WebSocket on a store blip, and reset
+    /// ordinary requests in flight while the circuit was still open after the store came back.
+    /// </summary>
+    private static bool StillValid(KeyStatus status) => status is KeyStatus.Active or KeyStatus.Unavailable;
 
     private static partial class Log
     {
