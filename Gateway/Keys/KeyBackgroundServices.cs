@@ -35,6 +35,7 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
         var since = _flushedUpTo;
         var batch = new Dictionary<string, DateTimeOffset>(BatchSize);
         var newest = since;
+        var written = 0;
         try
         {
             foreach (var entry in cache.Entries)
@@ -47,6 +48,7 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
                     if (batch.Count == BatchSize)
                     {
                         await store.TouchAsync(batch, cancellationToken);
+                        written += batch.Count;
                         batch.Clear();
                     }
                 }
@@ -62,7 +64,7 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Nothing is marked written: the next flush writes these times again (a later time never loses).
-            Log.FlushFailed(logger, batch.Count, ex.GetType().Name);
+            Log.FlushFailed(logger, written, ex.GetType().Name);
         }
     }
 
@@ -74,8 +76,8 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Could not record last use of {Count} keys ({Kind}); will retry")]
-        public static partial void FlushFailed(ILogger logger, int count, string kind);
+        [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Could not record the last use of keys ({Kind}) after {Written} were written; the next flush writes them all again")]
+        public static partial void FlushFailed(ILogger logger, int written, string kind);
     }
 }
 
