@@ -78,6 +78,63 @@ public abstract class KeyStoreContractTests
     }
 
     [Fact]
+    public async Task Updating_overwrites_the_editable_fields_and_moves_the_key_between_origins()
+    {
+        var key = NewKey();
+        await Store.CreateAsync(key);
+        await Store.TouchAsync(new Dictionary<string, DateTimeOffset> { [key.Sha256] = Now.AddMinutes(5) });
+
+        var edited = key with { Name = "Renamed", Scopes = ["billing"], Expires = null, Disabled = true, Origins = ["https://app.tribuo.cloud"] };
+        Assert.True(await Store.UpdateAsync(edited));
+
+        var found = (await Store.GetAsync(key.Id))!;
+        Assert.Equal(("Renamed", true, (DateTimeOffset?)null), (found.Name, found.Disabled, found.Expires));
+        Assert.Equal(["billing"], found.Scopes);
+        Assert.Equal(Now, found.CreatedAt);
+        Assert.Equal(Now.AddMinutes(5), found.LastUsedAt);
+        Assert.DoesNotContain(await Store.FindByOriginAsync("https://docs.tribuo.cloud"), k => k.Id == key.Id);
+        Assert.Contains(await Store.FindByOriginAsync("https://app.tribuo.cloud"), k => k.Id == key.Id);
+        Assert.False(await Store.UpdateAsync(NewKey("no-such-key")));
+    }
+
+    [Fact]
+    public async Task Rotating_moves_the_whole_record_to_the_new_hash_and_leaves_nothing_under_the_old_one()
+    {
+        var key = NewKey();
+        await Store.CreateAsync(key);
+        await Store.TouchAsync(new Dictionary<string, DateTimeOffset> { [key.Sha256] = Now.AddMinutes(5) });
+        var newHash = NewKey().Sha256;
+
+        Assert.Equal(key.Sha256, await Store.ReplaceHashAsync(key.Id, newHash));
+
+        Assert.Null(await Store.FindByHashAsync(key.Sha256));
+        var moved = (await Store.FindByHashAsync(newHash))!;
+        Assert.Equal((key.Id, key.Name, newHash, key.Expires, key.UserId, Now.AddMinutes(5)), (moved.Id, moved.Name, moved.Sha256, moved.Expires, moved.UserId, moved.LastUsedAt));
+        Assert.Equal(newHash, (await Store.GetAsync(key.Id))!.Sha256);
+
+        // A late last-use write for the old hash does not bring it back, and a revocation reaches the new hash.
+        await Store.TouchAsync(new Dictionary<string, DateTimeOffset> { [key.Sha256] = Now.AddMinutes(6) });
+        Assert.Null(await Store.FindByHashAsync(key.Sha256));
+        Assert.True(await Store.RevokeAsync(key.Id, Now.AddHours(1)));
+        Assert.Equal(Now.AddHours(1), (await Store.FindByHashAsync(newHash))!.RevokedAt);
+        Assert.Null(await Store.FindByHashAsync(key.Sha256));
+    }
+
+    [Fact]
+    public async Task Rotating_onto_another_keys_hash_or_an_unknown_id_changes_nothing()
+    {
+        var key = NewKey();
+        var other = NewKey();
+        await Store.CreateAsync(key);
+        await Store.CreateAsync(other);
+
+        Assert.Null(await Store.ReplaceHashAsync(key.Id, other.Sha256));
+        Assert.Null(await Store.ReplaceHashAsync("no-such-key", NewKey().Sha256));
+        Assert.Equal(key.Sha256, (await Store.GetAsync(key.Id))!.Sha256);
+        Assert.Equal(other.Id, (await Store.FindByHashAsync(other.Sha256))!.Id);
+    }
+
+    [Fact]
     public async Task Listing_returns_every_key_sorted_by_id()
     {
         var first = NewKey("list-a-" + Guid.NewGuid().ToString("n")[..6]);

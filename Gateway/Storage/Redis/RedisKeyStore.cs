@@ -101,43 +101,41 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
     public async Task<bool> CreateAsync(KeyRecord key, CancellationToken cancellationToken = default)
     {
         var database = await redis.GetDatabaseAsync();
-        var transaction = database.CreateTransaction();
-        // Both conditions: a second key with the same id, or with the same secret, must not be created.
-        transaction.AddCondition(Condition.KeyNotExists(IdKey(key.Id)));
-        transaction.AddCondition(Condition.KeyNotExists(RecordKey(key.Sha256)));
-        _ = transaction.HashSetAsync(RecordKey(key.Sha256), KeyFields.From(key));
-        _ = transaction.StringSetAsync(IdKey(key.Id), key.Sha256);
-        _ = transaction.SetAddAsync(KeysSet, key.Id);
-        _ = transaction.SortedSetAddAsync(RedisKeyPager.IdIndex, key.Id, 0);
-        if (key.RevokedAt is null)
-        {
-            foreach (var origin in key.Origins)
-            {
-                _ = transaction.SetAddAsync(OriginKey(origin), key.Id);
-            }
-        }
-
-        return await transaction.ExecuteAsync();
+        RedisKey[] keys = [IdKey(key.Id), RecordKey(key.Sha256), KeysSet, RedisKeyPager.IdIndex,
+            .. key.RevokedAt is null ? key.Origins.Select(OriginKey) : []];
+        RedisValue[] values = [key.Id, key.Sha256, .. Flatten(KeyFields.From(key))];
+        return (int)await database.ScriptEvaluateAsync(KeyScripts.Create, keys, values) == 1;
     }
 
     public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         var database = await redis.GetDatabaseAsync();
-        var sha256 = await database.StringGetAsync(IdKey(id));
-        if (sha256.IsNullOrEmpty)
+        for (var attempt = 0; attempt < MovedRetries; attempt++)
         {
-            return false;
+            var sha256 = await database.StringGetAsync(IdKey(id));
+            if (sha256.IsNullOrEmpty)
+            {
+                return false;
+            }
+
+            var origins = await database.ScriptEvaluateAsync(KeyScripts.Revoke,
+                [IdKey(id), RecordKey(sha256!)], [sha256, KeyFields.RevokedAt, at.ToUnixTimeMilliseconds(), KeyFields.Origins]);
+            if (origins.IsNull)
+            {
+                continue; // rotated between the two reads: revoke the key under its new hash
+            }
+
+            foreach (var origin in StoredValues.SplitList((string?)origins))
+            {
+                await database.SetRemoveAsync(OriginKey(origin), id);
+            }
+
+            return true;
         }
 
-        // HSETNX keeps the first revocation time when a key is revoked twice.
-        await database.HashSetAsync(RecordKey(sha256!), KeyFields.RevokedAt, at.ToUnixTimeMilliseconds(), When.NotExists);
-        foreach (var origin in StoredValues.SplitList(await database.HashGetAsync(RecordKey(sha256!), KeyFields.Origins)))
-        {
-            await database.SetRemoveAsync(OriginKey(origin), id);
-        }
-
-        return true;
+        throw new RedisException($"key '{id}' kept changing while it was being revoked");
     }
+
     public async Task<bool> UpdateAsync(KeyRecord key, CancellationToken cancellationToken = default)
     {
         var database = await redis.GetDatabaseAsync();
@@ -149,31 +147,12 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
 
         var record = RecordKey(sha256!);
         var before = await database.HashGetAsync(record, [KeyFields.Origins, KeyFields.RevokedAt]);
-        var transaction = database.CreateTransaction();
-        transaction.AddCondition(Condition.KeyExists(record));
-        foreach (var origin in StoredValues.SplitList(before[0]).Except(key.Origins, StringComparer.Ordinal))
-        {
-            _ = transaction.SetRemoveAsync(OriginKey(origin), key.Id);
-        }
-
-        if (before[1].IsNull)
-        {
-            foreach (var origin in key.Origins)
-            {
-                _ = transaction.SetAddAsync(OriginKey(origin), key.Id);
-            }
-        }
-
+        var removed = StoredValues.SplitList(before[0]).Except(key.Origins, StringComparer.Ordinal).Select(OriginKey).ToArray();
+        var added = before[1].IsNull ? key.Origins.Select(OriginKey).ToArray() : [];
         var entries = KeyFields.From(key with { Sha256 = sha256! })
-            .Where(e => e.Name != KeyFields.CreatedAt && e.Name != KeyFields.RevokedAt && e.Name != KeyFields.LastUsedAt)
-            .ToArray();
-        _ = transaction.HashSetAsync(record, entries);
-        if (key.Expires is null)
-        {
-            _ = transaction.HashDeleteAsync(record, KeyFields.ExpiresAt);
-        }
-
-        return await transaction.ExecuteAsync();
+            .Where(e => e.Name != KeyFields.CreatedAt && e.Name != KeyFields.RevokedAt && e.Name != KeyFields.LastUsedAt);
+        RedisValue[] values = [sha256, key.Id, removed.Length, key.Expires is null ? KeyFields.ExpiresAt : "", .. Flatten(entries)];
+        return (int)await database.ScriptEvaluateAsync(KeyScripts.Update, [IdKey(key.Id), record, .. removed, .. added], values) == 1;
     }
 
     public async Task<string?> ReplaceHashAsync(string id, string newSha256, CancellationToken cancellationToken = default)
@@ -185,28 +164,84 @@ internal sealed class RedisKeyStore(RedisConnection redis) : IKeyStore
             return null;
         }
 
-        var fields = await database.HashGetAllAsync(RecordKey(old!));
-        var moved = fields.Where(f => f.Name != KeyFields.Sha256).Append(new HashEntry(KeyFields.Sha256, newSha256)).ToArray();
-        var transaction = database.CreateTransaction();
         // Only if nobody rotated it meanwhile, and the new secret is not another key's.
-        transaction.AddCondition(Condition.StringEqual(IdKey(id), old));
-        transaction.AddCondition(Condition.KeyNotExists(RecordKey(newSha256)));
-        _ = transaction.HashSetAsync(RecordKey(newSha256), moved);
-        _ = transaction.KeyDeleteAsync(RecordKey(old!));
-        _ = transaction.StringSetAsync(IdKey(id), newSha256);
-        return await transaction.ExecuteAsync() ? (string?)old : null;
+        var moved = await database.ScriptEvaluateAsync(KeyScripts.ReplaceHash,
+            [IdKey(id), RecordKey(old!), RecordKey(newSha256)], [old, newSha256, KeyFields.Sha256]);
+        return (int)moved == 1 ? (string?)old : null;
     }
+
+    /// <summary>How many times a revocation follows a key that was rotated under it before giving up.</summary>
+    private const int MovedRetries = 3;
+
+    private static IEnumerable<RedisValue> Flatten(IEnumerable<HashEntry> entries) =>
+        entries.SelectMany(e => new[] { e.Name, e.Value });
 
     public async Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default)
     {
         var database = await redis.GetDatabaseAsync();
-        // HSET only where the record still exists: a rotated key's old hash must not come back as a stub.
         var writes = lastUsedByHash.Select(pair => database.ScriptEvaluateAsync(
-            "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1]) end return 0",
+            KeyScripts.Touch,
             [RecordKey(pair.Key)],
             [pair.Value.ToUnixTimeMilliseconds()])).ToArray();
         await Task.WhenAll(writes);
     }
+}
+
+/// <summary>
+/// The key store's writes as Lua scripts: each checks and writes in one step on the server. They replaced
+/// MULTI/EXEC transactions with WATCH conditions, whose "condition not met" StackExchange.Redis can report while a
+/// connection is being re-established (a seed after a Redis restart once skipped a key that did not exist), and
+/// which turned a failed write into a wrong answer: "already exists", "no such key".
+/// </summary>
+internal static class KeyScripts
+{
+    /// <summary>KEYS: id index, record, set of ids, id order, then the origin sets to join. ARGV: id, sha256, field/value pairs. 1 when created, 0 when the id or the hash exists.</summary>
+    public const string Create = """
+        if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+        redis.call('SET', KEYS[1], ARGV[2])
+        redis.call('SADD', KEYS[3], ARGV[1])
+        redis.call('ZADD', KEYS[4], 0, ARGV[1])
+        for i = 5, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: id index, record, then n origin sets to leave and the origin sets to join. ARGV: sha256, id, n, the
+    /// field to delete ('' for none), field/value pairs. 1 when written, 0 when the id no longer leads to that record.
+    /// </summary>
+    public const string Update = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+        local leave = tonumber(ARGV[3])
+        for i = 3, 2 + leave do redis.call('SREM', KEYS[i], ARGV[2]) end
+        for i = 3 + leave, #KEYS do redis.call('SADD', KEYS[i], ARGV[2]) end
+        redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+        if ARGV[4] ~= '' then redis.call('HDEL', KEYS[2], ARGV[4]) end
+        return 1
+        """;
+
+    /// <summary>KEYS: id index, old record, new record. ARGV: old sha256, new sha256, the hash field. The whole record moves (RENAME): no field is lost or written back.</summary>
+    public const string ReplaceHash = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+        redis.call('RENAME', KEYS[2], KEYS[3])
+        redis.call('HSET', KEYS[3], ARGV[3], ARGV[2])
+        redis.call('SET', KEYS[1], ARGV[2])
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: id index, record. ARGV: sha256, the revocation field, the time, the origins field. Keeps the first
+    /// revocation time; nil when the id no longer leads to that record (rotated meanwhile: nothing is written, so
+    /// no stub of the old hash appears), else the key's origins.
+    /// </summary>
+    public const string Revoke = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return nil end
+        redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+        return redis.call('HGET', KEYS[2], ARGV[4]) or ''
+        """;
+
+    /// <summary>KEYS: record. ARGV: time. HSET only where the record still exists: a rotated key's old hash must not come back as a stub.</summary>
+    public const string Touch = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1]) end return 0";
 }
 
 /// <summary>The field names of a key's Redis hash and the mapping to <see cref="KeyRecord"/>.</summary>

@@ -72,13 +72,12 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var old = await connection.QuerySingleOrDefaultAsync<string>("SELECT sha256 FROM keys WHERE id = @id", new { id }, transaction);
-        if (old is not null)
-        {
-            await connection.ExecuteAsync("UPDATE keys SET sha256 = @newSha256 WHERE id = @id", new { id, newSha256 }, transaction);
-        }
-
+        // Not onto another key's secret: null, as from the Redis store, rather than a constraint error.
+        var moved = old is not null && await connection.ExecuteAsync(
+            "UPDATE keys SET sha256 = @newSha256 WHERE id = @id AND NOT EXISTS (SELECT 1 FROM keys WHERE sha256 = @newSha256)",
+            new { id, newSha256 }, transaction) == 1;
         await transaction.CommitAsync(cancellationToken);
-        return old;
+        return moved ? old : null;
     }
 
     public async Task TouchAsync(IReadOnlyDictionary<string, DateTimeOffset> lastUsedByHash, CancellationToken cancellationToken = default)
