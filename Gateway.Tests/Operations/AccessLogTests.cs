@@ -49,6 +49,26 @@ public sealed class AccessLogTests
     }
 
     [Fact]
+    public async Task On_the_check_token_endpoints_the_token_in_the_path_is_not_logged()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")));
+        using var client = gateway.NewClient();
+
+        foreach (var path in (string[])["/check-token/tgw_test-path-token", "/auth/check-token/tgw_test-path-token", "/AUTH/check-token/tgw_test-path-token"])
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, path)).Status);
+        }
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Count >= 3), "expected three access lines");
+        var lines = AccessLines(gateway);
+        Assert.Matches(@"GET /check-token/\{token\} 401 ", lines[0]);
+        Assert.Matches(@"GET /auth/check-token/\{token\} 401 ", lines[1]);
+        Assert.Matches(@"GET /auth/check-token/\{token\} 401 ", lines[2]);
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Access_log_can_be_turned_off_with_its_log_level()
     {
         await using var upstream = await EchoUpstream.StartAsync();

@@ -50,8 +50,14 @@ public sealed class TracingTests
         // The server span ends last (after the answer is written), so it may come in a later batch.
         Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(Exported(collector)).Contains("traced-api", StringComparison.Ordinal)),
             "the server span with the route id was not exported");
+        // On the check-token endpoints the path is the token: the span shows where it was, not what it was.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/check-token/tgw_test-path-token")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/Auth/Check-Token/tgw_test-path-token")).Status);
+        Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(Exported(collector)).Contains("/auth/check-token/{token}", StringComparison.Ordinal)),
+            "the check-token spans were not exported with the token hidden");
         var exported = Exported(collector);
         var text = Encoding.UTF8.GetString(exported);
+        Assert.Contains("/check-token/{token}", text);
         Assert.Contains("tribuo.route", text);
         Assert.Contains("traced-api", text);
         Assert.Contains("tribuo.caller", text);

@@ -68,13 +68,13 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
             {
                 console.Write(new AccessLine
                 {
-                    Time = DateTime.UtcNow, Method = context.Request.Method, Path = context.Request.Path.Value ?? "/", Status = status,
+                    Time = DateTime.UtcNow, Method = context.Request.Method, Path = LoggedPath.Of(context.Request), Status = status,
                     DurationMs = elapsed.TotalMilliseconds, Client = context.Connection.RemoteIpAddress, Route = policy?.RouteId ?? "-",
                     Caller = callerId ?? "-", Upstream = upstream ?? "-", Reason = request.Reason ?? "-",
                 });
             }
 
-            AccessLog.Request(_access, context.Request.Method, context.Request.Path.Value ?? "/", status, elapsed.TotalMilliseconds,
+            AccessLog.Request(_access, context.Request.Method, LoggedPath.Of(context.Request), status, elapsed.TotalMilliseconds,
                 context.Connection.RemoteIpAddress, policy?.RouteId ?? "-", callerId ?? "-", upstream ?? "-", request.Reason ?? "-");
         }
     }
