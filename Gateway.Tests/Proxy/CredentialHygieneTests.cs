@@ -155,6 +155,17 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
     [InlineData("X-HTTP-Method-Override")]
     [InlineData("X-HTTP-Method")]
     [InlineData("X-Method-Override")]
+    [InlineData("Client-IP")]
+    [InlineData("X-Cluster-Client-IP")]
+    [InlineData("Fastly-Client-IP")]
+    [InlineData("X-Forwarded-Protocol")]
+    [InlineData("X-Forwarded-Ssl")]
+    [InlineData("Front-End-Https")]
+    [InlineData("X_Url_Scheme")]
+    [InlineData("X-Original-Host")]
+    [InlineData("X-Host")]
+    [InlineData("X-Forwarded-Uri")]
+    [InlineData("X-Forwarded-Method")]
     public async Task Headers_upstreams_read_as_address_path_or_method_are_removed(string name)
     {
         var echoed = await SendRawAsync("/pub/x", $"{name}: /admin/x\r\n{name}: 6.6.6.6\r\nX-Kept: yes\r\n");

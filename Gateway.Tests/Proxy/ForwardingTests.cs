@@ -76,6 +76,25 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.False(echoed.Headers.ContainsKey("Forwarded"));
     }
 
+    /// <summary>A CGI-style upstream reads <c>X_Forwarded_For</c> as <c>X-Forwarded-For</c> and merges the two, client's first.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Forwarding_headers_spelled_with_underscores_never_reach_the_upstream(bool fromTrustedProxy)
+    {
+        await using var gateway = GatewayApp.Start(RoutesJson.With(_upstream.Address, RoutesJson.Route("open", "/open/{**rest}", "public")),
+            fromTrustedProxy ? new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.0/8" } : null);
+        var path = "/open/underscore-" + fromTrustedProxy;
+
+        var response = await RawHttp.SendAsync(gateway.BaseAddress,
+            $"GET {path} HTTP/1.1\r\nHost: localhost\r\nX_Forwarded_For: 6.6.6.6\r\nx_forwarded_proto: https\r\nX_FORWARDED_HOST: admin.internal\r\nX_Forwarded-Prefix: /admin\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var echoed = _upstream.Received.Last(r => r.Path == path);
+        Assert.DoesNotContain(echoed.Headers.Keys, key => key.Contains('_'));
+        Assert.Equal("127.0.0.1", string.Join(",", echoed.Headers["X-Forwarded-For"]));
+    }
+
     [Fact]
     public async Task Behind_a_trusted_proxy_the_upstream_gets_the_client_address()
     {

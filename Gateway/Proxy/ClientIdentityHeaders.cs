@@ -9,25 +9,7 @@ internal static class ClientIdentityHeaders
 {
     private const string Namespace = "x-tribuo-";
 
-    public static bool IsInNamespace(string name)
-    {
-        if (name.Length < Namespace.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < Namespace.Length; i++)
-        {
-            var c = name[i];
-            var expected = Namespace[i];
-            if (expected == '-' ? c is not ('-' or '_') : char.ToLowerInvariant(c) != expected)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsInNamespace(string name) => HeaderName.StartsWith(name, Namespace);
 
     /// <summary>Removes every header in the namespace; allocates only when one is present.</summary>
     public static void Strip(IHeaderDictionary headers)

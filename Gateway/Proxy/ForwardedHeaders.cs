@@ -44,19 +44,49 @@ internal sealed class ForwardedHeaders
         return false;
     }
 
-    /// <summary>Drops the client's forwarding headers unless it is a trusted proxy.</summary>
+    /// <summary>
+    /// Drops the client's forwarding headers unless it is a trusted proxy; their <c>_</c> spellings always (a
+    /// trusted proxy writes the real names, and passes a client's <c>X_Forwarded_For</c> along untouched, which a
+    /// CGI-style upstream would merge with the real one). Allocates only when one is present.
+    /// </summary>
     public void Sanitize(HttpContext context)
     {
-        if (IsTrusted(context.Connection.RemoteIpAddress))
+        var trusted = IsTrusted(context.Connection.RemoteIpAddress);
+        var headers = context.Request.Headers;
+        List<string>? doomed = null;
+        foreach (var header in headers)
+        {
+            var name = header.Key;
+            if (name.Length <= LongestName && IsClientHeader(name) && (!trusted || name.Contains('_')))
+            {
+                (doomed ??= []).Add(name);
+            }
+        }
+
+        if (doomed is null)
         {
             return;
         }
 
-        var headers = context.Request.Headers;
-        foreach (var name in ClientHeaders)
+        foreach (var name in doomed)
         {
             headers.Remove(name);
         }
+    }
+
+    private static readonly int LongestName = ClientHeaders.Max(n => n.Length);
+
+    private static bool IsClientHeader(string name)
+    {
+        foreach (var known in ClientHeaders)
+        {
+            if (HeaderName.Is(name, known))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -4,23 +4,31 @@ namespace Tribuo.Gateway.Proxy;
 /// Headers that upstream frameworks honour as the client address, the scheme, the path or the method
 /// (DESIGN §7). An upstream reading <c>X-Original-URL</c> would serve <c>/admin/x</c> for a request the
 /// gateway authorized as <c>/public/x</c>, so none of them is forwarded, whoever sent it, in any case and
-/// with <c>_</c> for <c>-</c> (CGI-style servers read both the same way).
+/// with <c>_</c> for <c>-</c> (<see cref="HeaderName"/>).
 /// </summary>
 internal static class OverrideHeaders
 {
     public static readonly string[] Names =
     [
+        // The client address
         "X-Real-IP", "True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "X-Original-Forwarded-For",
-        "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Scheme",
-        "X-Original-URL", "X-Rewrite-URL",
-        "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
+        "Client-IP", "X-Cluster-Client-IP", "Fastly-Client-IP",
+        // The scheme, host and port
+        "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Scheme", "X-Forwarded-Protocol", "X-Forwarded-Ssl",
+        "Front-End-Https", "X-Url-Scheme", "X-Original-Host", "X-Host",
+        // The path
+        "X-Original-URL", "X-Rewrite-URL", "X-Forwarded-Uri",
+        // The method
+        "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Forwarded-Method",
     ];
+
+    private static readonly int LongestName = Names.Max(n => n.Length);
 
     public static bool IsOverride(string name)
     {
         foreach (var candidate in Names)
         {
-            if (SameName(name, candidate))
+            if (HeaderName.Is(name, candidate))
             {
                 return true;
             }
@@ -35,7 +43,7 @@ internal static class OverrideHeaders
         List<string>? doomed = null;
         foreach (var header in headers)
         {
-            if (header.Key.Length <= 24 && IsOverride(header.Key))
+            if (header.Key.Length <= LongestName && IsOverride(header.Key))
             {
                 (doomed ??= []).Add(header.Key);
             }
@@ -52,23 +60,4 @@ internal static class OverrideHeaders
         }
     }
 
-    private static bool SameName(string sent, string known)
-    {
-        if (sent.Length != known.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < known.Length; i++)
-        {
-            var c = sent[i];
-            var expected = known[i];
-            if (expected == '-' ? c is not ('-' or '_') : char.ToLowerInvariant(c) != char.ToLowerInvariant(expected))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -1,0 +1,33 @@
+namespace Tribuo.Gateway.Proxy;
+
+/// <summary>
+/// Header names as upstream servers read them: in any case, and with <c>_</c> for <c>-</c> (CGI, WSGI and Rack
+/// servers turn both into the same <c>HTTP_X_...</c> variable, and merge the two). A header the gateway removes
+/// is removed in every spelling that reaches an upstream as the same name.
+/// </summary>
+internal static class HeaderName
+{
+    /// <summary>Whether <paramref name="sent"/> is <paramref name="known"/> as an upstream reads it.</summary>
+    public static bool Is(string sent, string known) => sent.Length == known.Length && StartsWith(sent, known);
+
+    /// <summary>Whether <paramref name="sent"/> begins with <paramref name="prefix"/> as an upstream reads it.</summary>
+    public static bool StartsWith(string sent, string prefix)
+    {
+        if (sent.Length < prefix.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            var c = sent[i];
+            var expected = prefix[i];
+            if (expected == '-' ? c is not ('-' or '_') : char.ToLowerInvariant(c) != char.ToLowerInvariant(expected))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
