@@ -160,6 +160,51 @@ public sealed class KeysApiInputTests : IAsyncLifetime
         Assert.Contains("key:root", detail);
     }
 
+    /// <summary>An outside review: a gateway:admin key minted '*' keys, and rotated a user's key to act as that user.</summary>
+    [Fact]
+    public async Task An_admin_key_cannot_hand_out_more_than_it_holds_nor_take_over_a_more_powerful_key()
+    {
+        var store = _gateway.Services.GetRequiredService<IKeyStore>();
+        using var root = Client();
+        using var admin = Client(AdminSecret);
+        Assert.Equal(HttpStatusCode.Created, (await root.PostAsJsonAsync("/gateway/keys", new { id = "bound", name = "Bound", scopes = new[] { "api" }, userId = "u-7" }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await root.PostAsJsonAsync("/gateway/keys", new { id = "star2", name = "Star", scopes = new[] { "*" } }, Ct)).StatusCode);
+
+        // Giving out '*' or gateway:users, on creation or by an edit.
+        foreach (var scopes in new[] { new[] { "*" }, new[] { "api", "gateway:users" } })
+        {
+            using var minted = await admin.PostAsJsonAsync("/gateway/keys", new { id = "minted", name = "Minted", scopes }, Ct);
+            await ProblemAsync(minted, HttpStatusCode.Forbidden);
+        }
+
+        Assert.Null(await store.GetAsync("minted", Ct));
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/gateway/keys", new { id = "plain", name = "Plain", scopes = new[] { "api" } }, Ct)).StatusCode);
+        using var widened = await admin.PatchAsJsonAsync("/gateway/keys/plain", new { scopes = new[] { "*" } }, Ct);
+        await ProblemAsync(widened, HttpStatusCode.Forbidden);
+        Assert.Equal(["api"], (await store.GetAsync("plain", Ct))!.Scopes);
+
+        // Rotating or editing a key tied to a user, or holding '*': its new secret or scopes would be the admin's.
+        foreach (var id in new[] { "bound", "star2" })
+        {
+            var before = (await store.GetAsync(id, Ct))!;
+            using var rotated = await admin.PostAsync($"/gateway/keys/{id}/rotate", null, Ct);
+            await ProblemAsync(rotated, HttpStatusCode.Forbidden);
+            using var edited = await admin.PatchAsJsonAsync($"/gateway/keys/{id}", new { name = "Mine now" }, Ct);
+            await ProblemAsync(edited, HttpStatusCode.Forbidden);
+            var after = (await store.GetAsync(id, Ct))!;
+            Assert.Equal((before.Sha256, before.Name, before.UserId), (after.Sha256, after.Name, after.UserId));
+            Assert.Equal(before.Scopes, after.Scopes);
+        }
+
+        // What gateway:admin is for still works, and revoking needs no more than it.
+        using var plainRotated = await admin.PostAsync("/gateway/keys/plain/rotate", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, plainRotated.StatusCode);
+        using var revoked = await admin.DeleteAsync("/gateway/keys/bound", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        using var unknown = await admin.PostAsync("/gateway/keys/no-such-key/rotate", null, Ct);
+        await ProblemAsync(unknown, HttpStatusCode.NotFound);
+    }
+
     [Fact]
     public async Task With_Redis_down_the_admin_API_answers_503_not_500()
     {

@@ -58,10 +58,9 @@ internal static class KeysApi
                 return Invalid(nullField);
             }
 
-            if (spec.UserId is not null && !AdminAccess.CallerHoldsAnyOf(context, UsersScope))
+            if (AdminReach.MayGrant(context, spec.Scopes, spec.UserId) is { } tooMuch)
             {
-                return ProblemResult(StatusCodes.Status403Forbidden, "Binding a key to a user needs more",
-                    $"A key tied to a user acts as that user; binding one needs '*' or '{UsersScope}'.");
+                return Beyond(tooMuch);
             }
 
             return await Try(async () =>
@@ -88,8 +87,21 @@ internal static class KeysApi
             // "expires": null clears the expiry; an absent "expires" leaves it.
             var clearExpires = body.Document!.RootElement.EnumerateObject()
                 .Any(p => p.Name.Equals("expires", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.Null);
-            return await Try(async () => Results.Ok(KeyView.From(await service.UpdateAsync(
-                id, patch.ToChanges() with { ClearExpires = clearExpires }, AdminAccess.Actor(context), context.RequestAborted))));
+            return await Try(async () =>
+            {
+                if (await service.GetAsync(id, context.RequestAborted) is not { } target)
+                {
+                    return NotFound(id);
+                }
+
+                if ((AdminReach.MayChange(context, target) ?? AdminReach.MayGrant(context, patch.Scopes, null)) is { } tooMuch)
+                {
+                    return Beyond(tooMuch);
+                }
+
+                return Results.Ok(KeyView.From(await service.UpdateAsync(
+                    id, patch.ToChanges() with { ClearExpires = clearExpires }, AdminAccess.Actor(context), context.RequestAborted)));
+            });
         });
 
         keys.MapDelete("/{id}", (string id, HttpContext context, KeyService service) => Try(async () =>
@@ -100,6 +112,16 @@ internal static class KeysApi
 
         keys.MapPost("/{id}/rotate", (string id, HttpContext context, KeyService service) => Try(async () =>
         {
+            if (await service.GetAsync(id, context.RequestAborted) is not { } target)
+            {
+                return NotFound(id);
+            }
+
+            if (AdminReach.MayChange(context, target) is { } tooMuch)
+            {
+                return Beyond(tooMuch);
+            }
+
             var issued = await service.RotateAsync(id, AdminAccess.Actor(context), context.RequestAborted);
             return Results.Ok(KeyView.From(issued.Key) with { Secret = issued.Secret });
         }));
@@ -166,6 +188,8 @@ internal static class KeysApi
     }
 
     private static IResult NotFound(string id) => ProblemResult(StatusCodes.Status404NotFound, "No such key", $"key '{id}' does not exist.");
+
+    private static IResult Beyond(string detail) => ProblemResult(StatusCodes.Status403Forbidden, "Beyond this key's reach", detail);
 
     private static IResult Invalid(string detail) => ProblemResult(StatusCodes.Status400BadRequest, "Invalid key request", detail);
 
