@@ -42,6 +42,27 @@ public sealed class FailClosedRoutesTests : IDisposable
         { Doc(Route("r1", "/x"), Address("/relative")), "cluster 'api'", "Destinations.a.Address", "not an absolute http(s) URL" },
         { Doc(Route("r1", "/x"), """ "Clusters": { "api": { "Destinations": { "a": { "Adress": "http://127.0.0.1:9/" } } } } """), "cluster 'api'", "Destinations.a.Adress", "not a known field" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Pth": "/x" } } """), "route 'r1'", "Match.Pth", "not a known field" },
+        // A null where a value is needed is an error naming it, never a crash (an outside review: exit 134 with a stack trace).
+        { Doc(Route("r1", "/x", """ "Auth": null """)), "route 'r1'", "Metadata.Auth", "is null" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/x", "Hosts": [ null ] } } """), "route 'r1'", "Match.Hosts[0]", "is null" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/x", "Methods": [ null ] } } """), "route 'r1'", "Match.Methods[0]", "is null" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/x", "Headers": [ { "Values": [ "x" ] } ] } } """), "route 'r1'", "(YARP)", "" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/x", "QueryParameters": [ null ] } } """), "route 'r1'", "Match.QueryParameters[0]", "is null" },
+        { Doc(Route("r1", "/x"), """ "Clusters": { "api": { "Destinations": { "a": null } } } """), "cluster 'api'", "Destinations.a", "is null" },
+        { Doc(Route("r1", "/x") + """, "r2": null """), "route 'r2'", "(id)", "is null" },
+        // Transforms may not write what the gateway alone asserts or removes (an outside review: the client chose its X-Tribuo-User-Id).
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t/{id}" }, "Metadata": { "Auth": "public" }, "Transforms": [ { "RequestHeaderRouteValue": "X-Tribuo-User-Id", "Set": "id" } ] } """), "route 'r1'", "Transforms[0].RequestHeaderRouteValue", "gateway alone" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "PathPrefix": "/v1" }, { "RequestHeader": "x_tribuo_key_scopes", "Append": "*" } ] } """), "route 'r1'", "Transforms[1].RequestHeader", "gateway alone" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "X-Real-IP", "Set": "1.2.3.4" } ] } """), "route 'r1'", "Transforms[0].RequestHeader", "gateway alone" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Cookie", "Append": "tribuo_cloud_token=x" } ] } """), "route 'r1'", "Transforms[0].RequestHeader", "gateway alone" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t/{x}" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "QueryRouteParameter": "Token", "Append": "x" } ] } """), "route 'r1'", "Transforms[0].QueryRouteParameter", "never reaches" },
+        // Spellings of one match that routing treats alike are the same route (each pair answered every request with a 500).
+        { Doc(Route("r1", "a1") + "," + Route("r2", "/a1")), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(Route("r1", "~/a2") + "," + Route("r2", "/a2")), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Hosts": [ "h3.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Hosts": [ "h3.test" ], "Path": "/{**rest}" } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test", "H4.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "a" ] } ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "A" ] } ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "GET" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "HEAD", "GET" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
     };
 
     [Theory]
@@ -69,7 +90,8 @@ public sealed class FailClosedRoutesTests : IDisposable
             Route("r1", "/x/{**rest}", """ "Auth": "key", "Scopes": "a", "x-owner": "team-a", "X-Ticket": "OPS-1", "RateLimit": "10/1s" """),
             """ "r2": { "ClusterId": "api", "Order": 5, "Match": { "Path": "/x/{**rest}" }, "Metadata": { "Auth": "key" } } """,
             """ "r3": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Methods": [ "POST" ] }, "Metadata": { "Auth": "key" } } """,
-            """ "r4": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example" ] }, "Metadata": { "Auth": "key" } } """));
+            """ "r4": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example" ] }, "Metadata": { "Auth": "key" } } """,
+            """ "r5": { "ClusterId": "api", "Match": { "Path": "/y" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Authorization", "Set": "Bearer service" }, { "RequestHeader": "X-Api-Version", "Set": "2" } ] } """));
 
         var result = await LoadAsync(json);
 

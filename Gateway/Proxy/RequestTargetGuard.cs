@@ -13,12 +13,26 @@ namespace Tribuo.Gateway.Proxy;
 /// </summary>
 internal static class RequestTargetGuard
 {
-    public static IApplicationBuilder UseRequestTargetGuard(this IApplicationBuilder app) =>
-        app.Use((context, next) =>
+    public static IApplicationBuilder UseRequestTargetGuard(this IApplicationBuilder app)
+    {
+        var routes = app.ApplicationServices.GetRequiredService<Routes.RoutesFileConfigProvider>();
+        return app.Use((context, next) =>
         {
             if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase))
             {
                 return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", "TRACE is not served by this gateway.");
+            }
+
+            // "secure.test." is "secure.test" to DNS, nginx and Apache, but not to Hosts matching: it would fall to
+            // a broader route than the one the upstream serves it as.
+            if (context.Request.Host.Host.EndsWith('.'))
+            {
+                return Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous host", "The host ends with a dot; send it without.");
+            }
+
+            if (routes.Snapshot?.MatchedHeaders is { Count: > 0 } matched)
+            {
+                RemoveUnderscoreSpellings(context.Request.Headers, matched);
             }
 
             var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
@@ -27,6 +41,28 @@ internal static class RequestTargetGuard
                 ? next(context)
                 : Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous request path", reason);
         });
+    }
+
+    /// <summary>
+    /// Removes <c>X_Mode</c> when a route matches on <c>X-Mode</c>: routing would not see it, the upstream would read
+    /// it as <c>X-Mode</c>, and a request refused by the narrower route would reach it through a broader one.
+    /// </summary>
+    private static void RemoveUnderscoreSpellings(IHeaderDictionary headers, System.Collections.Frozen.FrozenSet<string> matched)
+    {
+        List<string>? doomed = null;
+        foreach (var header in headers)
+        {
+            if (header.Key.Contains('_') && matched.Contains(header.Key.Replace('_', '-').ToLowerInvariant()))
+            {
+                (doomed ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var name in doomed ?? [])
+        {
+            headers.Remove(name);
+        }
+    }
 
     /// <summary>Why this target is refused, or null. Only the path is examined, not the query.</summary>
     public static string? FindAmbiguity(string rawTarget)

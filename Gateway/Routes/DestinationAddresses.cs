@@ -12,6 +12,11 @@ internal static class DestinationAddresses
     {
         foreach (var (id, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
         {
+            if (destination is null)
+            {
+                continue; // reported by RoutesShape
+            }
+
             Check(cluster, $"Destinations.{id}.Address", destination.Address, required: true, errors);
             Check(cluster, $"Destinations.{id}.Health", destination.Health, required: false, errors);
         }

@@ -17,17 +17,42 @@ internal static partial class RouteMatchKey
         var match = route.Match;
         var key = new StringBuilder();
         key.Append("order=").Append(route.Order ?? 0);
-        key.Append("|hosts=").AppendJoin(',', (match.Hosts ?? []).Select(h => h.ToLowerInvariant()).Order(StringComparer.Ordinal));
-        key.Append("|path=").Append(match.Path is null ? "" : Parameter().Replace(match.Path.TrimEnd('/').ToLowerInvariant(), NormalizeParameter));
-        key.Append("|methods=").AppendJoin(',', (match.Methods ?? []).Select(m => m.ToUpperInvariant()).Order(StringComparer.Ordinal));
+        key.Append("|hosts=").AppendJoin(',', Canonical(match.Hosts, caseSensitive: false));
+        key.Append("|path=").Append(Parameter().Replace(CanonicalPath(match.Path), NormalizeParameter));
+        key.Append("|methods=").AppendJoin(',', Canonical(RouteMethods.WithHead(match.Methods), caseSensitive: false));
         key.Append("|headers=").AppendJoin(',', (match.Headers ?? [])
-            .Select(h => $"{h.Name.ToLowerInvariant()}:{h.Mode}:{h.IsCaseSensitive}:{string.Join('\u001f', (h.Values ?? []).Order(StringComparer.Ordinal))}")
+            .Select(h => $"{h?.Name?.ToLowerInvariant()}:{h?.Mode}:{h?.IsCaseSensitive}:{string.Join('\u001f', Canonical(h?.Values, h?.IsCaseSensitive == true))}")
             .Order(StringComparer.Ordinal));
         key.Append("|query=").AppendJoin(',', (match.QueryParameters ?? [])
-            .Select(q => $"{q.Name.ToLowerInvariant()}:{q.Mode}:{q.IsCaseSensitive}:{string.Join('\u001f', (q.Values ?? []).Order(StringComparer.Ordinal))}")
+            .Select(q => $"{q?.Name?.ToLowerInvariant()}:{q?.Mode}:{q?.IsCaseSensitive}:{string.Join('\u001f', Canonical(q?.Values, q?.IsCaseSensitive == true))}")
             .Order(StringComparer.Ordinal));
         return key.ToString();
     }
+
+    /// <summary>
+    /// The path as routing reads it: no path is every path (a route by <c>Hosts</c> alone), a leading <c>~</c> is
+    /// dropped and a missing leading <c>/</c> added (<c>"a1"</c>, <c>"~/a1"</c> and <c>"/a1"</c> are one route), case
+    /// and a trailing <c>/</c> do not count.
+    /// </summary>
+    private static string CanonicalPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return "/{**}";
+        }
+
+        var trimmed = path.StartsWith('~') ? path[1..] : path;
+        if (!trimmed.StartsWith('/'))
+        {
+            trimmed = "/" + trimmed;
+        }
+
+        return trimmed.TrimEnd('/').ToLowerInvariant();
+    }
+
+    /// <summary>A list of values as a set: order and repeats do not change what matches, nor case where matching ignores it.</summary>
+    private static IEnumerable<string> Canonical(IEnumerable<string?>? values, bool caseSensitive) =>
+        (values ?? []).Select(v => caseSensitive ? v ?? "" : (v ?? "").ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
     /// <summary>Reports every pair of routes with the same key, naming both.</summary>
     public static void CheckDistinct(IReadOnlyList<RouteConfig> routes, ICollection<ConfigError> errors)
@@ -40,7 +65,16 @@ internal static partial class RouteMatchKey
                 continue;
             }
 
-            var key = For(route);
+            string key;
+            try
+            {
+                key = For(route);
+            }
+            catch (Exception ex) when (ex is NullReferenceException or ArgumentException or InvalidOperationException)
+            {
+                continue; // a match this malformed is reported by RoutesShape or YARP's validator; nothing to compare
+            }
+
             if (first.TryGetValue(key, out var earlier))
             {
                 errors.Add(new($"route '{route.RouteId}'", "Match",

@@ -41,7 +41,10 @@ internal sealed record RoutePolicy
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in route.Metadata ?? new Dictionary<string, string>())
         {
-            metadata.TryAdd(name, value);
+            if (value is not null) // a null value is reported by RoutesShape
+            {
+                metadata.TryAdd(name, value);
+            }
         }
 
         var auth = AuthMode.Key;

@@ -15,6 +15,22 @@ internal static class RoutesShape
     public static void Check(JsonElement root, Type type, string fileName, List<ConfigError> errors) =>
         Walk(root, type, [], fileName, errors);
 
+    /// <summary>
+    /// A <c>null</c> field is taken as absent, as YARP's own configuration reads it; a <c>null</c> entry of a
+    /// dictionary or a list (<c>"Auth": null</c>, <c>"Hosts": [null]</c>, <c>"d": null</c> as a destination) has no
+    /// absent meaning, and is an error rather than a guess.
+    /// </summary>
+    private static void WalkEntry(JsonElement element, Type type, List<string> path, string fileName, List<ConfigError> errors)
+    {
+        if (element.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(Error(path, fileName, "is null; give it a value or remove it."));
+            return;
+        }
+
+        Walk(element, type, path, fileName, errors);
+    }
+
     private static void Walk(JsonElement element, Type type, List<string> path, string fileName, List<ConfigError> errors)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
@@ -39,7 +55,7 @@ internal static class RoutesShape
                     errors.Add(Error(childPath, fileName, $"'{property.Name}' is given twice (names are compared ignoring case); keep one."));
                 }
 
-                Walk(property.Value, valueType, childPath, fileName, errors);
+                WalkEntry(property.Value, valueType, childPath, fileName, errors);
             }
 
             return;
@@ -55,7 +71,7 @@ internal static class RoutesShape
             var index = 0;
             foreach (var item in element.EnumerateArray())
             {
-                Walk(item, itemType, Append(path, $"[{index++}]"), fileName, errors);
+                WalkEntry(item, itemType, Append(path, $"[{index++}]"), fileName, errors);
             }
 
             return;

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Tribuo.Gateway.Http;
 using Yarp.ReverseProxy.Configuration;
 
@@ -18,27 +19,14 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
 
         foreach (var route in routes)
         {
-            var subject = $"route '{route.RouteId}'";
-            policies[route.RouteId] = RoutePolicy.Parse(route, errors);
-            MetadataNames.Check(route, errors);
-
-            if (string.IsNullOrEmpty(route.ClusterId))
+            try
             {
-                errors.Add(new(subject, "ClusterId", "is missing; name one of the Clusters."));
+                await ValidateRouteAsync(route, clusterIds, policies, errors);
             }
-            else if (!clusterIds.Contains(route.ClusterId))
+            catch (Exception ex) when (ex is NullReferenceException or ArgumentException or InvalidOperationException or FormatException)
             {
-                errors.Add(new(subject, "ClusterId", $"'{route.ClusterId}' is not defined in Clusters."));
-            }
-
-            if (ReservedPaths.ClaimedBy(route.Match?.Path) is { } reserved)
-            {
-                errors.Add(new(subject, "Match.Path", $"'{route.Match!.Path}' claims {reserved}, which the gateway answers itself; choose another prefix."));
-            }
-
-            foreach (var exception in await yarpValidator.ValidateRouteAsync(route))
-            {
-                errors.Add(new(subject, "(YARP)", exception.Message));
+                // A shape no check foresaw must still be an error naming the route, never a crash or a stack trace.
+                errors.Add(new($"route '{route.RouteId}'", "(route)", $"could not be checked ({ex.GetType().Name}); look for a null or missing field."));
             }
         }
 
@@ -46,22 +34,72 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
 
         foreach (var cluster in clusters)
         {
-            var subject = $"cluster '{cluster.ClusterId}'";
-            DestinationAddresses.Check(cluster, errors);
-            if (cluster.Destinations is null || cluster.Destinations.Count == 0)
+            try
             {
-                errors.Add(new(subject, "Destinations", "is empty; add at least one destination with an Address."));
+                await ValidateClusterAsync(cluster, errors);
             }
-
-            foreach (var exception in await yarpValidator.ValidateClusterAsync(cluster))
+            catch (Exception ex) when (ex is NullReferenceException or ArgumentException or InvalidOperationException or FormatException)
             {
-                errors.Add(new(subject, "(YARP)", exception.Message));
+                errors.Add(new($"cluster '{cluster.ClusterId}'", "(cluster)", $"could not be checked ({ex.GetType().Name}); look for a null or missing field."));
             }
         }
 
-        return errors.Count == 0 ? new RoutesSnapshot(routes, clusters, policies) : null;
+        return errors.Count == 0 ? new RoutesSnapshot(routes.Select(RouteMethods.Served).ToArray(), clusters, policies) : null;
+    }
+
+    private async Task ValidateRouteAsync(RouteConfig route, HashSet<string> clusterIds, Dictionary<string, RoutePolicy> policies, List<ConfigError> errors)
+    {
+        var subject = $"route '{route.RouteId}'";
+        policies[route.RouteId] = RoutePolicy.Parse(route, errors);
+        MetadataNames.Check(route, errors);
+        TransformRules.Check(route, errors);
+
+        if (string.IsNullOrEmpty(route.ClusterId))
+        {
+            errors.Add(new(subject, "ClusterId", "is missing; name one of the Clusters."));
+        }
+        else if (!clusterIds.Contains(route.ClusterId))
+        {
+            errors.Add(new(subject, "ClusterId", $"'{route.ClusterId}' is not defined in Clusters."));
+        }
+
+        if (ReservedPaths.ClaimedBy(route.Match?.Path) is { } reserved)
+        {
+            errors.Add(new(subject, "Match.Path", $"'{route.Match!.Path}' claims {reserved}, which the gateway answers itself; choose another prefix."));
+        }
+
+        foreach (var exception in await yarpValidator.ValidateRouteAsync(route))
+        {
+            errors.Add(new(subject, "(YARP)", exception.Message));
+        }
+    }
+
+    private async Task ValidateClusterAsync(ClusterConfig cluster, List<ConfigError> errors)
+    {
+        var subject = $"cluster '{cluster.ClusterId}'";
+        DestinationAddresses.Check(cluster, errors);
+        if (cluster.Destinations is null || cluster.Destinations.Count == 0)
+        {
+            errors.Add(new(subject, "Destinations", "is empty; add at least one destination with an Address."));
+        }
+
+        foreach (var exception in await yarpValidator.ValidateClusterAsync(cluster))
+        {
+            errors.Add(new(subject, "(YARP)", exception.Message));
+        }
     }
 }
 
 /// <summary>A validated configuration: YARP's records plus each route's parsed policy.</summary>
-internal sealed record RoutesSnapshot(IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyDictionary<string, RoutePolicy> Policies);
+internal sealed record RoutesSnapshot(IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyDictionary<string, RoutePolicy> Policies)
+{
+    /// <summary>
+    /// The header names some route matches on, lower case with <c>-</c>: a client's <c>X_Mode</c> is the same header
+    /// as <c>X-Mode</c> to a CGI-style upstream, so it is removed before routing (<c>Proxy/RequestTargetGuard</c>).
+    /// </summary>
+    public FrozenSet<string> MatchedHeaders { get; } = Routes
+        .SelectMany(r => r.Match?.Headers ?? [])
+        .Select(h => h?.Name?.Replace('_', '-').ToLowerInvariant())
+        .OfType<string>()
+        .ToFrozenSet(StringComparer.Ordinal);
+}
