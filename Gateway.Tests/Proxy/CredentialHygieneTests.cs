@@ -123,6 +123,31 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
         Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == "/any/two");
     }
 
+    /// <summary>An outside review: lenient upstream parsers read these as the session cookie or the token parameter.</summary>
+    [Fact]
+    public async Task The_session_cookie_and_the_token_parameter_are_removed_in_the_spellings_lenient_parsers_read()
+    {
+        var echoed = await SendRawAsync("/pub/x?a=1;token=SECRET1&token[]=SECRET2&token%00=SECRET3&TOKEN%20=SECRET4&b=2",
+            "Cookie: Tribuo_Cloud_Token=SECRET5; a=1\r\nCookie: c=3,  tribuo_cloud_token=SECRET6, d=4; e=5\r\n");
+
+        var forwarded = string.Join('\n', echoed.Headers.SelectMany(h => h.Value)) + echoed.Query;
+        Assert.DoesNotContain("SECRET", forwarded);
+        Assert.StartsWith("?b=2&m=", echoed.Query);
+        Assert.Equal("a=1; e=5", string.Join("; ", echoed.Headers["Cookie"]));
+    }
+
+    [Fact]
+    public async Task A_session_cookie_and_another_spelling_of_it_are_two_cookies()
+    {
+        var token = await UserTokenAsync();
+
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress,
+            $"GET /any/spelled HTTP/1.1\r\nHost: localhost\r\nCookie: tribuo_cloud_token={token}; Tribuo_Cloud_Token=forged\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 401", response);
+        Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == "/any/spelled");
+    }
+
     [Fact]
     public async Task Without_the_session_pair_the_cookie_header_is_not_touched()
     {

@@ -9,6 +9,9 @@ namespace Tribuo.Gateway.Proxy;
 /// through a decoded cookie collection: rebuilding the header from decoded values would turn
 /// <c>a=x%3B%20admin%3Dtrue</c> into a second cookie <c>admin=true</c> and alter duplicates, JSON, empty
 /// and quoted values the upstream is entitled to see as the browser sent them.
+/// A session pair is found the way lenient upstream parsers would find one: its name in any case, and also
+/// after a <c>,</c> inside a pair (legacy servlet and Python parsers split on it), so that no spelling of the
+/// gateway's credential reaches an upstream, and two spellings in one request count as two cookies.
 /// </summary>
 internal static class SessionCookiePairs
 {
@@ -19,17 +22,20 @@ internal static class SessionCookiePairs
         var count = 0;
         foreach (var header in cookieHeaders)
         {
-            if (header is null || !header.Contains(SessionCookie.Name, StringComparison.Ordinal))
+            if (header is null || !header.Contains(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
             foreach (var pair in header.Split(';'))
             {
-                if (IsSessionPair(pair, out var value))
+                foreach (var part in pair.Split(','))
                 {
-                    count++;
-                    token = value;
+                    if (IsSessionPair(part, out var value))
+                    {
+                        count++;
+                        token = value;
+                    }
                 }
             }
         }
@@ -48,7 +54,13 @@ internal static class SessionCookiePairs
                 continue;
             }
 
-            var pairs = header.Split(';').Where(p => !IsSessionPair(p, out _)).ToArray();
+            if (!header.Contains(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                kept.Add(header);
+                continue;
+            }
+
+            var pairs = header.Split(';').Where(p => !p.Split(',').Any(part => IsSessionPair(part, out _))).ToArray();
             var rebuilt = string.Join(';', pairs).TrimStart(' ');
             if (rebuilt.Trim().Length > 0)
             {
@@ -71,7 +83,7 @@ internal static class SessionCookiePairs
         value = "";
         var equals = pair.IndexOf('=');
         var name = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
-        if (!name.Equals(SessionCookie.Name, StringComparison.Ordinal))
+        if (!name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }

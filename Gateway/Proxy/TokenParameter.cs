@@ -6,7 +6,9 @@ namespace Tribuo.Gateway.Proxy;
 /// Removes every <c>token</c> query parameter (a gateway token handed back by the login hub) before the
 /// request is forwarded, on every route. Done on the raw query so that every other parameter reaches the
 /// upstream exactly as sent; names are compared decoded and case-insensitively, the way upstream frameworks
-/// read them (<c>?Token=</c>, <c>?to%6Ben=</c>).
+/// read them (<c>?Token=</c>, <c>?to%6Ben=</c>), and in the forms lenient ones also read as <c>token</c>:
+/// <c>token[]</c> (PHP, Rack), a trailing NUL or space (<c>token%00</c>), and after a <c>;</c> inside a parameter
+/// (Rack 2 splits on it: <c>?a=1;token=x</c> drops that whole parameter).
 /// </summary>
 internal static class TokenParameter
 {
@@ -19,7 +21,7 @@ internal static class TokenParameter
         }
 
         var parameters = query[1..].Split('&');
-        var kept = parameters.Where(p => !IsToken(p)).ToArray();
+        var kept = parameters.Where(p => !p.Split(';').Any(IsToken)).ToArray();
         if (kept.Length == parameters.Length)
         {
             return;
@@ -32,11 +34,14 @@ internal static class TokenParameter
     {
         var equals = parameter.IndexOf('=');
         var name = equals < 0 ? parameter : parameter[..equals];
-        if (!name.Contains('%') && !name.Contains('+'))
+        if (!name.Contains('%') && !name.Contains('+') && !name.Contains('['))
         {
             return name.Equals(BrowserSession.TokenParameter, StringComparison.OrdinalIgnoreCase);
         }
 
-        return Uri.UnescapeDataString(name.Replace('+', ' ')).Trim().Equals(BrowserSession.TokenParameter, StringComparison.OrdinalIgnoreCase);
+        var decoded = Uri.UnescapeDataString(name.Replace('+', ' '));
+        var bracket = decoded.IndexOf('[');
+        var bare = (bracket < 0 ? decoded : decoded[..bracket]).Trim().Trim('\0').Trim();
+        return bare.Equals(BrowserSession.TokenParameter, StringComparison.OrdinalIgnoreCase);
     }
 }
