@@ -68,6 +68,23 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("\"status\":404", body);
     }
+
+    [Fact]
+    public async Task Metrics_answer_get_and_head_and_other_methods_get_a_405_with_allow()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("catch-all", "/{**rest}", "public")));
+        using var client = gateway.NewClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "KEY " + MetricsSecret);
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/metrics"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        using var post = await client.PostAsync("/metrics", new StringContent("x"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal("application/problem+json", post.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("GET", post.Content.Headers.Allow);
+        Assert.DoesNotContain(upstream.Received, r => r.Path == "/metrics");
+    }
     [Theory]
     [InlineData(null, false)]
     [InlineData("true", true)]

@@ -27,8 +27,9 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
         var key = result.Key!;
         if (!key.HoldsAnyOf(scopes) || key.Record!.Origins.Count > 0)
         {
-            await KeyProblems.ForbiddenAsync(context, "Administrator key required",
-                $"Key '{key.Record!.Id}' may not use this endpoint; it needs '*' or one of: {string.Join(' ', scopes)}.");
+            await KeyProblems.ForbiddenAsync(context, "Administrator key required", key.Record!.Origins.Count > 0
+                ? $"Key '{key.Record.Id}' is a site key (bound to browser origins, so its secret is public); site keys never use this endpoint, whatever their scopes."
+                : $"Key '{key.Record.Id}' may not use this endpoint; it needs '*' or one of: {string.Join(' ', scopes)}.");
             return Results.Empty;
         }
 

@@ -34,6 +34,8 @@ internal static partial class KeyRules
     [GeneratedRegex("^[A-Za-z0-9*][A-Za-z0-9._:*/-]{0,99}$")]
     private static partial Regex ScopePattern();
 
+    public const int MaxNameLength = 200;
+
     public static List<string> Validate(KeySpec spec, DateTimeOffset now)
     {
         var errors = new List<string>();
@@ -46,6 +48,11 @@ internal static partial class KeyRules
         if (string.IsNullOrWhiteSpace(spec.Name))
         {
             errors.Add($"{subject}: Name: is required.");
+        }
+        else if (spec.Name.Length > MaxNameLength || spec.Name.Any(char.IsControl))
+        {
+            // A name is shown in lists, audit lines and the console: bounded, and one line.
+            errors.Add($"{subject}: Name: must be at most {MaxNameLength} characters, without control characters.");
         }
 
         if (spec.Secret is not null && spec.Sha256 is not null)

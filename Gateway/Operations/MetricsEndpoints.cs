@@ -18,7 +18,9 @@ internal static class MetricsEndpoints
         }
 
         var access = AdminAccess.ForMetrics(services);
-        gateway.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, pipeline => pipeline.Use((context, next) => AuthorizeAsync(access, context, next)), optionsName: null);
+        // The exporter answers any method; a scrape is a GET (or HEAD), and anything else is a 405 like on every gateway path.
+        gateway.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, pipeline => pipeline.Use((context, next) => AuthorizeAsync(access, context, next)), optionsName: null)
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
     }
 
     /// <summary>The exporter is a middleware, not a route handler, so the admin-key filter is run here by hand.</summary>
