@@ -159,6 +159,7 @@ public sealed class KeysApiInputTests : IAsyncLifetime
 
         Assert.Contains("u-42", detail);
         Assert.Contains("key:root", detail);
+        Assert.Contains(_gateway.Logs, l => l.Contains("audit: key personal created with scopes [api], user u-42, by key:root", StringComparison.Ordinal));
     }
 
     /// <summary>An outside review: a gateway:admin key minted '*' keys, and rotated a user's key to act as that user.</summary>

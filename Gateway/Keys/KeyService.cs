@@ -55,8 +55,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
         // Creation is a change too: another instance may have cached "no such key" for this hash.
         await PublishAsync(record.Sha256, cancellationToken);
-        Log.Created(audit, record.Id, string.Join(' ', record.Scopes), actor);
-        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}" + (record.UserId is null ? "" : $"; bound to user {record.UserId}"));
+        Log.Created(audit, record.Id, string.Join(' ', record.Scopes), record.UserId ?? "-", actor);
+        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}" + BoundTo(record));
         return new IssuedKey(record, secret);
     }
 
@@ -69,8 +69,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
         var key = (await store.GetAsync(id, cancellationToken))!;
         await PublishAsync(key.Sha256, cancellationToken);
-        Log.Revoked(audit, id, actor);
-        await trail.RecordAsync("key.revoked", id, $"by {actor}");
+        Log.Revoked(audit, id, key.UserId ?? "-", actor);
+        await trail.RecordAsync("key.revoked", id, $"by {actor}" + BoundTo(key));
         return key;
     }
 
@@ -89,8 +89,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
             ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
         await PublishAsync(oldHash, cancellationToken);
         await PublishAsync(newHash, cancellationToken);
-        Log.Rotated(audit, id, actor);
-        await trail.RecordAsync("key.rotated", id, $"by {actor}");
+        Log.Rotated(audit, id, current.UserId ?? "-", actor);
+        await trail.RecordAsync("key.rotated", id, $"by {actor}" + BoundTo(current));
         return new IssuedKey(current with { Sha256 = newHash }, secret);
     }
 
@@ -126,8 +126,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
         }
 
         await PublishAsync(updated.Sha256, cancellationToken);
-        Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, actor);
-        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}");
+        Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, updated.UserId ?? "-", actor);
+        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}" + BoundTo(updated));
         return updated;
     }
 
@@ -171,19 +171,22 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
     private static RateLimits.RateLimit[] ParseRateLimits(IReadOnlyList<string>? texts) =>
         (texts ?? []).Select(RateLimits.RateLimit.Parse).Distinct().ToArray();
 
+    /// <summary>The audit detail's mention of the user a key acts as: such a key is a person's credential.</summary>
+    private static string BoundTo(KeyRecord key) => key.UserId is null ? "" : $"; bound to user {key.UserId}";
+
     private static partial class Log
     {
-        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "audit: key {KeyId} created with scopes [{Scopes}] by {Actor}")]
-        public static partial void Created(ILogger logger, string keyId, string scopes, string actor);
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "audit: key {KeyId} created with scopes [{Scopes}], user {UserId}, by {Actor}")]
+        public static partial void Created(ILogger logger, string keyId, string scopes, string userId, string actor);
 
-        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "audit: key {KeyId} revoked by {Actor}")]
-        public static partial void Revoked(ILogger logger, string keyId, string actor);
+        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "audit: key {KeyId} (user {UserId}) revoked by {Actor}")]
+        public static partial void Revoked(ILogger logger, string keyId, string userId, string actor);
 
-        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "audit: key {KeyId} rotated by {Actor}")]
-        public static partial void Rotated(ILogger logger, string keyId, string actor);
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "audit: key {KeyId} (user {UserId}) rotated by {Actor}")]
+        public static partial void Rotated(ILogger logger, string keyId, string userId, string actor);
 
-        [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "audit: key {KeyId} updated (scopes [{Scopes}], disabled {Disabled}) by {Actor}")]
-        public static partial void Updated(ILogger logger, string keyId, string scopes, bool disabled, string actor);
+        [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "audit: key {KeyId} (user {UserId}) updated (scopes [{Scopes}], disabled {Disabled}) by {Actor}")]
+        public static partial void Updated(ILogger logger, string keyId, string scopes, bool disabled, string userId, string actor);
 
         [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Key {KeyId} not imported: {Reason}")]
         public static partial void ImportSkipped(ILogger logger, string keyId, string reason);
