@@ -98,6 +98,19 @@ public sealed class FailClosedRoutesTests : IDisposable
         Assert.Empty(result.Errors);
     }
 
+    /// <summary>An outside review: "Order": "x" hid the same route's four other errors until the next run.</summary>
+    [Fact]
+    public async Task A_value_of_the_wrong_type_does_not_hide_the_other_errors_of_its_route()
+    {
+        var json = Doc(""" "r2": { "ClusterId": "nope", "Order": "x", "Match": { "Path": "/login", "Hosts": [ 5 ] }, "Metadata": { "Auth": "pub", "Companie": "tribuo" } } """);
+
+        var result = await LoadAsync(json);
+
+        var fields = result.Errors.Where(e => e.Subject == "route 'r2'").Select(e => e.Field).ToArray();
+        Assert.True(new[] { "Order", "Match.Hosts.0", "ClusterId", "Match.Path", "Metadata.Auth", "Metadata.Companie" }.All(fields.Contains),
+            string.Join(Environment.NewLine, result.Errors));
+    }
+
     [Fact]
     public async Task Every_error_of_a_file_is_reported_in_one_run_nested_typos_included()
     {

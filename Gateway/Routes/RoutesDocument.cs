@@ -69,7 +69,7 @@ internal sealed class RoutesDocument
         }
     }
 
-    private static IEnumerable<KeyValuePair<string, T>> Entries<T>(JsonElement root, string section, string fileName, List<ConfigError> errors)
+    private static IEnumerable<KeyValuePair<string, T>> Entries<T>(JsonElement root, string section, string fileName, List<ConfigError> errors) where T : class
     {
         var entries = new List<KeyValuePair<string, T>>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -87,21 +87,78 @@ internal sealed class RoutesDocument
                     continue;
                 }
 
-                try
+                if (ReadEntry<T>(entry.Value, fileName, $"$.{section}['{entry.Name}']", errors) is { } value)
                 {
-                    if (entry.Value.Deserialize<T>(Lenient) is { } value)
-                    {
-                        entries.Add(KeyValuePair.Create(entry.Name, value));
-                    }
-                }
-                catch (JsonException ex)
-                {
-                    errors.Add(Describe(ex, fileName, $"$.{section}['{entry.Name}']"));
+                    entries.Add(KeyValuePair.Create(entry.Name, value));
                 }
             }
         }
 
         return entries;
+    }
+
+    /// <summary>
+    /// One route or cluster. A value of the wrong type stops the serializer, which would drop the whole entry and
+    /// hide its other errors (an unknown cluster, a reserved path, a misspelled metadata name) until the next run;
+    /// so the field is reported, taken out, and the rest read again, and the entry's other checks still run.
+    /// </summary>
+    private static T? ReadEntry<T>(JsonElement element, string fileName, string basePath, List<ConfigError> errors) where T : class
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(element.GetRawText(), documentOptions: DocumentOptions);
+        for (var attempt = 0; attempt < 20 && node is not null; attempt++)
+        {
+            try
+            {
+                return node.Deserialize<T>(Lenient);
+            }
+            catch (JsonException ex)
+            {
+                errors.Add(Describe(ex, fileName, basePath));
+                if (!RemoveAt(node, ex.Path))
+                {
+                    return null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Removes the value the serializer's path (<c>$.Match.Hosts[0]</c>, <c>$['Order']</c>) points at; false when it cannot.</summary>
+    private static bool RemoveAt(System.Text.Json.Nodes.JsonNode root, string? path)
+    {
+        var segments = PathSegments(path ?? "");
+        if (segments.Count == 0)
+        {
+            return false;
+        }
+
+        var parent = root;
+        foreach (var segment in segments.SkipLast(1))
+        {
+            parent = parent switch
+            {
+                System.Text.Json.Nodes.JsonObject o => o.FirstOrDefault(p => p.Key.Equals(segment, StringComparison.OrdinalIgnoreCase)).Value,
+                System.Text.Json.Nodes.JsonArray a when int.TryParse(segment, out var i) && i < a.Count => a[i],
+                _ => null,
+            };
+            if (parent is null)
+            {
+                return false;
+            }
+        }
+
+        var last = segments[^1];
+        switch (parent)
+        {
+            case System.Text.Json.Nodes.JsonObject o when o.FirstOrDefault(p => p.Key.Equals(last, StringComparison.OrdinalIgnoreCase)).Key is { } name:
+                return o.Remove(name);
+            case System.Text.Json.Nodes.JsonArray a when int.TryParse(last, out var index) && index < a.Count:
+                a.RemoveAt(index);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>The serializer's error for text that is not JSON: it names the path and line where reading stopped.</summary>
