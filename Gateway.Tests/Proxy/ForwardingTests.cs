@@ -167,6 +167,11 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/open//x")]
     [InlineData("/open/%252e%252e/closed")]
     [InlineData("/open/%5c..%5cclosed")]
+    [InlineData("/open/%c0%ae%c0%ae/closed/x")]
+    [InlineData("/open/%ff")]
+    [InlineData("/open/%u002e%u002e/closed")]
+    [InlineData("/open/%0a/x")]
+    [InlineData("/open/%zz")]
     public async Task Ambiguous_paths_are_refused_before_routing(string target)
     {
         _upstream.ClearReceived();
@@ -174,6 +179,14 @@ public sealed class ForwardingTests : IAsyncLifetime
 
         Assert.StartsWith("HTTP/1.1 400", response);
         Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task Valid_escapes_are_routed_and_forwarded()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, "GET /open/caf%C3%A9%20menu HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
     }
 
     [Fact]

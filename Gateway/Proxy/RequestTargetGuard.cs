@@ -133,9 +133,44 @@ internal static class RequestTargetGuard
             {
                 return "The path contains an encoded '%' (double encoding).";
             }
+
+            if (encoded.Length < 3 || !char.IsAsciiHexDigit(encoded[1]) || !char.IsAsciiHexDigit(encoded[2]))
+            {
+                return "The path contains a '%' that is not followed by two hex digits (%u escapes included).";
+            }
         }
 
-        return null;
+        return path.Contains('%') ? FindBadEscapes(path) : null;
+    }
+
+    /// <summary>
+    /// Escapes that decode to control characters or to bytes that are not UTF-8 (<c>%ff</c>, the overlong
+    /// <c>%c0%ae</c> for '.'): routing saw them one way, a lenient decoder upstream may read another.
+    /// </summary>
+    private static string? FindBadEscapes(ReadOnlySpan<char> path)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(path.Length)];
+        var length = 0;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '%' && i + 2 < path.Length)
+            {
+                var value = Convert.ToByte(path.Slice(i + 1, 2).ToString(), 16);
+                if (value < 0x20 || value == 0x7f)
+                {
+                    return "The path contains an encoded control character.";
+                }
+
+                bytes[length++] = value;
+                i += 2;
+            }
+            else
+            {
+                length += System.Text.Encoding.UTF8.GetBytes(path.Slice(i, 1), bytes.AsSpan(length));
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, length)) ? null : "The path contains escapes that are not UTF-8.";
     }
 
     private static int NextPercent(ReadOnlySpan<char> path, int current)
