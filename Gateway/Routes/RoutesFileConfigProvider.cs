@@ -49,13 +49,13 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     /// <summary>Loads the file at start; an invalid file throws so the process stops with a readable message.</summary>
     public async Task LoadInitialAsync()
     {
-        var result = await _loader.LoadAsync(_path);
+        var (result, text) = await _loader.LoadWithTextAsync(_path);
         if (result.Snapshot is null)
         {
             throw new GatewayConfigException(result.Describe(_path));
         }
 
-        _lastHash = HashFile();
+        _lastHash = Hash(text);
         _lastSeen = FileStamp();
         Publish(result.Snapshot);
         Log.Loaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count);
@@ -69,15 +69,17 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
         var started = _time.GetTimestamp();
         try
         {
-            var hash = HashFile();
-            if (hash.AsSpan().SequenceEqual(_lastHash))
+            // The file is read once: hashing one read and loading another let an edit between the two leave the
+            // hash describing text that was never published, and a later edit back to it was then skipped.
+            var (result, text) = await _loader.LoadWithTextAsync(_path);
+            var hash = Hash(text);
+            if (text is not null && hash.AsSpan().SequenceEqual(_lastHash))
             {
                 // Reverted to what is already serving: nothing to load, and no longer an error to report.
                 Status = Status with { LastError = null, LastErrorAt = null };
                 return true;
             }
 
-            var result = await _loader.LoadAsync(_path);
             if (result.Snapshot is null)
             {
                 var message = result.Describe(_path);
@@ -157,6 +159,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
             // A reload must never take the process down; the previous configuration keeps serving.
             Status = Status with { LastError = ex.Message, LastErrorAt = _time.GetUtcNow() };
             Log.ReloadFailed(_logger, ex);
+            _metrics.ConfigReload(accepted: false);
         }
     }
 
@@ -166,17 +169,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
         return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
     }
 
-    private byte[] HashFile()
-    {
-        try
-        {
-            return SHA256.HashData(File.ReadAllBytes(_path));
-        }
-        catch (IOException)
-        {
-            return [];
-        }
-    }
+    private static byte[] Hash(string? text) => text is null ? [] : SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
 
     public void Dispose()
     {

@@ -12,7 +12,10 @@ internal sealed class RoutesLoader(RoutesValidator validator)
         .AddSingleton<RoutesLoader>()
         .BuildServiceProvider();
 
-    public async Task<RoutesLoadResult> LoadAsync(string path)
+    public async Task<RoutesLoadResult> LoadAsync(string path) => (await LoadWithTextAsync(path)).Result;
+
+    /// <summary>Reads the file once and checks what was read: the text returned is exactly what the result describes.</summary>
+    public async Task<(RoutesLoadResult Result, string? Text)> LoadWithTextAsync(string path)
     {
         var fileName = $"routes file '{path}'";
         string json;
@@ -22,10 +25,10 @@ internal sealed class RoutesLoader(RoutesValidator validator)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}"));
+            return (RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}")), null);
         }
 
-        return await ValidateTextAsync(json, fileName);
+        return (await ValidateTextAsync(json, fileName), json);
     }
 
     /// <summary>Validates a routes file's text as <see cref="LoadAsync"/> would the file: what the console checks an edit with.</summary>
