@@ -13,7 +13,9 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
 {
     public static ExternalLogin? ReadLogin(string provider, ClaimsPrincipal principal, ProviderOptions providerOptions)
     {
-        string? Claim(string type) => principal.FindFirst(type)?.Value;
+        // Only what the gateway derived itself (ProviderClaims), never a claim of the same name the provider sent.
+        var derived = ProviderClaims.Find(principal);
+        string? Claim(string type) => derived?.FindFirst(type)?.Value;
         if (Claim(ProviderClaims.Subject) is not { } subject || Claim(ProviderClaims.Email) is not { } email)
         {
             return null;
@@ -27,10 +29,10 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
             Name = Claim(ProviderClaims.Name) ?? "",
             ImgUrl = Claim(ProviderClaims.Picture),
             EmailVerified = ProviderClaims.IsEmailVerified(principal, providerOptions),
-            Company = Claim(ProviderClaims.Company) ?? providerOptions.Company,
+            Company = providerOptions.Company ?? Claim(ProviderClaims.Company),
             Role = Claim(ProviderClaims.Role),
             OrganizationSiret = Claim(ProviderClaims.OrganizationSiret),
-            PreferredUserId = Claim(ProviderClaims.PreferredUserId),
+            PreferredUserId = providerOptions.IsZoho ? Claim(ProviderClaims.PreferredUserId) : null,
             IsDataPass = providerOptions.DataPass,
         };
     }

@@ -3,9 +3,17 @@ using System.Text.Json;
 
 namespace Tribuo.Gateway.Login;
 
-/// <summary>The claims the login hub reads from a provider's ticket, whatever the provider.</summary>
+/// <summary>
+/// The claims the login hub reads from a provider's ticket, whatever the provider. They are the gateway's own
+/// reading of the id_token and userinfo, kept in an identity of their own (<see cref="IdentityType"/>) next to the
+/// handler's: a provider's claims stay in the handler's identity under their own names, so an id_token that says
+/// <c>role: admin</c>, <c>company</c> or <c>preferred_user_id</c> can never be taken for a value the gateway derived.
+/// </summary>
 internal static class ProviderClaims
 {
+    /// <summary>The authentication type of the identity holding the gateway's values; only the gateway adds one.</summary>
+    public const string IdentityType = "Tribuo.Gateway.Login";
+
     public const string Subject = "sub";
     public const string Email = "email";
     public const string Name = "name";
@@ -16,7 +24,30 @@ internal static class ProviderClaims
     public const string PreferredUserId = "preferred_user_id";
     public const string EmailVerified = "email_verified";
 
-    /// <summary>Reads an OIDC userinfo document: <c>sub, email, name</c> (or given + family name), the first organization's SIRET, and the mapped company and role.</summary>
+    /// <summary>The gateway's identity in <paramref name="principal"/>, added on first use.</summary>
+    public static ClaimsIdentity Derived(ClaimsPrincipal principal)
+    {
+        if (Find(principal) is { } derived)
+        {
+            return derived;
+        }
+
+        derived = new ClaimsIdentity(IdentityType);
+        principal.AddIdentity(derived);
+        return derived;
+    }
+
+    /// <summary>The gateway's identity, or null when the gateway derived nothing for this principal.</summary>
+    public static ClaimsIdentity? Find(ClaimsPrincipal principal) =>
+        principal.Identities.SingleOrDefault(i => i.AuthenticationType == IdentityType);
+
+    /// <summary>
+    /// Reads an id_token's payload or a userinfo document: <c>sub, email, email_verified, name</c> (or given + family
+    /// name), <c>picture</c>, for DataPass providers the first organization's SIRET, and the company (the fixed one,
+    /// else <c>CompanyClaim</c>) and the role mapped through <c>RoleClaim</c> + <c>RoleMap</c>. Nothing else: the
+    /// provider's own <c>role</c>, <c>company</c>, <c>img_url</c>, <c>organization_siret</c> or
+    /// <c>preferred_user_id</c> mean nothing here.
+    /// </summary>
     public static void AddFromJson(ClaimsIdentity identity, JsonElement user, ProviderOptions provider)
     {
         Add(identity, Subject, Text(user, "sub"));
@@ -25,7 +56,7 @@ internal static class ProviderClaims
         var name = Text(user, "name") ?? string.Join(' ', new[] { Text(user, "given_name"), Text(user, "family_name") }.Where(n => !string.IsNullOrEmpty(n)));
         Add(identity, Name, name);
         Add(identity, Picture, Text(user, "picture"));
-        if (user.TryGetProperty("organizations", out var organizations) && organizations.ValueKind == JsonValueKind.Array && organizations.GetArrayLength() > 0)
+        if (provider.DataPass && user.TryGetProperty("organizations", out var organizations) && organizations.ValueKind == JsonValueKind.Array && organizations.GetArrayLength() > 0)
         {
             Add(identity, OrganizationSiret, Text(organizations[0], "siret"));
         }
@@ -51,7 +82,7 @@ internal static class ProviderClaims
     /// </summary>
     public static bool IsEmailVerified(ClaimsPrincipal principal, ProviderOptions provider)
     {
-        var stated = principal.FindAll(EmailVerified).Select(c => c.Value).ToArray();
+        var stated = (Find(principal)?.FindAll(EmailVerified) ?? []).Select(c => c.Value).ToArray();
         return stated.Length == 0 ? provider.IsZoho : stated.All(v => v.Equals("true", StringComparison.OrdinalIgnoreCase));
     }
 

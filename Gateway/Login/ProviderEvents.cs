@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Tribuo.Gateway.Login;
 
@@ -64,22 +66,33 @@ internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl
             ValidatedIdToken = context.SecurityToken,
             Nonce = context.Nonce,
         });
-        if (provider.IsZoho && context.Principal?.Identity is ClaimsIdentity identity && identity.FindFirst(ProviderClaims.Subject)?.Value is { } zuid)
+        if (context.Principal is not { } principal || context.SecurityToken is not { } idToken)
         {
-            // Zoho's sub is the ZUID: the user id and picture the existing sites know. Added first, so they win.
-            ProviderClaims.Add(identity, ProviderClaims.PreferredUserId, zuid);
-            ProviderClaims.Add(identity, ProviderClaims.Picture, ProviderClaims.ZohoThumbnailUrl(provider.AccountsUrl!, zuid));
+            return Task.CompletedTask;
         }
 
+        var derived = ProviderClaims.Derived(principal);
+        if (provider.IsZoho && principal.FindFirst(ProviderClaims.Subject)?.Value is { } zuid)
+        {
+            // Zoho's sub is the ZUID: the user id and picture the existing sites know. Added first, so they win.
+            // Only here: no other provider chooses a user's id, whatever its tokens say.
+            ProviderClaims.Add(derived, ProviderClaims.PreferredUserId, zuid);
+            ProviderClaims.Add(derived, ProviderClaims.Picture, ProviderClaims.ZohoThumbnailUrl(provider.AccountsUrl!, zuid));
+        }
+
+        // The id_token read like userinfo (it comes first, so its sub and e-mail are the ones used).
+        var payload = idToken.RawPayload is { Length: > 0 } raw ? Base64UrlEncoder.Decode(raw) : idToken.Payload.SerializeToJson();
+        using var document = JsonDocument.Parse(payload);
+        ProviderClaims.AddFromJson(derived, document.RootElement, provider);
         return Task.CompletedTask;
     }
 
     public override Task UserInformationReceived(UserInformationReceivedContext context)
     {
         // The handler has checked that userinfo's sub is the id_token's (OIDC Core §5.3.2).
-        if (context.Principal?.Identity is ClaimsIdentity identity)
+        if (context.Principal is { } principal)
         {
-            ProviderClaims.AddFromJson(identity, context.User.RootElement, provider);
+            ProviderClaims.AddFromJson(ProviderClaims.Derived(principal), context.User.RootElement, provider);
         }
 
         return Task.CompletedTask;
