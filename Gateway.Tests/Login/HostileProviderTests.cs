@@ -101,6 +101,21 @@ public sealed class HostileProviderTests : IAsyncLifetime
         Assert.Contains("error=link", redirect);
     }
 
+    [Fact]
+    public async Task An_unsigned_id_token_from_the_token_endpoint_is_refused()
+    {
+        _idp.Sub = "unsigned";
+        _idp.Email = "unsigned@example.org";
+        _idp.Alg = "none";
+
+        var redirect = await LoginAsync("evil");
+
+        Assert.DoesNotContain("token=", redirect);
+        Assert.Contains("error=provider", redirect);
+        _idp.Alg = "RS256";
+        Assert.Contains("token=", await LoginAsync("evil"));
+    }
+
     private HttpClient NewBrowser() =>
         new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = _gateway.BaseAddress };
 

@@ -57,6 +57,16 @@ internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl
 
     public override Task TokenValidated(TokenValidatedContext context)
     {
+        // The handler validates an id_token from the token endpoint with RequireSignedTokens forced to false
+        // (OIDC Core allows relying on TLS there), set on its own copy of the parameters after every event:
+        // refuse an unsigned one here. A signed one was checked against the provider's keys.
+        if (context.SecurityToken is not { } signed || string.IsNullOrEmpty(signed.RawSignature)
+            || string.IsNullOrEmpty(signed.Header.Alg) || signed.Header.Alg.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Fail("The provider's id_token is not signed.");
+            return Task.CompletedTask;
+        }
+
         // The handler skips this check when the code was redeemed here (client_secret_basic): run it always,
         // so nonce, iat, azp and the other OIDC Core §3.1.3.7 rules hold whoever redeemed the code.
         context.Options.ProtocolValidator.ValidateTokenResponse(new OpenIdConnectProtocolValidationContext
