@@ -42,8 +42,10 @@ internal static partial class LoginEndpoints
             return;
         }
 
+        // Two session cookies (one may be tossed from a sibling subdomain) are no session at all: the page
+        // shows, and neither token is sent to the site (DESIGN §6: never resolved by order).
         User? user = null;
-        if (tokens.IsReady && context.Request.Cookies[SessionCookie.Name] is { Length: > 0 } session
+        if (tokens.IsReady && Proxy.SessionCookiePairs.Read(context.Request.Headers.Cookie, out var session) == 1 && session.Length > 0
             && await tokens.ValidateAsync(session) is { } identity)
         {
             try

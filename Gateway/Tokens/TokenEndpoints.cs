@@ -70,7 +70,17 @@ internal static class TokenEndpoints
 
         var request = context.Request;
         var bearer = BearerToken(request);
-        var cookie = request.Cookies[SessionCookie.Name];
+        // Two session cookies are refused, not resolved by order (DESIGN §6): revoking one of them would look
+        // like a logout while the other session lives on.
+        var sessionCookies = Proxy.SessionCookiePairs.Read(request.Headers.Cookie, out var sessionCookie);
+        if (sessionCookies > 1)
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "Two session cookies",
+                "The request carries two tribuo_cloud_token cookies; neither was revoked. Send the token to revoke as 'Authorization: Bearer <token>'.");
+            return;
+        }
+
+        var cookie = sessionCookies == 1 ? sessionCookie : null;
         // A logout riding on the session cookie needs proof of intent (DESIGN §6): a stray link or image on
         // another site gets the confirmation page; a token sent explicitly (Bearer, body) is intent enough.
         if (bearer is null && !string.IsNullOrEmpty(cookie) && !RequestOrigin.IsSameOrigin(request, configuration["Gateway:PublicUrl"]))
