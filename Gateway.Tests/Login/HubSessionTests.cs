@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Tribuo.Gateway.Tokens;
@@ -9,8 +10,8 @@ namespace Tribuo.Gateway.Tests.Login;
 
 /// <summary>
 /// The hub's own session (single sign-on and logout, DESIGN §5 and §6) against hostile cookies and login links:
-/// two <c>tribuo_cloud_token</c> cookies are never resolved by order,, not even
-/// at the hub. The gateway runs on the embedded store; users and tokens are
+/// two <c>tribuo_cloud_token</c> cookies are never resolved by order, and an origin's own <c>token</c> or hand-off
+/// parameters never come before the gateway's. The gateway runs on the embedded store; users and tokens are
 /// made through its services.
 /// </summary>
 public sealed class HubSessionTests : IAsyncLifetime
@@ -73,6 +74,46 @@ public sealed class HubSessionTests : IAsyncLifetime
             using var check = await client.GetAsync($"/auth/check-token/{token}", Ct);
             Assert.Equal(HttpStatusCode.OK, check.StatusCode);
         }
+    }
+
+    [Theory]
+    [InlineData("token=ATTACKER")]
+    [InlineData("TOKEN=ATTACKER")]
+    [InlineData("%74oken=ATTACKER")]
+    [InlineData("to%6Ben=ATTACKER&a=1")]
+    [InlineData("a=1&token=ATTACKER&token=AGAIN&b=2")]
+    public async Task An_origins_own_token_parameter_is_replaced_by_the_gateways(string query)
+    {
+        var token = await TokenForAsync("origin@acme.fr");
+        using var client = _gateway.NewClient();
+
+        using var response = await LoginPageAsync(client, $"tribuo_cloud_token={token}", origin: $"https://docs.tribuo.cloud/page?{query}");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var sent = QueryHelpers.ParseQuery(response.Headers.Location!.Query);
+        var tokens = sent.Where(p => Uri.UnescapeDataString(p.Key).Equals("token", StringComparison.OrdinalIgnoreCase)).SelectMany(p => p.Value).ToArray();
+        Assert.Equal(token, Assert.Single(tokens));
+        Assert.DoesNotContain("ATTACKER", response.Headers.Location.ToString());
+        Assert.Equal(query.Contains("a=1"), sent.ContainsKey("a"));
+    }
+
+    [Fact]
+    public async Task A_hand_off_origins_own_hand_off_parameters_are_replaced_by_the_gateways()
+    {
+        var token = await TokenForAsync("handoff@acme.fr");
+        using var client = _gateway.NewClient();
+
+        using var response = await LoginPageAsync(client, $"tribuo_cloud_token={token}",
+            origin: $"{HandoffOrigin}/?api_token=ATTACKERKEY&Role=admin&email=mallory%40evil.com&organization_siret=1&token=X&keep=1");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var sent = QueryHelpers.ParseQuery(response.Headers.Location!.Query);
+        Assert.Equal("handoff@acme.fr", sent["email"].Single());
+        Assert.Equal("default", Assert.Single(sent, p => p.Key.Equals("role", StringComparison.OrdinalIgnoreCase)).Value.Single());
+        Assert.NotEqual("ATTACKERKEY", sent["api_token"].Single());
+        Assert.Equal("", sent["organization_siret"].Single());
+        Assert.False(sent.ContainsKey("token"));
+        Assert.Equal("1", sent["keep"].Single());
     }
 
     private async Task<string> TokenForAsync(string email)

@@ -78,14 +78,15 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
     {
         if (origins.WantsQueryHandoff(returnUrl.Origin))
         {
-            return returnUrl.With(
+            // Nor a token the origin came with: these sites get no token from the gateway.
+            return returnUrl.Without(BrowserSession.TokenParameter).With(
                 ("organization_siret", user.OrganizationSiret ?? ""),
                 ("email", user.Email),
                 ("role", user.Role),
                 ("api_token", accounts.ReadApiToken(user) ?? ""));
         }
 
-        return returnUrl.With(("token", token));
+        return returnUrl.With((BrowserSession.TokenParameter, token));
     }
 
     private static partial class Log

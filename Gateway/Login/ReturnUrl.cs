@@ -69,12 +69,42 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
     public static string? NormalizeOrigin(string configured) =>
         Parse(configured, out _) is { } parsed && parsed.Url.TrimEnd('/') == parsed.Origin ? parsed.Origin : null;
 
-    /// <summary>This URL with query parameters added (<c>?</c> or <c>&amp;</c> as the URL needs).</summary>
+    /// <summary>
+    /// This URL with query parameters added (<c>?</c> or <c>&amp;</c> as the URL needs), after removing the
+    /// origin's own parameters of the same names: a site reading the first <c>token</c> or <c>api_token</c> must
+    /// get the gateway's, not one an attacker wrote into the login link.
+    /// </summary>
     public string With(params (string Name, string? Value)[] parameters)
     {
+        var url = Without(parameters.Select(p => p.Name).ToArray()).Url;
         var query = string.Join('&', parameters.Where(p => p.Value is not null)
             .Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value!)}"));
-        return Url + (Url.Contains('?') ? "&" : "?") + query;
+        return url + (url.Contains('?') ? "&" : "?") + query;
+    }
+
+    /// <summary>
+    /// This URL without the query parameters of these names, compared decoded and case-insensitively, the way
+    /// sites read them (<c>Token=</c>, <c>to%6Ben=</c>, <c>token+=</c>); every other parameter is kept as it is.
+    /// </summary>
+    public ReturnUrl Without(params string[] names)
+    {
+        var mark = Url.IndexOf('?');
+        if (mark < 0)
+        {
+            return this;
+        }
+
+        var parameters = Url[(mark + 1)..].Split('&');
+        var kept = parameters.Where(p => !names.Contains(ParameterName(p), StringComparer.OrdinalIgnoreCase)).ToArray();
+        return kept.Length == parameters.Length ? this
+            : this with { Url = Url[..mark] + (kept.Length == 0 ? "" : "?" + string.Join('&', kept)) };
+    }
+
+    private static string ParameterName(string parameter)
+    {
+        var equals = parameter.IndexOf('=');
+        var name = equals < 0 ? parameter : parameter[..equals];
+        return Uri.UnescapeDataString(name.Replace('+', ' ')).Trim();
     }
 }
 
