@@ -67,16 +67,19 @@ public sealed class TrustedProxyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
         var location = start.Headers.Location!.ToString();
         Assert.StartsWith($"https://docs.tribuo.cloud/login?origin={Uri.EscapeDataString("https://docs.tribuo.cloud/guide?tribuo_login=")}", location);
-        var bindingCookie = start.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_login=", StringComparison.Ordinal));
+        // On https the binding is a __Host- cookie: a sibling subdomain cannot set it.
+        var bindingCookie = start.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-tribuo_login=", StringComparison.Ordinal));
         Assert.Contains("secure", bindingCookie, StringComparison.OrdinalIgnoreCase);
-        var binding = bindingCookie.Split(';')[0]["tribuo_login=".Length..];
+        Assert.Contains("path=/;", bindingCookie + ";", StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("domain=", bindingCookie, StringComparison.OrdinalIgnoreCase);
+        var binding = bindingCookie.Split(';')[0]["__Host-tribuo_login=".Length..];
 
         // The login page accepts that origin (https://docs.tribuo.cloud is allowed; http:// would not be).
         using var page = await SendAsync(gateway, new Uri(location).PathAndQuery);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
 
         var token = await TokenForStoredUserAsync(gateway);
-        using var back = await SendAsync(gateway, $"/guide?tribuo_login={binding}&token={token}", cookie: $"tribuo_login={binding}");
+        using var back = await SendAsync(gateway, $"/guide?tribuo_login={binding}&token={token}", cookie: $"__Host-tribuo_login={binding}");
         Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
         Assert.Equal("https://docs.tribuo.cloud/guide", back.Headers.Location!.ToString());
         var session = back.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_cloud_token=", StringComparison.Ordinal));
@@ -101,11 +104,27 @@ public sealed class TrustedProxyTests : IAsyncLifetime
         Assert.DoesNotContain("secure", start.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_login=", StringComparison.Ordinal)), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task On_https_a_tossed_bare_binding_cookie_does_not_let_a_foreign_token_replace_a_valid_session()
+    {
+        await using var gateway = Start(trusted: true);
+        var victim = await TokenForStoredUserAsync(gateway, "victim");
+        var mallory = await TokenForStoredUserAsync(gateway, "mallory");
+
+        // tribuo_login=TOSSED set by a sibling subdomain (Domain=.tribuo.cloud): only the __Host- name binds.
+        using var back = await SendAsync(gateway, $"/guide?tribuo_login=TOSSED&token={mallory}", cookie: $"tribuo_cloud_token={victim}; tribuo_login=TOSSED");
+
+        Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
+        Assert.Equal("https://docs.tribuo.cloud/guide", back.Headers.Location!.ToString());
+        Assert.DoesNotContain(back.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("tribuo_cloud_token=", StringComparison.Ordinal));
+    }
+
     /// <summary>A token for a stored user, as the hub hands back after a login.</summary>
-    private static async Task<string> TokenForStoredUserAsync(GatewayApp gateway)
+    private static async Task<string> TokenForStoredUserAsync(GatewayApp gateway, string name = "tls")
     {
         var store = gateway.Services.GetRequiredService<IUserStore>();
-        var user = (await store.CreateAsync(new ExternalLogin { Provider = "test", Subject = "tls", Email = "tls@acme.fr" }, "300000000000000001", null, Ct))!;
+        var id = "30000000000000000" + (name == "tls" ? "1" : name == "victim" ? "2" : "3");
+        var user = (await store.CreateAsync(new ExternalLogin { Provider = "test", Subject = name, Email = $"{name}@acme.fr" }, id, null, Ct))!;
         return gateway.Services.GetRequiredService<TokenService>().Issue(user);
     }
 }

@@ -22,6 +22,13 @@ internal sealed class BrowserSession(IConfiguration configuration)
     /// no matching cookie in the victim's browser.
     /// </summary>
     public const string HandBackBinding = "tribuo_login";
+
+    /// <summary>
+    /// The binding cookie's name: on https <c>__Host-tribuo_login</c>, which browsers accept only from this very
+    /// host (Secure, Path=/, no Domain), so a sibling subdomain cannot toss a binding it knows; on plain http
+    /// (localhost development, where browsers refuse the prefix) the bare name.
+    /// </summary>
+    public static string BindingCookie(HttpRequest request) => request.IsHttps ? "__Host-" + HandBackBinding : HandBackBinding;
     private static readonly TimeSpan BindingLifetime = TimeSpan.FromMinutes(15);
 
     /// <summary>
@@ -69,7 +76,7 @@ internal sealed class BrowserSession(IConfiguration configuration)
     public string LoginUrl(HttpRequest request, string? error)
     {
         var binding = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
-        request.HttpContext.Response.Cookies.Append(HandBackBinding, binding, new CookieOptions
+        request.HttpContext.Response.Cookies.Append(BindingCookie(request), binding, new CookieOptions
         {
             HttpOnly = true,
             Secure = request.IsHttps,
@@ -87,12 +94,12 @@ internal sealed class BrowserSession(IConfiguration configuration)
     public static bool IsBound(HttpRequest request)
     {
         var sent = request.Query[HandBackBinding];
-        var kept = request.Cookies[HandBackBinding];
+        var kept = request.Cookies[BindingCookie(request)];
         return sent.Count == 1 && !string.IsNullOrEmpty(sent[0]) && !string.IsNullOrEmpty(kept)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent[0]!), Encoding.UTF8.GetBytes(kept));
     }
 
     /// <summary>A binding serves one hand-back.</summary>
     public static void ForgetBinding(HttpContext context) =>
-        context.Response.Cookies.Delete(HandBackBinding, new CookieOptions { Path = "/", HttpOnly = true, Secure = context.Request.IsHttps, SameSite = SameSiteMode.Lax });
+        context.Response.Cookies.Delete(BindingCookie(context.Request), new CookieOptions { Path = "/", HttpOnly = true, Secure = context.Request.IsHttps, SameSite = SameSiteMode.Lax });
 }
