@@ -123,4 +123,32 @@ public sealed class PasswordLoginTests : IAsyncLifetime
         Assert.StartsWith($"pbkdf2_sha256${LegacyPasswordHash.CurrentIterations}$", stored);
         Assert.True(LegacyPasswordHash.Verify("correct horse", stored));
     }
+
+    [Fact]
+    public async Task A_good_login_keeps_a_stronger_hash_as_it_is()
+    {
+        // Django 5.2's default: rewriting it to today's 600,000 would weaken it.
+        var user = await LegacyUserAsync("strong@acme.fr", 1_000_000);
+        var store = _gateway.Services.GetRequiredService<IUserStore>();
+        var before = await store.GetLegacyPasswordHashAsync(user.Id, Ct);
+        using var client = _gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login-password") { Content = Form("strong@acme.fr", "correct horse") };
+        request.Headers.Add("Origin", _gateway.BaseAddress.GetLeftPart(UriPartial.Authority));
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(before, await store.GetLegacyPasswordHashAsync(user.Id, Ct));
+    }
+
+    [Theory]
+    [InlineData("pbkdf2_sha256$10000$s$h", true)]
+    [InlineData("pbkdf2_sha256$599999$s$h", true)]
+    [InlineData("pbkdf2_sha256$600000$s$h", false)]
+    [InlineData("pbkdf2_sha256$720000$s$h", false)]
+    [InlineData("pbkdf2_sha256$1000000$s$h", false)]
+    [InlineData("pbkdf2_sha256$x$s$h", true)]
+    [InlineData(null, true)]
+    public void Only_a_hash_cheaper_than_todays_needs_a_rehash(string? stored, bool expected) =>
+        Assert.Equal(expected, LegacyPasswordHash.NeedsRehash(stored));
 }

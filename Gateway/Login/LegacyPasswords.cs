@@ -13,7 +13,7 @@ internal static class LegacyPasswordHash
 {
     private const string Prefix = "pbkdf2_sha256";
 
-    /// <summary>Today's cost (Django 5's default); every check costs at least this much.</summary>
+    /// <summary>Today's minimum cost (Django 4.2's default; 5.0 uses 720,000, 5.1 870,000, 5.2 1,000,000); every check costs at least this much.</summary>
     public const int CurrentIterations = 600_000;
 
     private static readonly string Dummy = Create("not-a-password", "dummy-salt-value", CurrentIterations);
@@ -24,9 +24,14 @@ internal static class LegacyPasswordHash
     public static string CreateCurrent(string password) =>
         Create(password, Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(), CurrentIterations);
 
-    /// <summary>Whether a stored hash has other parameters than today's (rehashed after the next good login).</summary>
+    /// <summary>
+    /// Whether a stored hash is cheaper than today's (rehashed after the next good login). A stronger one (a
+    /// later Django's default) is kept: rewriting it to <see cref="CurrentIterations"/> would weaken it.
+    /// </summary>
     public static bool NeedsRehash(string? stored) =>
-        stored?.Split('$') is not [Prefix, var iterations, _, _] || iterations != CurrentIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        stored?.Split('$') is not [Prefix, var iterations, _, _]
+        || !int.TryParse(iterations, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+        || count < CurrentIterations;
 
     public static bool Verify(string password, string? stored)
     {
