@@ -37,7 +37,8 @@ public sealed class CallbackPathTests : IAsyncLifetime
 
         await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
         using var client = gateway.NewClient();
-        foreach (var path in new[] { "/auth/new-token/other", "/auth/new-token/", "/auth/new-token", "/auth/new-token/zoho/extra", "/auth/new-token/zoho-three" })
+        foreach (var path in new[] { "/auth/new-token/other", "/auth/new-token/", "/auth/new-token", "/auth/new-token/zoho/extra", "/auth/new-token/zoho-three",
+                     "/auth/new-token/ZOHO", "/auth/new-token/Zoho", "/auth/new-token/zoho/", "/auth/new-token/ZOHO-TWO" })
         {
             using var response = await client.GetAsync(path, Ct);
             Assert.True(HttpStatusCode.NotFound == response.StatusCode, $"{path}: {(int)response.StatusCode}");

@@ -49,10 +49,17 @@ internal static partial class LoginExtensions
     /// </summary>
     public static void UseLoginCallbacks(this WebApplication app)
     {
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/auth/new-token"), branch => branch.UseAuthentication());
+        // Only the exact callback paths (the handler itself would also answer /auth/new-token/ZOHO, matching
+        // case-insensitively): any other path under /auth/new-token/ is left to routing, a 404 (DESIGN §5).
+        var callbacks = app.Services.GetRequiredService<LoginOptions>().Providers.Keys
+            .Select(CallbackPath).ToHashSet(StringComparer.Ordinal);
+        app.UseWhen(context => context.Request.Path.Value is { } path && callbacks.Contains(path), branch => branch.UseAuthentication());
         // WebApplication adds UseAuthentication() to the whole pipeline unless told it is already set up.
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
     }
+
+    /// <summary>The provider's callback, as registered with it: <c>/auth/new-token/&lt;name in lower case&gt;</c>.</summary>
+    public static string CallbackPath(string provider) => $"/auth/new-token/{provider.ToLowerInvariant()}";
 
     /// <summary>Checks the login configuration before the server starts; false, with every error on stderr, when invalid.</summary>
     public static bool TryValidateLogin(this WebApplication app)

@@ -29,7 +29,7 @@ internal sealed class ProviderOptionsSetup(LoginOptions login, IConfiguration co
         // A top-level GET back to the gateway: the Lax correlation and nonce cookies come with it.
         options.ResponseMode = OpenIdConnectResponseMode.Query;
         options.UsePkce = true;
-        options.CallbackPath = $"/auth/new-token/{name.ToLowerInvariant()}";
+        options.CallbackPath = LoginExtensions.CallbackPath(name);
         options.SignInScheme = NoSessionHandler.SchemeName;
         options.GetClaimsFromUserInfoEndpoint = true;
         options.MapInboundClaims = false;
