@@ -48,6 +48,23 @@ public sealed class TokenBodyTests : IAsyncLifetime
     };
 
     [Theory]
+    [InlineData("/auth/check-token", new byte[] { 0xff, 0xfe })]
+    [InlineData("/auth/logout", new byte[] { 0xff, 0xfe })]
+    [InlineData("/auth/check-token", new byte[] { 0xc3, 0x28 })]
+    [InlineData("/auth/check-token", new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })]
+    [InlineData("/auth/logout", new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })]
+    public async Task A_token_that_is_not_valid_text_is_a_400_naming_the_field(string path, byte[] inside)
+    {
+        var body = new ByteArrayContent([.. "{\"token\":\""u8, .. inside, .. "\"}"u8]);
+        body.Headers.ContentType = new("application/json");
+
+        var (status, detail) = await PostAsync(path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("token:", detail);
+    }
+
+    [Theory]
     [MemberData(nameof(BadBodies))]
     public async Task A_bad_JSON_body_is_refused_with_the_reason(string path, string json, HttpStatusCode expected, string reason)
     {

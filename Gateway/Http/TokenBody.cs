@@ -92,9 +92,17 @@ internal static class TokenBody
                 return new(null);
             }
 
-            return token.ValueKind == JsonValueKind.String
-                ? new(token.GetString())
-                : new(null, StatusCodes.Status400BadRequest, "token: must be a string.");
+            if (token.ValueKind != JsonValueKind.String)
+            {
+                return new(null, StatusCodes.Status400BadRequest, "token: must be a string.");
+            }
+
+            return new(token.GetString());
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString throws, rather than JsonDocument.Parse, for invalid UTF-8 or a lone surrogate (\ud800).
+            return new(null, StatusCodes.Status400BadRequest, "token: must be valid text (UTF-8, no lone surrogate).");
         }
         catch (JsonException ex)
         {
