@@ -65,6 +65,43 @@ public sealed class TokenBodyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/auth/check-token", "text/plain")]
+    [InlineData("/auth/check-token", "application/xml")]
+    [InlineData("/auth/logout", "text/plain")]
+    [InlineData("/auth/logout", null)]
+    public async Task A_body_of_another_content_type_is_a_415(string path, string? type)
+    {
+        foreach (var chunked in new[] { false, true })
+        {
+            var body = new ByteArrayContent("token=x"u8.ToArray());
+            body.Headers.ContentType = type is null ? null : new(type);
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body };
+            request.Headers.TransferEncodingChunked = chunked;
+
+            using var response = await _gateway.NewClient().SendAsync(request, Ct);
+
+            Assert.True(HttpStatusCode.UnsupportedMediaType == response.StatusCode, $"chunked {chunked}: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Theory]
+    [InlineData("/auth/check-token")]
+    [InlineData("/auth/logout")]
+    public async Task A_post_without_a_body_is_no_token_whatever_its_content_type(string path)
+    {
+        foreach (var type in new[] { null, "text/plain" })
+        {
+            var empty = new ByteArrayContent([]);
+            empty.Headers.ContentType = type is null ? null : new(type);
+
+            var (status, _) = await PostAsync(path, empty);
+
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(BadBodies))]
     public async Task A_bad_JSON_body_is_refused_with_the_reason(string path, string json, HttpStatusCode expected, string reason)
     {

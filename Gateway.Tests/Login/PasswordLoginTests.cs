@@ -151,4 +151,39 @@ public sealed class PasswordLoginTests : IAsyncLifetime
     [InlineData(null, true)]
     public void Only_a_hash_cheaper_than_todays_needs_a_rehash(string? stored, bool expected) =>
         Assert.Equal(expected, LegacyPasswordHash.NeedsRehash(stored));
+
+    [Fact]
+    public async Task A_small_malformed_form_is_a_400_a_body_of_another_type_a_415_only_a_large_one_a_413()
+    {
+        using var client = _gateway.NewClient();
+        async Task<HttpStatusCode> PostAsync(HttpContent content)
+        {
+            using var response = await client.PostAsync("/auth/login-password", content, Ct);
+            if ((int)response.StatusCode is 400 or 415 && response.Content.Headers.ContentType?.MediaType != "text/html")
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+
+            return response.StatusCode;
+        }
+
+        var fields = string.Join('&', Enumerable.Range(0, 40).Select(i => $"f{i}=x"));
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(new StringContent(fields, Encoding.ASCII, "application/x-www-form-urlencoded")));
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(new StringContent(new string('k', 100) + "=x", Encoding.ASCII, "application/x-www-form-urlencoded")));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await PostAsync(new StringContent("x", Encoding.ASCII, "text/plain")));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await PostAsync(new StringContent("{}", Encoding.ASCII, "application/json")));
+        // No body at all: as before, a login link without origin (400 page).
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(new ByteArrayContent([])));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await PostAsync(new StringContent(
+            "origin=https%3A%2F%2Fdocs.tribuo.cloud&email=a%40b.c&password=" + new string('x', 20_000), Encoding.ASCII, "application/x-www-form-urlencoded")));
+    }
+
+    [Fact]
+    public async Task A_form_with_a_NUL_password_is_not_a_413()
+    {
+        using var client = _gateway.NewClient();
+        using var response = await client.PostAsync("/auth/login-password", new StringContent("password=%00", Encoding.ASCII, "application/x-www-form-urlencoded"), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
 }

@@ -6,7 +6,8 @@ namespace Tribuo.Gateway.Http;
 /// <summary>
 /// The <c>token</c> of an unauthenticated body (<c>POST /auth/check-token</c>, <c>/auth/logout</c>): at most 16 KB,
 /// enforced while reading (Kestrel's per-request limit and our own count, so nothing larger is ever buffered), a form
-/// of a few fields or a JSON object whose <c>token</c> is a string. Anything else is answered 400 or 413, never 500.
+/// of a few fields or a JSON object whose <c>token</c> is a string. Anything else is answered 400, 413 or (a body of
+/// another content type) 415, never 500.
 /// </summary>
 internal static class TokenBody
 {
@@ -29,8 +30,23 @@ internal static class TokenBody
         public bool Refused => Problem is not null;
 
         public Task WriteProblemAsync(HttpContext context) => Http.Problem.WriteAsync(context, Status,
-            Status == StatusCodes.Status413PayloadTooLarge ? "Body too large" : "Invalid request body", Problem!);
+            Status switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "Body too large",
+                StatusCodes.Status415UnsupportedMediaType => "Unsupported content type",
+                _ => "Invalid request body",
+            }, Problem!);
     }
+
+    /// <summary>
+    /// Whether the request comes with a body (a length above zero, or chunked): a POST without one is read as
+    /// "no token", whatever its content type says.
+    /// </summary>
+    public static bool HasBody(HttpRequest request) =>
+        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+
+    public static Result UnsupportedContentType() => new(null, StatusCodes.Status415UnsupportedMediaType,
+        "(body): send application/json or application/x-www-form-urlencoded (or multipart/form-data).");
 
     public static async Task<Result> ReadAsync(HttpContext context)
     {
@@ -56,6 +72,11 @@ internal static class TokenBody
             if (request.HasJsonContentType())
             {
                 return await ReadJsonAsync(request, context.RequestAborted);
+            }
+
+            if (HasBody(request))
+            {
+                return UnsupportedContentType();
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)

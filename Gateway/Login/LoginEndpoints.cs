@@ -114,10 +114,20 @@ internal static partial class LoginEndpoints
             return;
         }
 
-        if (await PasswordForm.ReadAsync(context) is not { } form)
+        var (form, status) = await PasswordForm.ReadAsync(context);
+        if (form is null)
         {
-            await LoginPage.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, LoginTexts.Current.FormTooLargeTitle,
-                LoginTexts.Current.FormTooLarge(PasswordForm.MaxBytes / 1024));
+            // A body over the limit gets the page (a person may have pasted too much); 415 and 400 are not what
+            // the login page sends: they get the problem+json every gateway endpoint answers (DESIGN §8).
+            await (status switch
+            {
+                StatusCodes.Status413PayloadTooLarge => LoginPage.WriteErrorAsync(context, status, LoginTexts.Current.FormTooLargeTitle,
+                    LoginTexts.Current.FormTooLarge(PasswordForm.MaxBytes / 1024)),
+                StatusCodes.Status415UnsupportedMediaType => Http.Problem.WriteAsync(context, status, "Unsupported content type",
+                    "(body): the login form is application/x-www-form-urlencoded."),
+                _ => Http.Problem.WriteAsync(context, status, "Invalid request body",
+                    "(form): cannot be read as a login form (at most 16 fields, names up to 64 characters, URL-encoded)."),
+            });
             return;
         }
 

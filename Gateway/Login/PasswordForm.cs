@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Tribuo.Gateway.Http;
 
 namespace Tribuo.Gateway.Login;
 
@@ -9,13 +10,17 @@ internal static class PasswordForm
     public const int MaxEmailLength = 254;
     public const int MaxPasswordLength = 1024;
 
-    /// <summary>The form, or null when it is larger than <see cref="MaxBytes"/> (answered 413).</summary>
-    public static async Task<IFormCollection?> ReadAsync(HttpContext context)
+    /// <summary>
+    /// The form (empty for a POST without a body), or why it is refused: <c>413</c> only when the body is over
+    /// <see cref="MaxBytes"/>, <c>415</c> for a body that is not a form, <c>400</c> for a form that cannot be read
+    /// (too many fields, a name too long, bad encoding).
+    /// </summary>
+    public static async Task<(IFormCollection? Form, int Status)> ReadAsync(HttpContext context)
     {
         var request = context.Request;
         if (request.ContentLength > MaxBytes)
         {
-            return null;
+            return (null, StatusCodes.Status413PayloadTooLarge);
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -25,16 +30,21 @@ internal static class PasswordForm
 
         if (!request.HasFormContentType)
         {
-            return FormCollection.Empty;
+            return TokenBody.HasBody(request) ? (null, StatusCodes.Status415UnsupportedMediaType) : (FormCollection.Empty, StatusCodes.Status200OK);
         }
 
         try
         {
-            return await request.ReadFormAsync(new FormOptions { ValueLengthLimit = MaxBytes, KeyLengthLimit = 64, ValueCountLimit = 16 }, context.RequestAborted);
+            var form = await request.ReadFormAsync(new FormOptions { ValueLengthLimit = MaxBytes, KeyLengthLimit = 64, ValueCountLimit = 16 }, context.RequestAborted);
+            return (form, StatusCodes.Status200OK);
         }
-        catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException)
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return null;
+            return (null, StatusCodes.Status413PayloadTooLarge);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)
+        {
+            return (null, StatusCodes.Status400BadRequest);
         }
     }
 }
