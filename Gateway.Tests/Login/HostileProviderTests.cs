@@ -116,6 +116,26 @@ public sealed class HostileProviderTests : IAsyncLifetime
         Assert.Contains("token=", await LoginAsync("evil"));
     }
 
+    [Theory]
+    [InlineData("bool:true", "admin")]
+    [InlineData("true", "admin")]
+    [InlineData("TRUE", "admin")]
+    [InlineData("bool:false", "default")]
+    [InlineData("yes", "default")]
+    [InlineData("1", "default")]
+    [InlineData("number:1", "default")]
+    public async Task Email_verified_is_boolean_true_or_the_string_true_in_any_case(string form, string role)
+    {
+        // Some providers (Cognito) send the claim as a string; README "Login hub".
+        _idp.Sub = "verified-" + form;
+        _idp.Email = "elliot@tribuo.fr";
+        _idp.EmailVerified = form switch { "bool:true" => true, "bool:false" => false, "number:1" => 1, _ => form };
+
+        var redirect = await LoginAsync("evil");
+
+        Assert.Equal(role, Claims(redirect).GetProperty("role").GetString());
+    }
+
     private HttpClient NewBrowser() =>
         new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = _gateway.BaseAddress };
 
