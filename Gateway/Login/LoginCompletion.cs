@@ -33,7 +33,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
             Role = Claim(ProviderClaims.Role),
             OrganizationSiret = Claim(ProviderClaims.OrganizationSiret),
             PreferredUserId = providerOptions.IsZoho ? Claim(ProviderClaims.PreferredUserId) : null,
-            IsDataPass = providerOptions.DataPass,
+            IsDataPass = providerOptions.IsDataPass,
         };
     }
 

@@ -14,7 +14,16 @@ internal static partial class LoginExtensions
     /// </summary>
     public static IServiceCollection AddGatewayLogin(this IServiceCollection services)
     {
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Login").Get<LoginOptions>() ?? new LoginOptions());
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Login").Get<LoginOptions>() ?? new LoginOptions();
+            foreach (var (name, provider) in options.Providers)
+            {
+                provider.Name = name;
+            }
+
+            return options;
+        });
         services.AddSingleton<AllowedOrigins>();
         services.AddSingleton<BrowserSession>();
         services.AddSingleton<SessionHandBack>();

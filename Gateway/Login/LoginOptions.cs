@@ -67,8 +67,21 @@ internal sealed class ProviderOptions
 
     public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>True for DataPass / api.gouv.fr accounts: users are marked in <c>datapass_users</c>.</summary>
-    public bool DataPass { get; set; }
+    /// <summary>
+    /// True for DataPass / api.gouv.fr accounts: users are marked in <c>datapass_users</c>, their organization's SIRET
+    /// is read. Unset, a provider is DataPass when it is named <c>datapass</c> or its authority is on <c>api.gouv.fr</c>
+    /// (the contract names no such setting, so a deployment that only configures the provider gets DataPass's behaviour).
+    /// </summary>
+    public bool? DataPass { get; set; }
+
+    /// <summary>The provider's name (its key under <c>Gateway:Login:Providers</c>), set after binding.</summary>
+    public string Name { get; set; } = "";
+
+    public bool IsDataPass => DataPass ?? (Name.Equals("datapass", StringComparison.OrdinalIgnoreCase) || AuthorityIsApiGouv);
+
+    private bool AuthorityIsApiGouv =>
+        Uri.TryCreate(Authority, UriKind.Absolute, out var authority)
+        && (authority.Host.Equals("api.gouv.fr", StringComparison.OrdinalIgnoreCase) || authority.Host.EndsWith(".api.gouv.fr", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Whether a first login whose verified e-mail belongs to an existing user is linked to that user (DESIGN §5);
@@ -76,7 +89,7 @@ internal sealed class ProviderOptions
     /// </summary>
     public bool? LinkByEmail { get; set; }
 
-    public bool LinksByEmail => LinkByEmail ?? (IsZoho || DataPass);
+    public bool LinksByEmail => LinkByEmail ?? (IsZoho || IsDataPass);
 
     public bool IsZoho => Type.Equals("zoho", StringComparison.OrdinalIgnoreCase);
 

@@ -56,7 +56,7 @@ internal static class ProviderClaims
         var name = Text(user, "name") ?? string.Join(' ', new[] { Text(user, "given_name"), Text(user, "family_name") }.Where(n => !string.IsNullOrEmpty(n)));
         Add(identity, Name, name);
         Add(identity, Picture, Text(user, "picture"));
-        if (provider.DataPass && user.TryGetProperty("organizations", out var organizations) && organizations.ValueKind == JsonValueKind.Array && organizations.GetArrayLength() > 0)
+        if (provider.IsDataPass && user.TryGetProperty("organizations", out var organizations) && organizations.ValueKind == JsonValueKind.Array && organizations.GetArrayLength() > 0)
         {
             Add(identity, OrganizationSiret, Text(organizations[0], "siret"));
         }
