@@ -32,7 +32,7 @@ public abstract class KeyStoreContractTests
         var key = NewKey();
         Assert.True(await Store.CreateAsync(key));
 
-        Assert.Equal(key, await Store.FindByHashAsync(key.Sha256) with { Scopes = key.Scopes, Origins = key.Origins, RateLimits = key.RateLimits });
+        Assert.Equal(key, (await Store.FindByHashAsync(key.Sha256))! with { Scopes = key.Scopes, Origins = key.Origins, RateLimits = key.RateLimits });
         var found = await Store.GetAsync(key.Id);
         Assert.NotNull(found);
         Assert.Equal(key.Scopes, found.Scopes);

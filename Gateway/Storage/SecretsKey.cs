@@ -68,12 +68,13 @@ internal sealed class SecretsKey
             var created = RandomNumberGenerator.GetBytes(32);
             try
             {
-                using var stream = new FileStream(file, new FileStreamOptions
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
                 {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using var stream = new FileStream(file, options);
                 stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(created)));
             }
             catch (IOException) when (System.IO.File.Exists(file))
