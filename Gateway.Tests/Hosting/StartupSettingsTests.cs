@@ -27,6 +27,29 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:Login:PasswordFailureWindow=soon", "Gateway:Login:PasswordFailureWindow", "'soon'")]
     [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=hunter2-secret,bogus=1", "ConnectionStrings:Redis", "'bogus'")]
     [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Passwrd=hunter2-secret", "ConnectionStrings:Postgres", "passwrd")]
+    // Every Gateway:* section is read at start, so a value the binder cannot convert is named there.
+    [InlineData("--Gateway:Performance:InlineScheduling=maybe", "Gateway:Performance:InlineScheduling", "'maybe'")]
+    [InlineData("--Gateway:Audit:QueueSize=abc", "Gateway:Audit:QueueSize", "'abc'")]
+    [InlineData("--Gateway:Audit:QueueSize=0", "Gateway:Audit:QueueSize", "allowed 1 to")]
+    [InlineData("--Gateway:Console:EditRoutes=yes", "Gateway:Console:EditRoutes", "'yes'")]
+    [InlineData("--Gateway:Metrics:UpstreamGauges=1", "Gateway:Metrics:UpstreamGauges", "'1'")]
+    [InlineData("--Gateway:Login:LegacyPasswords=maybe", "Gateway:Login:LegacyPasswords", "'maybe'")]
+    // Values that parse but make no sense: named with the allowed range.
+    [InlineData("--Gateway:Tokens:Lifetime=00:00:00", "Gateway:Tokens:Lifetime", "allowed 00:01:00 to 365.00:00:00")]
+    [InlineData("--Gateway:Tokens:Lifetime=-1.00:00:00", "Gateway:Tokens:Lifetime", "'-1.00:00:00'")]
+    [InlineData("--Gateway:Tokens:AssertionLifetime=00:05:00", "Gateway:Tokens:AssertionLifetime", "allowed 00:00:01 to 00:01:00")]
+    [InlineData("--Gateway:Keys:RevalidateAfter=-00:00:01", "Gateway:Keys:RevalidateAfter", "allowed 00:00:00 to 1.00:00:00")]
+    [InlineData("--Gateway:Keys:CacheSize=-1", "Gateway:Keys:CacheSize", "allowed 1 to 100000000")]
+    [InlineData("--Gateway:Keys:LastUsedFlushInterval=00:00:00", "Gateway:Keys:LastUsedFlushInterval", "allowed 00:00:01")]
+    [InlineData("--Gateway:Login:PasswordFailureLimit=0", "Gateway:Login:PasswordFailureLimit", "allowed 1 to 1000")]
+    // Unknown settings are errors, not silently ignored.
+    [InlineData("--Gateway:Keys:CacheSiz=10", "Gateway:Keys:CacheSiz", "not a setting")]
+    [InlineData("--Gateway:PublicURI=https://login.test", "Gateway", "'PublicURI'")]
+    [InlineData("--Gateway:Login:Providers:x:Authorty=https://id.test", "Gateway:Login:Providers:x:Authorty", "not a setting")]
+    [InlineData("--Gateway:Roles:ops:Scope=api", "Gateway:Roles:ops", "'Scope'")]
+    // The one-value form of a list is read (it used to be ignored), so what it holds is checked too.
+    [InlineData("--Gateway:Login:AllowedOrigins=https://docs.tribuo.cloud/path", "Gateway:Login:AllowedOrigins", "'https://docs.tribuo.cloud/path'")]
+    [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]
     public async Task An_unusable_setting_stops_the_gateway_with_a_paragraph_naming_it(string setting, string named, string value)
     {
         var result = await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(), setting]);
@@ -37,6 +60,66 @@ public sealed class StartupSettingsTests
         Assert.Contains(value, result.Error);
         Assert.DoesNotContain("   at ", result.Error + result.Output);
         Assert.DoesNotContain("hunter2-secret", result.Error + result.Output);
+    }
+
+    [Fact]
+    public async Task A_list_set_both_as_one_value_and_indexed_is_refused_rather_than_one_form_winning()
+    {
+        var result = await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(), "--Gateway:TrustedProxies=10.0.0.1", "--Gateway:TrustedProxies:0=10.0.0.2"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Gateway:TrustedProxies is set both as one value ('10.0.0.1') and as a list", result.Error);
+        Assert.DoesNotContain("   at ", result.Error + result.Output);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", new[] { "127.0.0.1/32" })]
+    [InlineData("10.0.0.0/8, 192.168.1.10 ,2001:db8::/32", new[] { "10.0.0.0/8", "192.168.1.10/32", "2001:db8::/32" })]
+    [InlineData("", new string[0])]
+    public void Trusted_proxies_may_be_one_comma_separated_value(string value, string[] networks)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:TrustedProxies"] = value }).Build();
+
+        var trusted = new Tribuo.Gateway.Proxy.ForwardedHeaders(configuration).TrustedNetworks;
+
+        Assert.Equal(networks, trusted.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void Trusted_proxies_indexed_keep_working_and_take_the_index_order()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:TrustedProxies:1"] = "10.0.0.2",
+            ["Gateway:TrustedProxies:0"] = "10.0.0.1",
+        }).Build();
+
+        var trusted = new Tribuo.Gateway.Proxy.ForwardedHeaders(configuration);
+
+        Assert.Equal(["10.0.0.1/32", "10.0.0.2/32"], trusted.TrustedNetworks.Select(n => n.ToString()));
+        Assert.True(trusted.IsTrusted(IPAddress.Parse("10.0.0.2")));
+        Assert.False(trusted.IsTrusted(IPAddress.Parse("10.0.0.3")));
+    }
+
+    [Fact]
+    public void Login_lists_may_be_one_comma_separated_value()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:Login:AllowedOrigins"] = "https://docs.tribuo.cloud,https://app.tribuo.cloud",
+            ["Gateway:Login:QueryHandoffOrigins"] = "https://app.tribuo.cloud",
+            ["Gateway:Login:Admins"] = "ops@tribuo.cloud",
+            ["Gateway:Console:Roles"] = "admin, ops",
+            ["Gateway:Roles:ops:Scopes"] = "api,metrics",
+        }).Build();
+
+        var login = Tribuo.Gateway.Login.LoginOptions.Read(configuration);
+
+        Assert.Equal(["https://docs.tribuo.cloud", "https://app.tribuo.cloud"], login.AllowedOrigins);
+        Assert.Equal(["https://app.tribuo.cloud"], login.QueryHandoffOrigins);
+        Assert.Equal(["ops@tribuo.cloud"], login.Admins);
+        Assert.Equal(["admin", "ops"], Tribuo.Gateway.OperatorsConsole.ConsoleOptions.Read(configuration).AllowedRoles);
+        Assert.Equal(["api", "metrics"], new Tribuo.Gateway.Users.RoleScopes(configuration).For("ops"));
     }
 
     [Fact]

@@ -17,6 +17,21 @@ internal sealed class ConsoleOptions
 
     /// <summary>The configured roles, <c>admin</c> when none is.</summary>
     public IReadOnlyList<string> AllowedRoles => Roles.Count == 0 ? [UserRoles.Admin] : Roles;
+
+    public const string Section = "Gateway:Console";
+
+    /// <summary><c>Gateway:Console</c>: an unknown key, a flag other than true/false or an empty role is an error.</summary>
+    public static ConsoleOptions Read(IConfiguration configuration)
+    {
+        var options = Hosting.SettingValues.Bind<ConsoleOptions>(configuration, Section, "Roles");
+        options.Roles = Hosting.SettingValues.List(configuration, $"{Section}:Roles");
+        if (options.Roles.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new InvalidOperationException($"{Section}:Roles: a role must not be empty.");
+        }
+
+        return options;
+    }
 }
 
 /// <summary>The person using the console, as the user store has them now.</summary>

@@ -9,7 +9,7 @@ internal static class ConsoleExtensions
 
     public static IServiceCollection AddGatewayConsole(this IServiceCollection services)
     {
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Console").Get<ConsoleOptions>() ?? new ConsoleOptions());
+        services.AddSingleton(sp => ConsoleOptions.Read(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<ConsoleAccess>();
         services.AddSingleton<AccessExplainer>();
         services.AddSingleton<RoutesFileEditor>();

@@ -25,11 +25,14 @@ internal static class GatewayDefaults
         ["AllowedHosts"] = "*",
     };
 
+    public const string InlineSchedulingSetting = "Gateway:Performance:InlineScheduling";
+
     public static WebApplicationBuilder AddGatewayDefaults(this WebApplicationBuilder builder)
     {
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Settings });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        if (builder.Configuration.GetValue<bool>("Gateway:Performance:InlineScheduling"))
+        // Read leniently here, while the host is built; startup validation reads it strictly (anything but true/false: exit 2).
+        if (bool.TryParse(builder.Configuration[InlineSchedulingSetting], out var inline) && inline)
         {
             // Only worth it together with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (PERFORMANCE.md §2.5);
             // request handling then runs on the socket threads, so it must never block.

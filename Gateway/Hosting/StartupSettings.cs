@@ -20,28 +20,52 @@ internal static class StartupSettings
 {
     public const int InvalidConfiguration = 2;
 
-    /// <summary>False, with a paragraph per invalid setting on stderr, when a setting cannot be used.</summary>
+    /// <summary>What may sit directly under <c>Gateway:</c>; anything else is a mistyped or unknown setting, an error.</summary>
+    private static readonly string[] GatewaySettings =
+    [
+        "RoutesFile", "KeysFile", "DataDir", "PublicUrl", "TrustedProxies", "Keys", "Login", "Tokens", "Roles", "Console",
+        "Secrets", "Redis", "Audit", "Performance", "Metrics", "Proxy",
+    ];
+
+    /// <summary>
+    /// False, with a paragraph per invalid setting on stderr, when a setting cannot be used. The one list of every
+    /// setting the gateway reads: each entry reads it the way the gateway will (binding, range, format, the file or
+    /// folder it names), so whatever it cannot use stops the start here rather than later with a stack trace.
+    /// </summary>
     public static bool TryValidateSettings(this WebApplication app)
     {
         var services = app.Services;
+        var configuration = app.Configuration;
         var stores = services.GetRequiredService<StoreSelection>();
-        var settings = new List<(string Name, Func<object> Read)>
+        var settings = new List<(string Name, Action Read)>
         {
-            ("Gateway:Keys", services.GetRequiredService<KeyOptions>),
-            ("Gateway:Login", services.GetRequiredService<LoginOptions>),
-            ("Gateway:Tokens", services.GetRequiredService<TokenOptions>),
-            ("Gateway:TrustedProxies", services.GetRequiredService<ForwardedHeaders>),
+            ("Gateway", () => SettingValues.KnownKeys(configuration, "Gateway", GatewaySettings)),
+            ("Gateway:RoutesFile", () => services.GetRequiredService<GatewayPaths>()),
+            ("Gateway:Keys", () => services.GetRequiredService<KeyOptions>()),
+            ("Gateway:Login", () => services.GetRequiredService<LoginOptions>()),
+            ("Gateway:Tokens", () => services.GetRequiredService<TokenOptions>()),
+            ("Gateway:Roles", () => services.GetRequiredService<Users.RoleScopes>()),
+            ("Gateway:Console", () => services.GetRequiredService<OperatorsConsole.ConsoleOptions>()),
+            ("Gateway:TrustedProxies", () => services.GetRequiredService<ForwardedHeaders>()),
+            ("Gateway:Secrets", () => SettingValues.KnownKeys(configuration, "Gateway:Secrets", "KeyFile")),
+            ("Gateway:Redis", () => SettingValues.KnownKeys(configuration, "Gateway:Redis", "TrustedCertificate")),
+            ("Gateway:Audit", () => SettingValues.KnownKeys(configuration, "Gateway:Audit", "QueueSize")),
+            (Operations.AuditTrail.QueueSizeSetting, () => Operations.AuditTrail.QueueSize(configuration)),
+            ("Gateway:Performance", () => SettingValues.KnownKeys(configuration, "Gateway:Performance", "InlineScheduling")),
+            (GatewayDefaults.InlineSchedulingSetting, () => SettingValues.Flag(configuration, GatewayDefaults.InlineSchedulingSetting, false)),
+            ("Gateway:Metrics", () => SettingValues.KnownKeys(configuration, "Gateway:Metrics", "Enabled", "UpstreamGauges")),
             ("Gateway:Metrics", () => services.GetRequiredService<Operations.ObservabilitySettings>().Validated()),
-            (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(app.Configuration)),
+            ("Gateway:Proxy", () => SettingValues.KnownKeys(configuration, "Gateway:Proxy", "UpstreamTimeout")),
+            (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(configuration)),
         };
         if (stores.UsesRedis)
         {
-            settings.Add(("ConnectionStrings:Redis", services.GetRequiredService<RedisConnection>));
+            settings.Add(("ConnectionStrings:Redis", () => services.GetRequiredService<RedisConnection>()));
         }
 
         if (stores.UsesPostgres)
         {
-            settings.Add(("ConnectionStrings:Postgres", services.GetRequiredService<PostgresDatabase>));
+            settings.Add(("ConnectionStrings:Postgres", () => services.GetRequiredService<PostgresDatabase>()));
         }
 
         var problems = new List<string>();
@@ -51,10 +75,10 @@ internal static class StartupSettings
             {
                 read();
             }
-            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
             {
                 var description = Describe(ex);
-                problems.Add($"  - {(description.StartsWith(name, StringComparison.Ordinal) ? "" : name + ": ")}{description}");
+                problems.Add($"  - {(description.StartsWith(name, StringComparison.OrdinalIgnoreCase) ? "" : name + ": ")}{description}");
             }
         }
 
@@ -63,9 +87,9 @@ internal static class StartupSettings
             return true;
         }
 
-        Console.Error.WriteLine("Tribuo Gateway cannot start: a setting is invalid." + Environment.NewLine + string.Join(Environment.NewLine, problems)
+        Console.Error.WriteLine("Tribuo Gateway cannot start: a setting is invalid." + Environment.NewLine + string.Join(Environment.NewLine, problems.Distinct())
             + Environment.NewLine + "Fix it in appsettings.json, the environment (Section__Key) or the command line (--Section:Key=value). "
-            + "Durations are written hh:mm:ss (00:00:15), address ranges as CIDR (10.0.0.0/8).");
+            + "Durations are written hh:mm:ss (00:00:15), address ranges as CIDR (10.0.0.0/8), lists as Key:0, Key:1 ... or one comma-separated value.");
         return false;
     }
 

@@ -27,4 +27,21 @@ internal sealed class KeyOptions
 
     /// <summary>How often last-use times are written to the store (batched, never per request).</summary>
     public TimeSpan LastUsedFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public const string Section = "Gateway:Keys";
+
+    /// <summary><c>Gateway:Keys</c>, every value held to its range (an unknown key, a negative duration or size is an error).</summary>
+    public static KeyOptions Read(IConfiguration configuration)
+    {
+        var options = Hosting.SettingValues.Bind<KeyOptions>(configuration, Section);
+        var day = TimeSpan.FromDays(1);
+        Hosting.SettingValues.Range($"{Section}:RevalidateAfter", options.RevalidateAfter, TimeSpan.Zero, day);
+        Hosting.SettingValues.Range($"{Section}:RevalidateWhileSubscribed", options.RevalidateWhileSubscribed, TimeSpan.Zero, day);
+        Hosting.SettingValues.Range($"{Section}:StaleWhileUnreachable", options.StaleWhileUnreachable, TimeSpan.Zero, day);
+        Hosting.SettingValues.Range($"{Section}:UnknownKeyTtl", options.UnknownKeyTtl, TimeSpan.Zero, TimeSpan.FromHours(1));
+        Hosting.SettingValues.Range($"{Section}:CacheSize", options.CacheSize, 1, 100_000_000);
+        Hosting.SettingValues.Range($"{Section}:StoreTimeout", options.StoreTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        Hosting.SettingValues.Range($"{Section}:LastUsedFlushInterval", options.LastUsedFlushInterval, TimeSpan.FromSeconds(1), day);
+        return options;
+    }
 }

@@ -8,7 +8,7 @@ internal static class KeysExtensions
     /// <summary>The KEY scheme, its cache and change feed, administration, seeding and last-use recording.</summary>
     public static IServiceCollection AddGatewayKeys(this IServiceCollection services)
     {
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Keys").Get<KeyOptions>() ?? new KeyOptions());
+        services.AddSingleton(sp => KeyOptions.Read(sp.GetRequiredService<IConfiguration>()));
         services.AddChangeFeed();
         services.AddSingleton<KeyCache>();
         services.AddSingleton<KeyStoreCircuit>();

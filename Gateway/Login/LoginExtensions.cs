@@ -14,16 +14,7 @@ internal static partial class LoginExtensions
     /// </summary>
     public static IServiceCollection AddGatewayLogin(this IServiceCollection services)
     {
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IConfiguration>().GetSection("Gateway:Login").Get<LoginOptions>() ?? new LoginOptions();
-            foreach (var (name, provider) in options.Providers)
-            {
-                provider.Name = name;
-            }
-
-            return options;
-        });
+        services.AddSingleton(sp => LoginOptions.Read(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<AllowedOrigins>();
         services.AddSingleton<BrowserSession>();
         services.AddSingleton<SessionHandBack>();

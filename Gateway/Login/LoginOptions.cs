@@ -30,6 +30,33 @@ internal sealed class LoginOptions
 
     public ProviderOptions? Find(string name) =>
         Providers.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    public const string Section = "Gateway:Login";
+
+    /// <summary>
+    /// <c>Gateway:Login</c>: an unknown key is an error; the lists may be written indexed (<c>AllowedOrigins:0</c>) or as
+    /// one comma-separated value (<c>AllowedOrigins=https://a.test,https://b.test</c>); counts and windows held to their range.
+    /// </summary>
+    public static LoginOptions Read(IConfiguration configuration)
+    {
+        var options = Hosting.SettingValues.Bind<LoginOptions>(configuration, Section, "AllowedOrigins", "QueryHandoffOrigins", "Admins");
+        options.AllowedOrigins = Hosting.SettingValues.List(configuration, $"{Section}:AllowedOrigins");
+        options.QueryHandoffOrigins = Hosting.SettingValues.List(configuration, $"{Section}:QueryHandoffOrigins");
+        options.Admins = Hosting.SettingValues.List(configuration, $"{Section}:Admins");
+        Hosting.SettingValues.Range($"{Section}:PasswordFailureLimit", options.PasswordFailureLimit, 1, 1000);
+        Hosting.SettingValues.Range($"{Section}:PasswordFailureWindow", options.PasswordFailureWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        if (options.Admins.FirstOrDefault(a => !a.Contains('@') || a.Any(char.IsWhiteSpace)) is { } admin)
+        {
+            throw new InvalidOperationException($"{Section}:Admins: '{admin}' is not an e-mail address.");
+        }
+
+        foreach (var (name, provider) in options.Providers)
+        {
+            provider.Name = name;
+        }
+
+        return options;
+    }
 }
 
 /// <summary><c>Gateway:Login:Providers:&lt;name&gt;</c>: one identity provider.</summary>
@@ -75,7 +102,7 @@ internal sealed class ProviderOptions
     public bool? DataPass { get; set; }
 
     /// <summary>The provider's name (its key under <c>Gateway:Login:Providers</c>), set after binding.</summary>
-    public string Name { get; set; } = "";
+    public string Name { get; internal set; } = "";
 
     public bool IsDataPass => DataPass ?? (Name.Equals("datapass", StringComparison.OrdinalIgnoreCase) || AuthorityIsApiGouv);
 

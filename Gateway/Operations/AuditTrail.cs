@@ -26,9 +26,15 @@ internal sealed partial class AuditTrail : BackgroundService
     public AuditTrail(IServiceProvider services, StoreSelection stores, TimeProvider time, IConfiguration configuration, ILogger<AuditTrail> logger)
     {
         (_services, _stores, _time, _logger) = (services, stores, time, logger);
-        var capacity = configuration.GetValue("Gateway:Audit:QueueSize", 10_000);
+        var capacity = QueueSize(configuration);
         _pending = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
+
+    public const string QueueSizeSetting = "Gateway:Audit:QueueSize";
+
+    /// <summary><c>Gateway:Audit:QueueSize</c>: a whole number from 1 to 10,000,000 (default 10,000); anything else is an error naming it.</summary>
+    public static int QueueSize(IConfiguration configuration) =>
+        Hosting.SettingValues.Number(configuration, QueueSizeSetting, 10_000, 1, 10_000_000);
 
     private sealed record AuditEvent(DateTimeOffset At, string Kind, string? Subject, string? Detail);
 

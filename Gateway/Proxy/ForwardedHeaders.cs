@@ -15,11 +15,13 @@ internal sealed class ForwardedHeaders
     private static readonly string[] ClientHeaders =
         ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded"];
 
+    public const string Setting = "Gateway:TrustedProxies";
+
     private readonly IPNetwork[] _trusted;
 
     public ForwardedHeaders(IConfiguration configuration)
     {
-        var entries = configuration.GetSection("Gateway:TrustedProxies").Get<string[]>() ?? [];
+        var entries = Hosting.SettingValues.List(configuration, Setting);
         _trusted = entries.Select(ParseNetwork).ToArray();
     }
 

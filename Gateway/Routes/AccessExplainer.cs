@@ -131,7 +131,7 @@ internal sealed class AccessExplainer(KeyService keys, IUserStore users, IConfig
     public IReadOnlyList<string> KnownRoles(RoutesSnapshot routes) =>
         new[] { UserRoles.Default, UserRoles.Admin }
             .Concat(configuration.GetSection("Gateway:Roles").GetChildren().Select(c => c.Key))
-            .Concat(configuration.GetSection("Gateway:Console:Roles").Get<string[]>() ?? [])
+            .Concat(Hosting.SettingValues.List(configuration, "Gateway:Console:Roles"))
             .Concat(routes.Policies.Values.SelectMany(p => p.Roles))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)

@@ -25,4 +25,26 @@ internal sealed class TokenOptions
 
     /// <summary>The <c>typ</c> of <c>X-Tribuo-Assertion</c> (DESIGN §5), so that an assertion is never taken for a login.</summary>
     public const string AssertionType = "tribuo-assertion+jwt";
+
+    public const string Section = "Gateway:Tokens";
+
+    /// <summary><c>Gateway:Tokens</c>, every value held to its range; the issuer defaults to <c>Gateway:PublicUrl</c>.</summary>
+    public static TokenOptions Read(IConfiguration configuration)
+    {
+        var options = Hosting.SettingValues.Bind<TokenOptions>(configuration, Section);
+        Hosting.SettingValues.Range($"{Section}:Lifetime", options.Lifetime, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        Hosting.SettingValues.Range($"{Section}:AssertionLifetime", options.AssertionLifetime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        if (string.IsNullOrWhiteSpace(options.Audience))
+        {
+            throw new InvalidOperationException($"{Section}:Audience: must not be empty.");
+        }
+
+        if (options.Issuer is not null && string.IsNullOrWhiteSpace(options.Issuer))
+        {
+            throw new InvalidOperationException($"{Section}:Issuer: must not be empty (leave it unset for the default).");
+        }
+
+        options.Issuer ??= configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? "urn:tribuo:gateway";
+        return options;
+    }
 }

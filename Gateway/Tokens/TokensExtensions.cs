@@ -12,13 +12,7 @@ internal static class TokensExtensions
     /// <summary>JWT signing and checking, revocations, and data protection keys shared through the stores.</summary>
     public static IServiceCollection AddGatewayTokens(this IServiceCollection services)
     {
-        services.AddSingleton(sp =>
-        {
-            var configuration = sp.GetRequiredService<IConfiguration>();
-            var options = configuration.GetSection("Gateway:Tokens").Get<TokenOptions>() ?? new TokenOptions();
-            options.Issuer ??= configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? "urn:tribuo:gateway";
-            return options;
-        });
+        services.AddSingleton(sp => TokenOptions.Read(sp.GetRequiredService<IConfiguration>()));
 
         services.AddSingleton<SecretsKey>();
         services.AddSingleton<ISigningKeyStore>(sp =>

@@ -10,12 +10,35 @@ internal sealed class LoginRefusedException(string error) : Exception($"Login re
     public string Error { get; } = error;
 }
 
-/// <summary><c>Gateway:Roles:&lt;role&gt;:Scopes</c>: what a user's personal API key may call.</summary>
-internal sealed class RoleScopes(IConfiguration configuration)
+/// <summary>
+/// <c>Gateway:Roles:&lt;role&gt;:Scopes</c>: what a user's personal API key may call. Read once, at start: a key other
+/// than <c>Scopes</c> under a role, or a scope that is empty or holds a space, is an error naming it.
+/// </summary>
+internal sealed class RoleScopes
 {
+    public const string Section = "Gateway:Roles";
+
+    private readonly Dictionary<string, string[]> _scopes = new(StringComparer.OrdinalIgnoreCase);
+
+    public RoleScopes(IConfiguration configuration)
+    {
+        foreach (var role in configuration.GetSection(Section).GetChildren())
+        {
+            var setting = $"{Section}:{role.Key}";
+            Hosting.SettingValues.KnownKeys(configuration, setting, "Scopes");
+            var scopes = Hosting.SettingValues.List(configuration, $"{setting}:Scopes");
+            if (scopes.FirstOrDefault(s => s.Length == 0 || s.Any(char.IsWhiteSpace)) is { } bad)
+            {
+                throw new InvalidOperationException($"{setting}:Scopes: '{bad}' is not a scope (one word per item).");
+            }
+
+            _scopes[role.Key] = [.. scopes];
+        }
+    }
+
     /// <summary>Scopes of a role's API tokens; a role without configuration gets <c>user</c>.</summary>
     public IReadOnlyList<string> For(string role) =>
-        configuration.GetSection($"Gateway:Roles:{role}:Scopes").Get<string[]>() is { Length: > 0 } scopes ? scopes : ["user"];
+        _scopes.TryGetValue(role, out var scopes) && scopes.Length > 0 ? scopes : ["user"];
 }
 
 /// <summary>
