@@ -27,6 +27,13 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:Login:PasswordFailureWindow=soon", "Gateway:Login:PasswordFailureWindow", "'soon'")]
     [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=hunter2-secret,bogus=1", "ConnectionStrings:Redis", "'bogus'")]
     [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Passwrd=hunter2-secret", "ConnectionStrings:Postgres", "passwrd")]
+    // Listening addresses Kestrel would only refuse while starting, with a stack trace (exit 134).
+    [InlineData("--urls=http://127.0.0.1:99999", "urls", "'http://127.0.0.1:99999'")]
+    [InlineData("--urls=garbage", "urls", "'garbage'")]
+    [InlineData("--urls=ftp://127.0.0.1:8080", "urls", "'ftp://127.0.0.1:8080'")]
+    // Redis endpoints the client drops without a word, then fails on from a background service.
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:abc,password=hunter2-secret", "ConnectionStrings:Redis", "'127.0.0.1:abc'")]
+    [InlineData("--ConnectionStrings:Redis=,,,", "ConnectionStrings:Redis", "no endpoint")]
     // Every Gateway:* section is read at start, so a value the binder cannot convert is named there.
     [InlineData("--Gateway:Performance:InlineScheduling=maybe", "Gateway:Performance:InlineScheduling", "'maybe'")]
     [InlineData("--Gateway:Audit:QueueSize=abc", "Gateway:Audit:QueueSize", "'abc'")]

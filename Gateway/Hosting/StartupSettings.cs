@@ -39,6 +39,7 @@ internal static class StartupSettings
         var stores = services.GetRequiredService<StoreSelection>();
         var settings = new List<(string Name, Action Read)>
         {
+            ("urls", () => ListenAddresses(configuration)),
             ("Gateway", () => SettingValues.KnownKeys(configuration, "Gateway", GatewaySettings)),
             ("Gateway:RoutesFile", () => services.GetRequiredService<GatewayPaths>()),
             ("Gateway:Keys", () => services.GetRequiredService<KeyOptions>()),
@@ -94,6 +95,42 @@ internal static class StartupSettings
     }
 
     /// <summary>
+    /// The <c>urls</c> setting (<c>--urls</c>, <c>ASPNETCORE_URLS</c>): each address <c>http(s)://host:port</c> with a port
+    /// from 0 to 65535, read here because Kestrel reports a bad one only while starting, with a stack trace.
+    /// </summary>
+    private static void ListenAddresses(IConfiguration configuration)
+    {
+        var urls = configuration["urls"];
+        if (urls is not null && string.IsNullOrWhiteSpace(urls))
+        {
+            throw new InvalidOperationException("urls: empty; give at least one address such as http://127.0.0.1:8080 (--urls or ASPNETCORE_URLS).");
+        }
+
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            BindingAddress address;
+            try
+            {
+                address = BindingAddress.Parse(url);
+            }
+            catch (FormatException)
+            {
+                throw new InvalidOperationException($"urls: '{url}' is not an address to listen on; write http://host:port, e.g. http://127.0.0.1:8080, several separated by ';' (--urls or ASPNETCORE_URLS).");
+            }
+
+            if (address.IsUnixPipe)
+            {
+                continue;
+            }
+
+            if (address.Scheme is not ("http" or "https") || string.IsNullOrEmpty(address.Host) || address.Port is < 0 or > 65535)
+            {
+                throw new InvalidOperationException($"urls: '{url}' is not an address to listen on: the scheme must be http or https and the port 0 to 65535 (--urls or ASPNETCORE_URLS).");
+            }
+        }
+    }
+
+    /// <summary>
     /// Starts the server; a port that cannot be bound is a readable message and exit code 2. The addresses are tried
     /// first, because the host logs a failed start with its stack trace before the exception reaches us.
     /// </summary>
@@ -113,6 +150,12 @@ internal static class StartupSettings
         catch (IOException ex)
         {
             return PortInUse(ex.Message);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
+        {
+            // What the checks above did not foresee (Kestrel's own settings, a certificate): still one paragraph and exit 2.
+            Console.Error.WriteLine($"Tribuo Gateway cannot start: {Describe(ex)} Check the urls setting (--urls, ASPNETCORE_URLS) and any Kestrel settings.");
+            return InvalidConfiguration;
         }
 
         await app.WaitForShutdownAsync();

@@ -39,6 +39,7 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
             throw new ArgumentException($"{ex.Message} StackExchange.Redis's keywords include user, password, ssl, serviceName and connectTimeout.", ex);
         }
 
+        CheckEndpoints(configuration, options);
         options.AbortOnConnectFail = false;
         options.ReconnectRetryPolicy = new LinearRetry(ReconnectEveryMilliseconds);
         if (!configuration.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
@@ -59,6 +60,27 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
         }
 
         _multiplexer = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(options));
+    }
+
+    /// <summary>
+    /// The client drops an item it cannot read as an endpoint (<c>127.0.0.1:abc</c>) without a word and fails only when it
+    /// connects ("No endpoints specified", from a background service): here each is an error naming it. Items with
+    /// <c>=</c> are options, which may hold a password, and are never echoed.
+    /// </summary>
+    private static void CheckEndpoints(string configuration, ConfigurationOptions parsed)
+    {
+        foreach (var item in configuration.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!item.Contains('=', StringComparison.Ordinal) && ConfigurationOptions.Parse(item).EndPoints.Count != 1)
+            {
+                throw new ArgumentException($"ConnectionStrings:Redis: '{item}' is not an endpoint; write host or host:port (port 1-65535), e.g. 127.0.0.1:6379.");
+            }
+        }
+
+        if (parsed.EndPoints.Count == 0)
+        {
+            throw new ArgumentException("ConnectionStrings:Redis: no endpoint in it; write host or host:port, e.g. 127.0.0.1:6379 (with Sentinel, the sentinels' endpoints and serviceName=...).");
+        }
     }
 
     public string Name => "redis";
