@@ -54,6 +54,8 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:PublicURI=https://login.test", "Gateway", "'PublicURI'")]
     [InlineData("--Gateway:Login:Providers:x:Authorty=https://id.test", "Gateway:Login:Providers:x:Authorty", "not a setting")]
     [InlineData("--Gateway:Roles:ops:Scope=api", "Gateway:Roles:ops", "'Scope'")]
+    // A folder the embedded store cannot be created in.
+    [InlineData("--Gateway:DataDir=/proc/nope", "Gateway:DataDir", "'/proc/nope'")]
     // The one-value form of a list is read (it used to be ignored), so what it holds is checked too.
     [InlineData("--Gateway:Login:AllowedOrigins=https://docs.tribuo.cloud/path", "Gateway:Login:AllowedOrigins", "'https://docs.tribuo.cloud/path'")]
     [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]

@@ -59,6 +59,11 @@ internal static class StartupSettings
             ("Gateway:Proxy", () => SettingValues.KnownKeys(configuration, "Gateway:Proxy", "UpstreamTimeout")),
             (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(configuration)),
         };
+        if (stores.UsesEmbedded)
+        {
+            settings.Add(("Gateway:DataDir", () => CheckDataDir(services.GetRequiredService<GatewayPaths>().DataDir)));
+        }
+
         if (stores.UsesRedis)
         {
             settings.Add(("ConnectionStrings:Redis", () => services.GetRequiredService<RedisConnection>()));
@@ -68,6 +73,8 @@ internal static class StartupSettings
         {
             settings.Add(("ConnectionStrings:Postgres", () => services.GetRequiredService<PostgresDatabase>()));
         }
+
+        settings.Add(("Gateway:Secrets:KeyFile", () => services.GetRequiredService<SecretsKey>().Check()));
 
         var problems = new List<string>();
         foreach (var (name, read) in settings)
@@ -127,6 +134,22 @@ internal static class StartupSettings
             {
                 throw new InvalidOperationException($"urls: '{url}' is not an address to listen on: the scheme must be http or https and the port 0 to 65535 (--urls or ASPNETCORE_URLS).");
             }
+        }
+    }
+
+    /// <summary><c>Gateway:DataDir</c> must be a folder the gateway can create (0700) and write in.</summary>
+    private static void CheckDataDir(string directory)
+    {
+        try
+        {
+            PrivateFiles.CreateFolder(directory);
+            var probe = Path.Combine(directory, $".write-check-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Gateway:DataDir: '{directory}' is not a folder the gateway can create and write in ({ex.Message}).", ex);
         }
     }
 

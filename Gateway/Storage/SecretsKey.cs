@@ -30,6 +30,24 @@ internal sealed class SecretsKey
     /// <summary>The key file, or null when none is configured and one is required.</summary>
     public string? File { get; }
 
+    /// <summary>For startup validation: loads (or creates) the key now, so a file that cannot be used stops the start, naming the setting.</summary>
+    public void Check()
+    {
+        if (File is null)
+        {
+            return; // reported by the login checks, with MissingMessage
+        }
+
+        try
+        {
+            _ = _key.Value;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"Gateway:Secrets:KeyFile: '{File}' cannot be used: {ex.Message}", ex);
+        }
+    }
+
     public static bool IsProtected(string stored) => stored.StartsWith(Prefix, StringComparison.Ordinal);
 
     public string Protect(string plaintext, string purpose)
