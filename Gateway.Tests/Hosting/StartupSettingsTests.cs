@@ -56,6 +56,14 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:Roles:ops:Scope=api", "Gateway:Roles:ops", "'Scope'")]
     // A folder the embedded store cannot be created in.
     [InlineData("--Gateway:DataDir=/proc/nope", "Gateway:DataDir", "'/proc/nope'")]
+    // The hub's URL becomes redirects: anything but an absolute http(s) URL with a host is refused.
+    [InlineData("--Gateway:PublicUrl=not a url", "Gateway:PublicUrl", "'not a url'")]
+    [InlineData("--Gateway:PublicUrl=ftp://x.test", "Gateway:PublicUrl", "'ftp://x.test'")]
+    [InlineData("--Gateway:PublicUrl=/relative", "Gateway:PublicUrl", "'/relative'")]
+    [InlineData("--Gateway:PublicUrl=javascript:alert(1)//", "Gateway:PublicUrl", "'javascript:alert(1)//'")]
+    [InlineData("--Gateway:PublicUrl=//evil.test", "Gateway:PublicUrl", "'//evil.test'")]
+    [InlineData("--Gateway:PublicUrl=https://login.test/?next=x", "Gateway:PublicUrl", "query")]
+    [InlineData("--Gateway:PublicUrl=https://user@login.test", "Gateway:PublicUrl", "user info")]
     // The one-value form of a list is read (it used to be ignored), so what it holds is checked too.
     [InlineData("--Gateway:Login:AllowedOrigins=https://docs.tribuo.cloud/path", "Gateway:Login:AllowedOrigins", "'https://docs.tribuo.cloud/path'")]
     [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]
@@ -79,6 +87,19 @@ public sealed class StartupSettingsTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Gateway:TrustedProxies is set both as one value ('10.0.0.1') and as a list", result.Error);
         Assert.DoesNotContain("   at ", result.Error + result.Output);
+    }
+
+    [Fact]
+    public async Task Every_invalid_setting_is_listed_in_one_run()
+    {
+        var result = await GatewayProcess.RunAsync(ProcessTimeout,
+            [.. Isolated(), "--Gateway:Keys:CacheSize=-1", "--Gateway:Tokens:Lifetime=00:00:00", "--Gateway:PublicUrl=//evil.test", "--urls=garbage"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Gateway:Keys:CacheSize", result.Error);
+        Assert.Contains("Gateway:Tokens:Lifetime", result.Error);
+        Assert.Contains("Gateway:PublicUrl", result.Error);
+        Assert.Contains("urls", result.Error);
     }
 
     [Theory]
@@ -129,6 +150,17 @@ public sealed class StartupSettingsTests
         Assert.Equal(["ops@tribuo.cloud"], login.Admins);
         Assert.Equal(["admin", "ops"], Tribuo.Gateway.OperatorsConsole.ConsoleOptions.Read(configuration).AllowedRoles);
         Assert.Equal(["api", "metrics"], new Tribuo.Gateway.Users.RoleScopes(configuration).For("ops"));
+    }
+
+    [Theory]
+    [InlineData("https://login.tribuo.cloud/", "https://login.tribuo.cloud")]
+    [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8080")]
+    [InlineData("https://tribuo.cloud/hub", "https://tribuo.cloud/hub")]
+    public void A_public_url_is_an_absolute_http_url(string value, string read)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:PublicUrl"] = value }).Build();
+
+        Assert.Equal(read, PublicUrl.Read(configuration));
     }
 
     [Fact]

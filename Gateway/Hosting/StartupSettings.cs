@@ -42,6 +42,7 @@ internal static class StartupSettings
             ("urls", () => ListenAddresses(configuration)),
             ("Gateway", () => SettingValues.KnownKeys(configuration, "Gateway", GatewaySettings)),
             ("Gateway:RoutesFile", () => services.GetRequiredService<GatewayPaths>()),
+            ("Gateway:PublicUrl", () => PublicUrl.Read(configuration)),
             ("Gateway:Keys", () => services.GetRequiredService<KeyOptions>()),
             ("Gateway:Login", () => services.GetRequiredService<LoginOptions>()),
             ("Gateway:Tokens", () => services.GetRequiredService<TokenOptions>()),
