@@ -64,7 +64,12 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:PublicUrl=//evil.test", "Gateway:PublicUrl", "'//evil.test'")]
     [InlineData("--Gateway:PublicUrl=https://login.test/?next=x", "Gateway:PublicUrl", "query")]
     [InlineData("--Gateway:PublicUrl=https://user@login.test", "Gateway:PublicUrl", "user info")]
+    // Trust lists in plain form only: .NET reads 010 as octal and 10.1 as 10.0.0.1.
+    [InlineData("--Gateway:TrustedProxies:0=010.0.0.1", "Gateway:TrustedProxies", "'010.0.0.1'")]
+    [InlineData("--Gateway:TrustedProxies:0=10.1", "Gateway:TrustedProxies", "'10.1'")]
+    [InlineData("--Gateway:TrustedProxies:0=10.0.0.0/08", "Gateway:TrustedProxies", "'10.0.0.0/08'")]
     // The one-value form of a list is read (it used to be ignored), so what it holds is checked too.
+    [InlineData("--Gateway:TrustedProxies=127.0.0.1,010.0.0.1", "Gateway:TrustedProxies", "'010.0.0.1'")]
     [InlineData("--Gateway:Login:AllowedOrigins=https://docs.tribuo.cloud/path", "Gateway:Login:AllowedOrigins", "'https://docs.tribuo.cloud/path'")]
     [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]
     public async Task An_unusable_setting_stops_the_gateway_with_a_paragraph_naming_it(string setting, string named, string value)

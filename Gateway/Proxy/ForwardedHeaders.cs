@@ -109,18 +109,50 @@ internal sealed class ForwardedHeaders
         context.AddXForwarded(ForwardedTransformActions.Append);
     }
 
-    private static IPNetwork ParseNetwork(string entry)
+    /// <summary>
+    /// An address or CIDR range in its plain form only: IPv4 as four decimal numbers without leading zeros (.NET would
+    /// read <c>010.0.0.1</c> as octal 8.0.0.1 and <c>10.1</c> as 10.0.0.1, so a trust list would trust other hosts than
+    /// it says), IPv6 in colon form without a zone, and a prefix length without sign or leading zero.
+    /// </summary>
+    internal static IPNetwork ParseNetwork(string entry)
     {
-        if (IPNetwork.TryParse(entry, out var network))
+        var slash = entry.IndexOf('/', StringComparison.Ordinal);
+        var addressPart = slash < 0 ? entry : entry[..slash];
+        var prefixPart = slash < 0 ? null : entry[(slash + 1)..];
+        if (PlainAddress(addressPart) is { } address)
         {
-            return network;
+            var bits = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+            if (prefixPart is null)
+            {
+                return new IPNetwork(address, bits);
+            }
+
+            if (prefixPart is "0" or [>= '1' and <= '9', ..] && prefixPart.All(char.IsAsciiDigit) && prefixPart.Length <= 3
+                && int.Parse(prefixPart, System.Globalization.CultureInfo.InvariantCulture) <= bits
+                && IPNetwork.TryParse(entry, out var network))
+            {
+                return network;
+            }
         }
 
-        if (IPAddress.TryParse(entry, out var address))
+        throw new InvalidOperationException($"{Setting}: '{entry}' is not an IP address or CIDR range in plain form "
+            + "(10.0.0.1, 10.0.0.0/8, 2001:db8::/32; IPv4 as four numbers 0-255 without leading zeros, host bits zero in a range).");
+    }
+
+    private static IPAddress? PlainAddress(string text)
+    {
+        if (!IPAddress.TryParse(text, out var address) || text.Contains('%', StringComparison.Ordinal))
         {
-            return new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return null;
         }
 
-        throw new InvalidOperationException($"Gateway:TrustedProxies: '{entry}' is not an IP address or CIDR range.");
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            // The canonical dotted quad is the only spelling accepted: no octal, hex, short or padded forms.
+            return address.ToString() == text ? address : null;
+        }
+
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && text.Contains(':', StringComparison.Ordinal)
+            && text.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.') ? address : null;
     }
 }
