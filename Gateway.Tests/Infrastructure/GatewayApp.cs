@@ -40,6 +40,8 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("tgw-app-").FullName;
         File.WriteAllText(Path.Combine(directory, "routes.json"), routesJson);
+        // A configured keys file must exist (a missing one stops the gateway): an empty one unless the test brings its own.
+        File.WriteAllText(Path.Combine(directory, "keys.json"), """{ "Keys": [] }""");
         var all = new Dictionary<string, string?>
         {
             ["Gateway:RoutesFile"] = Path.Combine(directory, "routes.json"),

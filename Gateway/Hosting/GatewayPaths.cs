@@ -10,6 +10,12 @@ namespace Tribuo.Gateway.Hosting;
 /// </summary>
 internal sealed record GatewayPaths(string RoutesFile, string? KeysFile, string DataDir)
 {
+    /// <summary>
+    /// Whether <c>Gateway:KeysFile</c> was set: then the file must exist (exit 2 otherwise, as for a missing routes file);
+    /// the Development default (<c>keys.sample.json</c> at the root) may be absent, and nothing is seeded.
+    /// </summary>
+    public bool KeysFileConfigured { get; init; }
+
     public const string DefaultRoutesFileName = "routes.json";
     public const string DefaultKeysFileName = "keys.sample.json";
 
@@ -20,7 +26,10 @@ internal sealed record GatewayPaths(string RoutesFile, string? KeysFile, string 
         return new GatewayPaths(
             Resolve(configuration["Gateway:RoutesFile"], root, DefaultRoutesFileName),
             string.IsNullOrWhiteSpace(keysFile) && !environment.IsDevelopment() ? null : Resolve(keysFile, root, DefaultKeysFileName),
-            Resolve(configuration["Gateway:DataDir"], root, ".data"));
+            Resolve(configuration["Gateway:DataDir"], root, ".data"))
+        {
+            KeysFileConfigured = !string.IsNullOrWhiteSpace(keysFile),
+        };
     }
 
     private static string Resolve(string? configured, string root, string defaultName) =>

@@ -17,7 +17,7 @@ internal static class KeysExtensions
         services.AddSingleton<SiteOrigins>();
         services.AddSingleton<OpenRequests>();
         services.AddSingleton<KeyChangeFanout>();
-        services.AddSingleton(sp => ReadKeysFile(sp.GetRequiredService<GatewayPaths>().KeysFile));
+        services.AddSingleton(sp => ReadKeysFile(sp.GetRequiredService<GatewayPaths>()));
         services.AddSingleton<KeySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());
         services.AddHostedService<KeyCacheSync>();
@@ -28,7 +28,8 @@ internal static class KeysExtensions
 
     /// <summary>
     /// Validates the keys file before the server starts. False, with every error on stderr, when it is
-    /// invalid; a missing file, or none outside Development, is fine (nothing to seed).
+    /// invalid or when <c>Gateway:KeysFile</c> names a file that does not exist (a mistyped path would otherwise import
+    /// nothing, silently); the Development default missing, or none outside Development, is fine (nothing to seed).
     /// </summary>
     public static bool TryReadKeysFile(this WebApplication app)
     {
@@ -38,15 +39,18 @@ internal static class KeysExtensions
             return true;
         }
 
-        Console.Error.WriteLine("Tribuo Gateway cannot start: the keys file is invalid." + Environment.NewLine + string.Join(Environment.NewLine, file.Errors.Select(e => "  - " + e)));
+        Console.Error.WriteLine("Tribuo Gateway cannot start: the keys file (Gateway:KeysFile) cannot be used." + Environment.NewLine + string.Join(Environment.NewLine, file.Errors.Select(e => "  - " + e)));
         return false;
     }
 
-    private static KeysFileAtStart ReadKeysFile(string? path)
+    private static KeysFileAtStart ReadKeysFile(GatewayPaths paths)
     {
+        var path = paths.KeysFile;
         if (path is null || !File.Exists(path))
         {
-            return new KeysFileAtStart(path ?? "(none)", null, []);
+            return new KeysFileAtStart(path ?? "(none)", null, paths.KeysFileConfigured && path is not null
+                ? [$"Gateway:KeysFile: '{path}' does not exist (or cannot be seen); point it at the keys file to import, or leave it unset to import none."]
+                : []);
         }
 
         var (contents, errors) = KeysFile.Read(path);
