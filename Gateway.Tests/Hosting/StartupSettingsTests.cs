@@ -129,6 +129,7 @@ public sealed class StartupSettingsTests
         {
             ["Gateway:TrustedProxies:1"] = "10.0.0.2",
             ["Gateway:TrustedProxies:0"] = "10.0.0.1",
+            ["Gateway:TrustedProxies"] = "", // what the test host gives the parent key: not a second form
         }).Build();
 
         var trusted = new Tribuo.Gateway.Proxy.ForwardedHeaders(configuration);

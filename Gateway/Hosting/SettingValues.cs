@@ -146,7 +146,8 @@ internal static partial class SettingValues
     {
         var section = configuration.GetSection(setting);
         var children = section.GetChildren().ToList();
-        if (section.Value is { } single)
+        // Some hosts give a list's parent key an empty value next to its items (the test host does): that is no second form.
+        if (section.Value is { } single && (children.Count == 0 || !string.IsNullOrWhiteSpace(single)))
         {
             if (children.Count > 0)
             {
