@@ -74,23 +74,9 @@ public sealed class HostileIdp : IAsyncDisposable
 
     private void Map()
     {
-        _app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
-        {
-            ["issuer"] = Url,
-            ["authorization_endpoint"] = Url + "/authorize",
-            ["token_endpoint"] = Url + "/token",
-            ["userinfo_endpoint"] = Url + "/userinfo",
-            ["jwks_uri"] = Url + "/jwks",
-            ["response_types_supported"] = new[] { "code" },
-            ["subject_types_supported"] = new[] { "public" },
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256", "HS256", "none" },
-            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post" },
-        }));
-        _app.MapGet("/jwks", () =>
-        {
-            var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(_key);
-            return Results.Json(new { keys = new[] { new { kty = "RSA", kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });
-        });
+        _app.MapGet("/.well-known/openid-configuration", () =>
+            StandInIdpDocuments.Discovery(Url, "/authorize", "/token", "/userinfo", "/jwks", ["RS256", "HS256", "none"]));
+        _app.MapGet("/jwks", () => StandInIdpDocuments.Jwks(_key));
         _app.MapGet("/authorize", (HttpContext c) =>
         {
             var q = c.Request.Query;

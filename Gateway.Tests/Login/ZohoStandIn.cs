@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
+using Tribuo.Gateway.Tests.Infrastructure;
+
 namespace Tribuo.Gateway.Tests.Login;
 
 /// <summary>
@@ -68,24 +70,9 @@ internal sealed class ZohoStandIn : IAsyncDisposable
 
     private void Map()
     {
-        _app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
-        {
-            ["issuer"] = AccountsUrl,
-            ["authorization_endpoint"] = AccountsUrl + "/oauth/v2/auth",
-            ["token_endpoint"] = AccountsUrl + "/oauth/v2/token",
-            ["userinfo_endpoint"] = AccountsUrl + "/oauth/v2/userinfo",
-            ["jwks_uri"] = AccountsUrl + "/oauth/v2/keys",
-            ["response_types_supported"] = new[] { "code" },
-            ["subject_types_supported"] = new[] { "public" },
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            ["scopes_supported"] = new[] { "openid", "email", "profile" },
-            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post" },
-        }));
-        _app.MapGet("/oauth/v2/keys", () =>
-        {
-            var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(_key);
-            return Results.Json(new { keys = new[] { new { kty = "RSA", kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });
-        });
+        _app.MapGet("/.well-known/openid-configuration", () => StandInIdpDocuments.Discovery(AccountsUrl,
+            "/oauth/v2/auth", "/oauth/v2/token", "/oauth/v2/userinfo", "/oauth/v2/keys", ["RS256"], ["openid", "email", "profile"]));
+        _app.MapGet("/oauth/v2/keys", () => StandInIdpDocuments.Jwks(_key));
         _app.MapGet("/oauth/v2/auth", (HttpContext c) =>
         {
             var q = c.Request.Query;

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Tribuo.Gateway.Tests.Infrastructure;
+
+/// <summary>What every in-process OpenID Connect stand-in publishes the same way: its discovery document and its JWKS.</summary>
+internal static class StandInIdpDocuments
+{
+    /// <summary>A discovery document for <paramref name="issuer"/> whose endpoints are <c>issuer + path</c>.</summary>
+    public static IResult Discovery(string issuer, string authorize, string token, string userinfo, string jwks, string[] algorithms, string[]? scopes = null)
+    {
+        var document = new Dictionary<string, object>
+        {
+            ["issuer"] = issuer,
+            ["authorization_endpoint"] = issuer + authorize,
+            ["token_endpoint"] = issuer + token,
+            ["userinfo_endpoint"] = issuer + userinfo,
+            ["jwks_uri"] = issuer + jwks,
+            ["response_types_supported"] = new[] { "code" },
+            ["subject_types_supported"] = new[] { "public" },
+            ["id_token_signing_alg_values_supported"] = algorithms,
+            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_post" },
+        };
+        if (scopes is not null)
+        {
+            document["scopes_supported"] = scopes;
+        }
+
+        return Results.Json(document);
+    }
+
+    /// <summary>The JWKS holding <paramref name="key"/>'s public half.</summary>
+    public static IResult Jwks(RsaSecurityKey key)
+    {
+        var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(key);
+        return Results.Json(new { keys = new[] { new { kty = "RSA", kid = jwk.Kid, use = "sig", alg = "RS256", n = jwk.N, e = jwk.E } } });
+    }
+}
