@@ -56,6 +56,9 @@ public sealed class FailClosedRoutesTests : IDisposable
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "X-Real-IP", "Set": "1.2.3.4" } ] } """), "route 'r1'", "Transforms[0].RequestHeader", "gateway alone" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Cookie", "Append": "tribuo_cloud_token=x" } ] } """), "route 'r1'", "Transforms[0].RequestHeader", "gateway alone" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/t/{x}" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "QueryRouteParameter": "Token", "Append": "x" } ] } """), "route 'r1'", "Transforms[0].QueryRouteParameter", "never reaches" },
+        // An id written inside an entry says the same as its key, or it is an error (it was silently overridden).
+        { Doc(""" "r1": { "RouteId": "other", "ClusterId": "api", "Match": { "Path": "/x" } } """), "route 'r1'", "RouteId", "differs" },
+        { Doc(Route("r1", "/x"), """ "Clusters": { "api": { "ClusterId": "apx", "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } """), "cluster 'api'", "ClusterId", "differs" },
         // Spellings of one match that routing treats alike are the same route (each pair answered every request with a 500).
         { Doc(Route("r1", "a1") + "," + Route("r2", "/a1")), "route 'r2'", "Match", "same requests as route 'r1'" },
         { Doc(Route("r1", "~/a2") + "," + Route("r2", "/a2")), "route 'r2'", "Match", "same requests as route 'r1'" },

@@ -63,9 +63,33 @@ internal sealed class RoutesDocument
 
             // The dictionary key is the id, as in YARP's configuration section. Each entry is read on its own, so a
             // wrong type in one route does not hide the errors of the others.
-            var routes = Entries<RouteConfig>(root, "Routes", fileName, errors).Select(pair => pair.Value with { RouteId = pair.Key }).ToArray();
-            var clusters = Entries<ClusterConfig>(root, "Clusters", fileName, errors).Select(pair => pair.Value with { ClusterId = pair.Key }).ToArray();
+            var routes = new List<RouteConfig>();
+            foreach (var (id, route) in Entries<RouteConfig>(root, "Routes", fileName, errors))
+            {
+                CheckInnerId("route", id, route.RouteId, "RouteId", errors);
+                routes.Add(route with { RouteId = id });
+            }
+
+            var clusters = new List<ClusterConfig>();
+            foreach (var (id, cluster) in Entries<ClusterConfig>(root, "Clusters", fileName, errors))
+            {
+                CheckInnerId("cluster", id, cluster.ClusterId, "ClusterId", errors);
+                clusters.Add(cluster with { ClusterId = id });
+            }
+
             return (routes, clusters);
+        }
+    }
+
+    /// <summary>
+    /// An entry's id is its key; an id written inside it as well must say the same, or the operator believes the
+    /// route (or cluster) is called something it is not.
+    /// </summary>
+    private static void CheckInnerId(string kind, string key, string? inner, string field, List<ConfigError> errors)
+    {
+        if (!string.IsNullOrEmpty(inner) && !inner.Equals(key, StringComparison.Ordinal))
+        {
+            errors.Add(new ConfigError($"{kind} '{key}'", field, $"'{inner}' differs from the {kind}'s id '{key}' (its key in the file); remove it."));
         }
     }
 
