@@ -68,6 +68,30 @@ public sealed class AccessLogTests
         Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal));
     }
 
+    /// <summary>An outside review: with Microsoft.AspNetCore at Debug, routing logged /check-token/&lt;token&gt; and Kestrel a malformed Authorization header.</summary>
+    [Fact]
+    public async Task Raising_the_frameworks_log_levels_logs_no_token_and_no_key()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")), new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Routing.Matching.DfaMatcher"] = "Trace",
+        });
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/check-token/tgw_test-path-token")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/plain?token=tgw_test-query-token")).Status);
+        var malformed = await RawHttp.SendAsync(gateway.BaseAddress, "GET /plain HTTP/1.1\r\nHost: a\r\nAuthorization: KEY tgw_test-header-secret\r\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400", malformed);
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Count >= 2), "expected the access lines");
+        Assert.Contains(gateway.Logs, l => l.StartsWith("Debug", StringComparison.Ordinal) || l.StartsWith("Trace", StringComparison.Ordinal));
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Access_log_can_be_turned_off_with_its_log_level()
     {

@@ -38,6 +38,7 @@ internal static class GatewayDefaults
             // request handling then runs on the socket threads, so it must never block.
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<LoggerFilterOptions>, SecretFreeLogging>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Operations.GatewayMetrics>();
         builder.Services.AddSingleton<Operations.AuditTrail>();
