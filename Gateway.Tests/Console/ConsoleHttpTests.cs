@@ -171,6 +171,33 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
             await ListAllAsync("/gateway/console/keys?field=name&q=odd&status=active"));
     }
 
+    /// <summary>An outside review: a post from another site went through whenever its antiforgery token was valid.</summary>
+    [Theory]
+    [InlineData("Origin", "https://evil.example")]
+    [InlineData("Origin", "null")]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    public async Task A_form_posted_from_another_site_is_refused_even_with_a_valid_token(string header, string value)
+    {
+        var keys = _gateway.Services.GetRequiredService<KeyService>();
+        await keys.CreateAsync(new KeySpec { Id = "csrf-target", Name = "Target", Scopes = ["api"] }, "test", Ct);
+        using var admin = await SignedInAsync("admin");
+        var page = await PageAsync(admin, "/gateway/console/keys/csrf-target");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/gateway/console/keys/csrf-target/disable")
+        {
+            Content = new FormUrlEncodedContent([KeyValuePair.Create("csrf", CsrfField().Match(page).Groups[1].Value)]),
+        };
+        request.Headers.TryAddWithoutValidation(header, value);
+        using var refused = await admin.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.False((await keys.GetAsync("csrf-target", Ct))!.Disabled);
+        using var sameOrigin = await PostAsync(admin, "/gateway/console/keys/csrf-target/disable", page);
+        Assert.Equal(HttpStatusCode.Found, sameOrigin.StatusCode);
+        Assert.True((await keys.GetAsync("csrf-target", Ct))!.Disabled);
+    }
+
     [Fact]
     public async Task A_key_is_edited_disabled_and_enabled_through_the_key_service_with_the_person_as_actor()
     {

@@ -112,6 +112,14 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id)], "tribuo-session"));
         if (HttpMethods.IsPost(request.Method))
         {
+            // As the password form and logout do: a browser says where a post comes from, and only the console's
+            // own pages may post here; the antiforgery token is the second lock, not the only one.
+            var publicUrl = context.RequestServices.GetRequiredService<IConfiguration>()["Gateway:PublicUrl"];
+            if (Login.RequestOrigin.IsCrossSite(request, publicUrl))
+            {
+                return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status403Forbidden);
+            }
+
             if (request.ContentLength is null or > MaxFormBytes || !request.HasFormContentType)
             {
                 return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status400BadRequest);

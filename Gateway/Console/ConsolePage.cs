@@ -106,7 +106,9 @@ internal sealed class ConsolePage(string title, ConsoleSection section, string b
         headers.XFrameOptions = "DENY";
         headers.CacheControl = "no-store";
         headers["X-Content-Type-Options"] = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
+        // Nothing to other sites; but same-origin, so that the page's own form posts carry its Origin (under
+        // no-referrer a browser sends "Origin: null" even to its own origin, which the cross-site check must refuse).
+        headers["Referrer-Policy"] = "same-origin";
         headers.ContentLanguage = texts.Language;
     }
 

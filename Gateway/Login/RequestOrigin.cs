@@ -18,10 +18,12 @@ internal static class RequestOrigin
     /// <summary>True when the browser says the request comes from another origin; clients that say nothing are not browsers.</summary>
     public static bool IsCrossSite(HttpRequest request, string? publicUrl)
     {
+        // Fetch metadata, when the browser sends it (https and localhost), is the browser's own word and no page
+        // can set it: it decides alone. Otherwise the Origin does ("null" included: a sandboxed or no-referrer page).
         var site = request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0 && !site.Equals("same-origin", StringComparison.OrdinalIgnoreCase))
+        if (site.Length > 0)
         {
-            return true;
+            return !site.Equals("same-origin", StringComparison.OrdinalIgnoreCase);
         }
 
         var origin = request.Headers.Origin.ToString();
