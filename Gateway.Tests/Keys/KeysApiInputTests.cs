@@ -59,6 +59,8 @@ public sealed class KeysApiInputTests : IAsyncLifetime
     [InlineData("""{ "id": 5, "name": "A", "scopes": ["api"] }""", "id: has the wrong type")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": [null] }""", "scopes[0]: must be a string, not null")]
     [InlineData("""{ "id": "a", "name": "line\nbreak", "scopes": ["api"] }""", "Name: must be at most 200 characters")]
+    [InlineData("""{ "id": "a", "id": "b", "name": "A", "scopes": ["api"] }""", "id: is given twice")]
+    [InlineData("""{ "id": "a", "Id": "b", "name": "A", "scopes": ["api"] }""", "is given twice")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "origins": ["https://x.fr", null] }""", "origins[1]: must be a string, not null")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "scopez": ["x"] }""", "scopez: is not a field")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "expires": "next week" }""", "expires: has the wrong type")]

@@ -54,13 +54,15 @@ public sealed class ConsoleLogFormatTests
         await Task.WhenAll(requests);
         // %0A decodes to a line feed in the path; %C3%A9 to é.
         using var forged = await http.GetAsync("/x%0A2026-01-01T00:00:00.000Z%20info:%20Tribuo.Gateway.Access[900]%20GET%20/forged/%C3%A9", Ct);
+        // U+2028 and U+0085: line breaks to some log readers, though not control characters to every check.
+        using var breaks = await http.GetAsync("/breaks/a%E2%80%A8b%C2%85c", Ct);
 
         string[] lines = [];
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
             lines = gateway.RecentLog.Split('\n').Where(l => l.Contains("Tribuo.Gateway.Access[900]")).ToArray();
-            if (lines.Count(l => l.Contains(" /nowhere/")) == 200 && lines.Any(l => l.Contains("/forged/")))
+            if (lines.Count(l => l.Contains(" /nowhere/")) == 200 && lines.Any(l => l.Contains("/forged/")) && lines.Any(l => l.Contains("/breaks/")))
             {
                 break;
             }
@@ -74,6 +76,7 @@ public sealed class ConsoleLogFormatTests
         var forgedLine = Assert.Single(lines, l => l.Contains("/forged/"));
         Assert.Contains("GET /x%0A2026-01-01T00:00:00.000Z info: Tribuo.Gateway.Access[900] GET /forged/é ", forgedLine);
         Assert.DoesNotContain(gateway.RecentLog.Split('\n'), l => l.StartsWith("2026-01-01T00:00:00.000Z"));
+        Assert.Contains(lines, l => l.Contains("GET /breaks/a%E2%80%A8b%C2%85c ", StringComparison.Ordinal));
         Assert.DoesNotContain("tgw_test", gateway.RecentLog);
         Assert.DoesNotContain("token=", gateway.RecentLog);
     }

@@ -37,7 +37,8 @@ internal static partial class JsonBody
         T? value;
         try
         {
-            document = JsonDocument.Parse(bytes);
+            // A name given twice ({"id":"a","id":"b"}) is refused, not read as its last value.
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowDuplicateProperties = false });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return Invalid<T>("(body): must be a JSON object.");
@@ -105,7 +106,14 @@ internal static partial class JsonBody
             return $"{field}: has the wrong type; expected {expected}.";
         }
 
-        return $"{field}: is not valid JSON (line {ex.LineNumber + 1}).";
+        if (ex.Message.Contains("uplicate", StringComparison.Ordinal))
+        {
+            // JsonDocument names the property in the message; the serializer (a second spelling in another case) in the path.
+            var name = unknown.Success ? unknown.Groups[1].Value : field;
+            return $"{name}: is given twice; give each field once.";
+        }
+
+        return ex.LineNumber is { } line ? $"{field}: is not valid JSON (line {line + 1})." : $"{field}: is not valid JSON.";
     }
 
     [GeneratedRegex("'([^']*)'")]

@@ -17,6 +17,7 @@ internal static class KeysApi
     private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false, // {"id":"a","Id":"b"}: which one the caller meant is not a guess to make
     };
 
     public static void MapKeysApi(this RouteGroupBuilder admin)

@@ -453,10 +453,16 @@ internal readonly ref struct AccessLine
 
             foreach (var rune in value.EnumerateRunes())
             {
-                if (rune.Value < 0x20 || rune.Value == 0x7f)
+                // C0 and C1 controls, and the two Unicode line breaks a log reader would split a line at.
+                if (rune.Value < 0x20 || rune.Value is >= 0x7f and <= 0x9f or 0x2028 or 0x2029)
                 {
-                    Span<byte> escaped = [(byte)'%', Hex(rune.Value >> 4), Hex(rune.Value & 0xf)];
-                    Raw(escaped);
+                    Span<byte> utf8 = stackalloc byte[4];
+                    var length = rune.EncodeToUtf8(utf8);
+                    foreach (var b in utf8[..length])
+                    {
+                        Span<byte> escaped = [(byte)'%', Hex(b >> 4), Hex(b & 0xf)];
+                        Raw(escaped);
+                    }
                 }
                 else if (!Overflowed && rune.TryEncodeToUtf8(Free, out var n))
                 {

@@ -78,14 +78,14 @@ internal sealed class SecretsKey
         return Encoding.UTF8.GetString(plaintext);
     }
 
-    private static byte[] LoadOrCreate(string file)
+    internal static byte[] LoadOrCreate(string file)
     {
         if (!System.IO.File.Exists(file))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var created = RandomNumberGenerator.GetBytes(32);
             try
             {
+                // CreateNew: of instances starting at once on one folder, exactly one creates the file.
                 var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
                 if (!OperatingSystem.IsWindows())
                 {
@@ -93,15 +93,15 @@ internal sealed class SecretsKey
                 }
 
                 using var stream = new FileStream(file, options);
-                stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(created)));
+                stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
             }
             catch (IOException) when (System.IO.File.Exists(file))
             {
-                // Another instance sharing the folder created it first: use theirs.
+                // Another instance sharing the folder created it first: use theirs, once it has written it.
             }
         }
 
-        var content = System.IO.File.ReadAllBytes(file);
+        var content = ReadWhole(file);
         if (content.Length == 32)
         {
             return content;
@@ -110,5 +110,19 @@ internal sealed class SecretsKey
         var text = Encoding.ASCII.GetString(content).Trim();
         var key = Convert.TryFromBase64String(text, new byte[64], out var written) && written == 32 ? Convert.FromBase64String(text) : null;
         return key ?? throw new InvalidOperationException($"Gateway:Secrets:KeyFile {file} must hold 32 bytes (raw or base64).");
+    }
+
+    /// <summary>The file once it holds a whole key: an instance that lost the race to create it may read it while the winner still writes.</summary>
+    private static byte[] ReadWhole(string file)
+    {
+        const int Base64Length = 44;
+        var content = System.IO.File.ReadAllBytes(file);
+        for (var attempt = 0; attempt < 50 && content.Length is not (32 or >= Base64Length); attempt++)
+        {
+            Thread.Sleep(20);
+            content = System.IO.File.ReadAllBytes(file);
+        }
+
+        return content;
     }
 }
