@@ -93,7 +93,7 @@ public sealed class RevocationTests(RedisFixture redis) : IClassFixture<RedisFix
         }
     }
 
-    public static TheoryData<string> Changes => ["revoke", "disable", "rotate", "expire"];
+    public static TheoryData<string> Changes => ["revoke", "disable", "rotate", "expire", "unscope"];
 
     [Theory]
     [MemberData(nameof(Changes))]
@@ -119,11 +119,13 @@ public sealed class RevocationTests(RedisFixture redis) : IClassFixture<RedisFix
             {
                 "revoke" => await AdminAsync(_a, HttpMethod.Delete, $"/gateway/keys/{id}"),
                 "disable" => await AdminAsync(_a, HttpMethod.Patch, $"/gateway/keys/{id}", new { disabled = true }),
+                // Still a valid key, no longer one that reaches the socket's route.
+                "unscope" => await AdminAsync(_a, HttpMethod.Patch, $"/gateway/keys/{id}", new { scopes = new[] { "billing" } }),
                 _ => await AdminAsync(_a, HttpMethod.Post, $"/gateway/keys/{id}/rotate"),
             };
             Assert.True(response.IsSuccessStatusCode, $"{change}: {(int)response.StatusCode}");
             watch.Restart();
-            Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(_a, secret));
+            Assert.Equal(change == "unscope" ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized, await GetAsync(_a, secret));
         }
 
         var closedA = await ClosedWithinAsync(onA, change == "expire" ? CloseDeadline + TimeSpan.FromSeconds(3) : CloseDeadline);

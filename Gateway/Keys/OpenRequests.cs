@@ -16,10 +16,10 @@ internal sealed class OpenRequests
 
     public ICollection<OpenRequest> Current => _open.Values;
 
-    public Registration Track(HttpContext context, CachedKey? key, string? token)
+    public Registration Track(HttpContext context, CachedKey? key, string? token, Routes.RoutePolicy policy)
     {
         var id = Interlocked.Increment(ref _next);
-        _open[id] = new OpenRequest(context, key, token);
+        _open[id] = new OpenRequest(context, key, token, policy);
         return new Registration(this, id);
     }
 
@@ -45,4 +45,5 @@ internal sealed class OpenRequests
 }
 
 /// <summary>One open request: its cached key (checked again by hash), or a user token (a key tied to a user is followed as a key).</summary>
-internal sealed record OpenRequest(HttpContext Context, CachedKey? Key, string? Token);
+/// <summary>A request in flight: what it was admitted with, read when it was admitted (never from its context later).</summary>
+internal sealed record OpenRequest(HttpContext Context, CachedKey? Key, string? Token, Routes.RoutePolicy Policy);

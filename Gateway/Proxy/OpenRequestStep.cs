@@ -18,7 +18,7 @@ internal sealed class OpenRequestStep(RequestDelegate next, OpenRequests open)
         }
 
         var token = caller.Key is null ? context.Features.Get<RequestCredential>()?.Token : null;
-        using (open.Track(context, caller.Key, token))
+        using (open.Track(context, caller.Key, token, ProxyRoute.Policy(context)))
         {
             await next(context);
         }

@@ -40,7 +40,7 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
             return;
         }
 
-        var keyVerdicts = new Dictionary<UInt128, bool>();
+        var keyVerdicts = new Dictionary<UInt128, (bool Valid, CachedKey? Now)>();
         var tokenVerdicts = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var request in requests)
         {
@@ -48,11 +48,14 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
             if (request.Key is { } key)
             {
                 var address = KeyCache.Address(key.Hash);
-                if (!keyVerdicts.TryGetValue(address, out valid))
+                if (!keyVerdicts.TryGetValue(address, out var verdict))
                 {
-                    valid = StillValid((await keys.AuthenticateHashAsync(key.Hash)).Status);
-                    keyVerdicts[address] = valid;
+                    var result = await keys.AuthenticateHashAsync(key.Hash);
+                    verdict = (StillValid(result.Status), result.Status == KeyStatus.Active ? result.Key : null);
+                    keyVerdicts[address] = verdict;
                 }
+
+                valid = verdict.Valid && (verdict.Now is null || StillReaches(request.Policy, verdict.Now));
             }
             else if (request.Token is { } token)
             {
@@ -74,6 +77,14 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
             }
         }
     }
+
+    /// <summary>
+    /// A key whose scopes were changed so that it no longer reaches the route it was admitted on is closed there too:
+    /// new requests already get 403, and a stream must not outlive the permission it was opened with.
+    /// </summary>
+    private static bool StillReaches(Routes.RoutePolicy policy, CachedKey key) =>
+        policy.Auth is not (Routes.AuthMode.Key or Routes.AuthMode.Any)
+            || (policy.Scopes.Count == 0 ? key.HasAllScopes : key.HoldsAnyOf(policy.Scopes));
 
     /// <summary>
     /// Closed when the store says the key is no longer valid (revoked, disabled, rotated away, expired), not when the
