@@ -45,12 +45,9 @@ public sealed class HostileIdp : IAsyncDisposable
 
     public static async Task<HostileIdp> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var idp = new HostileIdp(builder.Build());
+        var idp = new HostileIdp(StandInIdpDocuments.NewApp());
         idp.Map();
-        await idp._app.StartAsync();
-        idp.Url = idp._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        idp.Url = await StandInIdpDocuments.StartAsync(idp._app);
         return idp;
     }
 

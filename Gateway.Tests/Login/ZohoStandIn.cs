@@ -50,12 +50,9 @@ internal sealed class ZohoStandIn : IAsyncDisposable
 
     public static async Task<ZohoStandIn> StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var standIn = new ZohoStandIn(builder.Build());
+        var standIn = new ZohoStandIn(StandInIdpDocuments.NewApp());
         standIn.Map();
-        await standIn._app.StartAsync(ct);
-        standIn.AccountsUrl = standIn._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        standIn.AccountsUrl = await StandInIdpDocuments.StartAsync(standIn._app, ct);
         return standIn;
     }
 

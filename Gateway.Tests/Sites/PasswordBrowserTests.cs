@@ -64,7 +64,7 @@ public sealed class PasswordBrowserTests(BrowserFixture browsers) : IClassFixtur
         await context.AddCookiesAsync([new() { Name = SessionCookie.Name, Value = token, Url = Hub }]);
         await page.GotoAsync($"{Hub}/auth/logout");
         var logout = await page.RunAndWaitForResponseAsync(
-            () => page.ClickAsync("button[type=submit]", new() { NoWaitAfter = true }),
+            () => page.Locator("button[type=submit]").DispatchEventAsync("click"), // a click that does not wait for a page: the answer is a 204
             r => r.Url.StartsWith($"{Hub}/auth/logout", StringComparison.Ordinal) && r.Request.Method == "POST");
         Assert.Equal(204, logout.Status);
         Assert.Null(await tokens.ValidateAsync(token));
