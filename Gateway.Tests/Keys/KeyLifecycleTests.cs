@@ -78,7 +78,7 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "/docs/x", ReaderSecret));
         Assert.Equal(HttpStatusCode.OK, await GetAsync(b, "/docs/x", ReaderSecret));
 
-        await a.Services.GetRequiredService<KeyService>().RevokeAsync("reader", "test");
+        await a.Services.GetRequiredService<KeyService>().RevokeAsync("reader", "test", TestContext.Current.CancellationToken);
         var elapsed = await TimeUntilAsync(async () => await GetAsync(b, "/docs/x", ReaderSecret) == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1));
         Assert.True(elapsed < TimeSpan.FromSeconds(1));
     }
@@ -92,10 +92,10 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Equal(HttpStatusCode.OK, await GetAsync(b, "/docs/x", ReaderSecret));
         var keys = a.Services.GetRequiredService<KeyService>();
 
-        await keys.UpdateAsync("reader", new KeyChanges(Scopes: ["api"]), "test");
+        await keys.UpdateAsync("reader", new KeyChanges(Scopes: ["api"]), "test", TestContext.Current.CancellationToken);
         await TimeUntilAsync(async () => await GetAsync(b, "/docs/x", ReaderSecret) == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(1));
 
-        await keys.UpdateAsync("reader", new KeyChanges(Disabled: true), "test");
+        await keys.UpdateAsync("reader", new KeyChanges(Disabled: true), "test", TestContext.Current.CancellationToken);
         await TimeUntilAsync(async () => await GetAsync(b, "/any/x", ReaderSecret) == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1));
     }
 
@@ -171,15 +171,15 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Equal(HttpStatusCode.OK, await GetAsync(gateway, "/docs/x", ReaderSecret));
 
         var store = gateway.Services.GetRequiredService<IKeyStore>();
-        var reader = (await store.GetAsync("reader"))!;
-        Assert.True(await store.UpdateAsync(reader with { Disabled = true })); // the store only: nothing published
+        var reader = (await store.GetAsync("reader", TestContext.Current.CancellationToken))!;
+        Assert.True(await store.UpdateAsync(reader with { Disabled = true }, TestContext.Current.CancellationToken)); // the store only: nothing published
 
         // Ten RevalidateAfter periods, a request every 50 ms: each would start a re-read of a key past RevalidateAfter.
         var last = HttpStatusCode.OK;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(2) && last == HttpStatusCode.OK)
         {
-            await Task.Delay(50);
+            await Task.Delay(50, TestContext.Current.CancellationToken);
             last = await GetAsync(gateway, "/docs/x", ReaderSecret);
         }
 
@@ -231,12 +231,12 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
             Assert.Equal(HttpStatusCode.OK, await GetAsync(first, "/docs/x", ReaderSecret));
             Assert.Equal(HttpStatusCode.OK, await GetAsync(first, "/keyonly/x", StarSecret));
 
-            await first.Services.GetRequiredService<KeyService>().RevokeAsync("seeded", "test");
+            await first.Services.GetRequiredService<KeyService>().RevokeAsync("seeded", "test", TestContext.Current.CancellationToken);
 
             var second = _bed.StartGateway(settings);
             await second.Services.GetRequiredService<KeySeeder>().Completed.Task;
             Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(second, "/docs/x", ReaderSecret));
-            Assert.NotNull((await second.Services.GetRequiredService<IKeyStore>().GetAsync("seeded"))!.RevokedAt);
+            Assert.NotNull((await second.Services.GetRequiredService<IKeyStore>().GetAsync("seeded", TestContext.Current.CancellationToken))!.RevokedAt);
         }
         finally
         {
@@ -361,9 +361,9 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         var store = gateway.Services.GetRequiredService<IKeyStore>();
 
         Assert.Equal(HttpStatusCode.OK, await GetAsync(gateway, "/docs/x", ReaderSecret));
-        Assert.Null((await store.GetAsync("reader"))!.LastUsedAt);
+        Assert.Null((await store.GetAsync("reader", TestContext.Current.CancellationToken))!.LastUsedAt);
 
         await gateway.Services.GetRequiredService<KeyUsageRecorder>().FlushAsync(TestContext.Current.CancellationToken);
-        Assert.NotNull((await store.GetAsync("reader"))!.LastUsedAt);
+        Assert.NotNull((await store.GetAsync("reader", TestContext.Current.CancellationToken))!.LastUsedAt);
     }
 }

@@ -18,7 +18,7 @@ public sealed class PostgresOutageTests(RedisFixture redis, PostgresFixture post
     [Fact]
     public async Task An_instance_started_without_PostgreSQL_serves_KEY_routes_with_the_shared_signing_key()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var keys = Path.GetTempFileName();
         await File.WriteAllTextAsync(keys, $$"""{ "Keys": [ { "Id": "pg-outage", "Name": "PG outage", "Secret": "{{KeySecret}}", "Scopes": ["api"] } ] }""", Ct);
         var routes = RoutesJson.With(upstream.Address, RoutesJson.Route("api", "/api/{**rest}", "key", "\"Scopes\": \"api\""));

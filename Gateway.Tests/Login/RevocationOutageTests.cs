@@ -42,7 +42,7 @@ public sealed class RevocationOutageTests(PostgresFixture postgres) : IClassFixt
     public async Task An_instance_started_while_Redis_is_down_refuses_with_503_then_loads_the_list_when_Redis_returns()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = redis.ConnectionString,

@@ -20,7 +20,7 @@ public sealed class StaleAuthorityTests(PostgresFixture postgres) : IClassFixtur
     [Fact]
     public async Task Role_company_and_deletion_apply_within_30_seconds_whatever_the_token_says()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var database = await postgres.CreateExtraDatabaseAsync();
         await using var gateway = GatewayApp.Start(RoutesJson.With(upstream.Address,
             RoutesJson.Route("admins", "/admins/{**rest}", "user", "\"Roles\": \"admin\""),

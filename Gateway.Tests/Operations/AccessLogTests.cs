@@ -13,7 +13,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task One_access_line_per_request_allowed_refused_and_failed_with_no_secret_anywhere()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var deadPort = LoopbackPort.GetFree();
         var routes = $$"""
             {
@@ -51,7 +51,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task On_the_check_token_endpoints_the_token_in_the_path_is_not_logged()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")));
         using var client = gateway.NewClient();
 
@@ -72,7 +72,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task Raising_the_frameworks_log_levels_logs_no_token_and_no_key()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")), new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Trace",
@@ -95,7 +95,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task Access_log_can_be_turned_off_with_its_log_level()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("quiet", "/quiet", "public")),
             new Dictionary<string, string?> { [$"Logging:LogLevel:{Category}"] = "None" });
         using var client = gateway.NewClient();
@@ -109,7 +109,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task Access_log_stays_on_when_the_default_log_level_is_raised()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("loud", "/loud", "public")),
             new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
         using var client = gateway.NewClient();

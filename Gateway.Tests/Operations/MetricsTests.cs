@@ -13,7 +13,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Metrics_count_requests_by_route_status_and_auth_and_pass_promtool_with_the_standard_families()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address,
             RoutesJson.Route("metrics-open", "/open", "public"),
             RoutesJson.Route("metrics-api", "/api", "key", "\"Scopes\": \"api\"")));
@@ -57,7 +57,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Metrics_can_be_turned_off_and_metrics_is_then_a_gateway_404()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("metrics-off", "/off", "public")),
             new Dictionary<string, string?> { ["Gateway:Metrics:Enabled"] = "false" });
         using var client = gateway.NewClient();
@@ -72,7 +72,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Metrics_answer_get_and_head_and_other_methods_get_a_405_with_allow()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("catch-all", "/{**rest}", "public")));
         using var client = gateway.NewClient();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "KEY " + MetricsSecret);
@@ -90,7 +90,7 @@ public sealed class MetricsTests
     [InlineData("true", true)]
     public async Task HttpClients_per_request_gauges_are_published_only_when_asked_for(string? upstreamGauges, bool published)
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var route = published ? "metrics-gauges-on" : "metrics-gauges-off";
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route(route, "/" + route, "public")),
             new Dictionary<string, string?> { ["Gateway:Metrics:UpstreamGauges"] = upstreamGauges });
@@ -107,7 +107,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Each_gateway_reports_its_own_requests_only()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var routes = RoutesJson.With(upstream.Address, RoutesJson.Route("metrics-twin", "/twin", "public"));
         await using var first = await StartAsync(routes);
         await using var second = await StartAsync(routes);

@@ -14,7 +14,7 @@ public sealed class TracingTests
     public async Task With_an_otlp_endpoint_spans_reach_the_collector_and_the_upstream_gets_the_same_trace_id()
     {
         await using var collector = await OtlpReceiver.StartAsync();
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var routes = $$"""
             {
               "Routes": {
@@ -73,7 +73,7 @@ public sealed class TracingTests
     [Fact]
     public async Task Without_an_otlp_endpoint_nothing_is_propagated_upstream()
     {
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")));
         using var client = gateway.NewClient();
 

@@ -148,7 +148,7 @@ public sealed class FailClosedRoutesTests : IDisposable
     public async Task Routes_check_and_the_server_refuse_a_duplicate_route_id_without_a_stack_trace()
     {
         var bad = Path.Combine(_directory, "bad.json");
-        await File.WriteAllTextAsync(bad, Doc(Route("r1", "/x", """ "Auth": "public", "auth": "key" """) + "," + Route("r1", "/y")));
+        await File.WriteAllTextAsync(bad, Doc(Route("r1", "/x", """ "Auth": "public", "auth": "key" """) + "," + Route("r1", "/y")), TestContext.Current.CancellationToken);
 
         var check = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "routes", "check", bad);
         var start = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60),
@@ -167,7 +167,7 @@ public sealed class FailClosedRoutesTests : IDisposable
     public async Task A_reload_with_a_metadata_typo_is_rejected_and_the_previous_rules_keep_serving()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var upstream = await EchoUpstream.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = GatewayApp.Start(RoutesJson.With(upstream.Address, RoutesJson.Route("staff", "/staff/{**rest}", "key", "\"Scopes\": \"staff\"")));
         using var client = gateway.NewClient();
         var routes = gateway.Services.GetRequiredService<RoutesFileConfigProvider>();

@@ -151,7 +151,7 @@ public sealed class RoutesValidationTests : IDisposable
         Assert.Contains("OK", good.Output);
 
         var bad = Path.Combine(_directory, "bad.json");
-        await File.WriteAllTextAsync(bad, Doc("""{ "ClusterId": "nope", "Match": { "Path": "/login" }, "Metadata": { "Auth": "everyone" } }"""));
+        await File.WriteAllTextAsync(bad, Doc("""{ "ClusterId": "nope", "Match": { "Path": "/login" }, "Metadata": { "Auth": "everyone" } }"""), TestContext.Current.CancellationToken);
         var result = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "routes", "check", bad);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("route 'r1': Metadata.Auth", result.Error);
@@ -164,7 +164,7 @@ public sealed class RoutesValidationTests : IDisposable
     public async Task The_server_refuses_to_start_on_an_invalid_file_with_a_readable_message()
     {
         var bad = Path.Combine(_directory, "bad.json");
-        await File.WriteAllTextAsync(bad, Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "Auth": "whoever" } }"""));
+        await File.WriteAllTextAsync(bad, Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "Auth": "whoever" } }"""), TestContext.Current.CancellationToken);
 
         var result = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60),
             $"--Gateway:RoutesFile={bad}", $"--Gateway:DataDir={Path.Combine(_directory, "data")}", "--urls=http://127.0.0.1:0");

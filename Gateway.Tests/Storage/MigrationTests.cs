@@ -35,7 +35,7 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
     {
         var connectionString = await postgres.CreateExtraDatabaseAsync();
         await using var database = new PostgresDatabase(connectionString);
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenAsync(TestContext.Current.CancellationToken);
 
         await connection.ExecuteAsync("INSERT INTO users (id, email) VALUES ('1', 'Elliot@Tribuo.fr')");
         await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync("INSERT INTO users (id, email) VALUES ('2', 'elliot@tribuo.fr')"));
@@ -50,7 +50,7 @@ public sealed class MigrationTests(PostgresFixture postgres) : IClassFixture<Pos
             var instances = Enumerable.Range(0, 4).Select(_ => new SqliteDatabase(directory)).ToArray();
             await Task.WhenAll(instances.Select(i => Task.Run(i.EnsureMigratedAsync)));
 
-            await using var connection = await instances[0].OpenAsync();
+            await using var connection = await instances[0].OpenAsync(TestContext.Current.CancellationToken);
             var versions = (await connection.QueryAsync<long>("SELECT version FROM schema_migrations")).Select(v => (int)v).Order();
             Assert.Equal(SqliteMigrations.All.Select(m => m.Version), versions);
         }

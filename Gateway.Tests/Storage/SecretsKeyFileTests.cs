@@ -25,7 +25,11 @@ public sealed class SecretsKeyFileTests : IDisposable
 
         Assert.All(keys, key => Assert.Equal(keys[0], key));
         Assert.Equal(32, keys[0].Length);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+
         Assert.Equal(["secrets.key"], Directory.GetFiles(_directory).Select(Path.GetFileName));
     }
 }

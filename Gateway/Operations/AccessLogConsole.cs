@@ -451,12 +451,12 @@ internal readonly ref struct AccessLine
                 return;
             }
 
+            Span<byte> utf8 = stackalloc byte[4];
             foreach (var rune in value.EnumerateRunes())
             {
                 // C0 and C1 controls, and the two Unicode line breaks a log reader would split a line at.
                 if (rune.Value < 0x20 || rune.Value is >= 0x7f and <= 0x9f or 0x2028 or 0x2029)
                 {
-                    Span<byte> utf8 = stackalloc byte[4];
                     var length = rune.EncodeToUtf8(utf8);
                     foreach (var b in utf8[..length])
                     {
