@@ -88,12 +88,13 @@ public sealed class KeysApiInputTests : IAsyncLifetime
     [InlineData(null)]
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/json; charset=utf-16")]
     public async Task A_body_that_is_not_JSON_is_a_415(string? contentType)
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{ "id": "a", "name": "A", "scopes": ["api"] }"""));
         if (contentType is not null)
         {
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
         }
 
         using var response = await Client().PostAsync("/gateway/keys", content, Ct);

@@ -21,10 +21,10 @@ internal static partial class JsonBody
     public static async Task<Read<T>> ReadAsync<T>(HttpContext context, JsonSerializerOptions options, int maxBytes) where T : class
     {
         var request = context.Request;
-        if (!request.HasJsonContentType())
+        if (!HasUtf8JsonContentType(request))
         {
             return new(null, null, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                "Send the body as JSON with Content-Type: application/json.");
+                "Send the body as JSON in UTF-8 with Content-Type: application/json.");
         }
 
         var bytes = await ReadLimitedAsync(request, maxBytes, context.RequestAborted);
@@ -53,6 +53,16 @@ internal static partial class JsonBody
 
         return value is null ? Invalid<T>("(body): must be a JSON object.") : new(value, document, StatusCodes.Status200OK, "", "");
     }
+
+    /// <summary>
+    /// JSON, and in UTF-8 (RFC 8259 §8.1): a body declared <c>charset=utf-16</c> would otherwise be read as UTF-8 and
+    /// mean something else than its sender wrote.
+    /// </summary>
+    public static bool HasUtf8JsonContentType(HttpRequest request) =>
+        request.HasJsonContentType()
+        && (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || type.Charset.Length == 0
+            || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || type.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The first <c>null</c> inside a list field, named as <c>field[index]</c>, or null when there is none.</summary>
     public static string? NullInList(string field, IReadOnlyList<string?>? values)

@@ -71,7 +71,7 @@ internal static class TokenBody
 
             if (request.HasJsonContentType())
             {
-                return await ReadJsonAsync(request, context.RequestAborted);
+                return JsonBody.HasUtf8JsonContentType(request) ? await ReadJsonAsync(request, context.RequestAborted) : UnsupportedContentType();
             }
 
             if (HasBody(request))
