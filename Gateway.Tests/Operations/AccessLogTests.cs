@@ -68,6 +68,23 @@ public sealed class AccessLogTests
         Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal));
     }
 
+    /// <summary>The gateway's own endpoints name their caller too (an outside review: they all said caller=-).</summary>
+    [Fact]
+    public async Task An_admin_or_metrics_key_on_the_gateways_own_endpoints_is_named_as_the_caller()
+    {
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")));
+        using var client = gateway.NewClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/metrics", MetricsSecret)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(client, "/gateway/keys", MetricsSecret)).Status);
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Count >= 2), "expected two access lines");
+        var lines = AccessLines(gateway);
+        Assert.Matches(@"GET /metrics 200 [0-9.]+ms client=127\.0\.0\.1 route=- caller=prometheus ", lines[0]);
+        Assert.Matches(@"GET /gateway/keys 403 [0-9.]+ms client=127\.0\.0\.1 route=- caller=prometheus ", lines[1]);
+    }
+
     /// <summary>An outside review: with Microsoft.AspNetCore at Debug, routing logged /check-token/&lt;token&gt; and Kestrel a malformed Authorization header.</summary>
     [Fact]
     public async Task Raising_the_frameworks_log_levels_logs_no_token_and_no_key()

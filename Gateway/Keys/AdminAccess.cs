@@ -25,6 +25,7 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
         }
 
         var key = result.Key!;
+        Operations.GatewayRequestFeature.SetCaller(context, key.Record!.Id); // named in the access line, refused or not
         if (!key.HoldsAnyOf(scopes) || key.Record!.Origins.Count > 0)
         {
             await KeyProblems.ForbiddenAsync(context, "Administrator key required", key.Record!.Origins.Count > 0

@@ -10,6 +10,17 @@ internal sealed class GatewayRequestFeature
     /// <summary>Why the gateway answered instead of the upstream (scope, origin, rate limit, upstream down...): the problem's title.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>Who called one of the gateway's own endpoints (an admin key, a user logging out): the proxy path names its caller through its own features.</summary>
+    public string? Caller { get; set; }
+
+    public static void SetCaller(HttpContext context, string? caller)
+    {
+        if (context.Features.Get<GatewayRequestFeature>() is { } request)
+        {
+            request.Caller = caller;
+        }
+    }
+
     public static void SetReason(HttpContext context, string reason)
     {
         if (context.Features.Get<GatewayRequestFeature>() is { } request)

@@ -44,7 +44,7 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
     {
         var policy = context.GetEndpoint()?.Metadata.GetMetadata<RoutePolicy>();
         var caller = context.Features.Get<GatewayCaller>();
-        var callerId = caller is not null ? caller.KeyId ?? caller.User?.Id : CallerOf(context.Features.Get<ResolvedCaller>());
+        var callerId = caller is not null ? caller.KeyId ?? caller.User?.Id : CallerOf(context.Features.Get<ResolvedCaller>()) ?? request.Caller;
         if (policy is not null)
         {
             var auth = policy.Auth == AuthMode.Public ? "public"

@@ -117,6 +117,7 @@ internal static class TokenEndpoints
         var identity = await tokens.ValidateAsync(token ?? "");
         if (identity is not null)
         {
+            Operations.GatewayRequestFeature.SetCaller(context, identity.UserId);
             try
             {
                 await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
