@@ -86,4 +86,49 @@ public sealed class RevocationOutageTests(PostgresFixture postgres) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(second, "/docs/x", otherToken));
         Assert.Equal(HttpStatusCode.NoContent, await LogoutAsync(second, otherToken));
     }
+    /// <summary>
+    /// An outside review: a logout during a Redis stall answered 503, the write reached Redis once it woke up, but no
+    /// instance was told, and the others accepted the token for the rest of its 14 days. Now the failed logout is
+    /// written and announced again once the store answers, and every instance reloads the list periodically anyway.
+    /// </summary>
+    [Fact]
+    public async Task A_logout_answered_503_during_a_stall_still_reaches_every_instance_once_Redis_answers()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: Ct);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["ConnectionStrings:Postgres"] = await postgres.CreateExtraDatabaseAsync(),
+            ["Gateway:Tokens:Issuer"] = "https://login.tribuo.cloud",
+        };
+        var routes = RoutesJson.With(upstream.Address, RoutesJson.Route("docs", "/docs/{**rest}", "user"));
+        await using var a = GatewayApp.Start(routes, settings);
+        await using var b = GatewayApp.Start(routes, settings);
+        var user = (await a.Services.GetRequiredService<IUserStore>().CreateAsync(
+            new ExternalLogin { Provider = "test", Subject = "carol", Email = "carol@acme.fr", Name = "Carol" }, "100000000000000003", null, Ct))!;
+        var token = a.Services.GetRequiredService<TokenService>().Issue(user);
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(b, $"/auth/check-token/{token}", null));
+
+        await redis.PauseAsync();
+        HttpStatusCode answer;
+        try
+        {
+            answer = await LogoutAsync(a, token);
+        }
+        finally
+        {
+            await redis.ResumeAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await StatusAsync(b, $"/auth/check-token/{token}", null) != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(b, $"/auth/check-token/{token}", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(a, $"/auth/check-token/{token}", null));
+    }
 }

@@ -14,14 +14,24 @@ internal interface IRevokedTokenStore
 /// <summary>
 /// Which tokens are revoked, in memory, so checking a token costs no store round trip. Loaded at start
 /// (retried until it succeeds: until then <see cref="IsLoaded"/> is false and user tokens get 503, DESIGN §5),
-/// kept current by the change feed (every instance hears of a logout within a second), and reloaded
-/// whenever the feed may have missed something.
+/// kept current by the change feed (every instance hears of a logout within a second), reloaded whenever the
+/// feed may have missed something, and every <see cref="ReloadInterval"/> in any case: a revocation whose
+/// announcement was lost (the store took the write after the caller had given up on it) reaches every instance.
+/// A logout whose write failed is answered 503 and is not marked here (the token is still valid, as the answer
+/// says, and a retry works); it is written and announced again in the background until the store takes it,
+/// so the logout the person asked for is not lost either.
 /// </summary>
 internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFeed changes, TimeProvider time, ILogger<RevokedTokens> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>How stale this instance's list may get when an announcement was lost.</summary>
+    public static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revoked = new(StringComparer.Ordinal);
+
+    /// <summary>Logouts answered 503: written and announced again until the store takes them.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _pending = new(StringComparer.Ordinal);
     private volatile bool _loaded;
 
     /// <summary>Whether the list has been read from the store at least once: before that, no token can be called unrevoked.</summary>
@@ -31,9 +41,39 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
 
     public async Task RevokeAsync(string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        _revoked[jti] = expiresAt;
+        try
+        {
+            await StoreAndAnnounceAsync(jti, expiresAt, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _pending[jti] = expiresAt;
+            throw;
+        }
+    }
+
+    private async Task StoreAndAnnounceAsync(string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
         await store.AddAsync(jti, expiresAt, cancellationToken);
+        _revoked[jti] = expiresAt;
+        _pending.TryRemove(jti, out _);
         await changes.PublishAsync(ChangeTopics.RevokedTokens, jti, cancellationToken);
+    }
+
+    /// <summary>Writes and announces the logouts that failed, once the store takes them.</summary>
+    private async Task RetryPendingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (jti, expires) in _pending)
+        {
+            try
+            {
+                await StoreAndAnnounceAsync(jti, expires, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return; // the store still does not answer: next tick
+            }
+        }
     }
 
     /// <summary>A first load before the server takes requests, so a healthy start never answers 503.</summary>
@@ -68,17 +108,29 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
 
         await subscribed;
 
-        // Expired entries are dropped once an hour; a revoked token past its exp is refused anyway.
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        using var timer = new PeriodicTimer(RetryDelay, time);
+        var lastReload = time.GetTimestamp();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var now = time.GetUtcNow();
-            foreach (var (jti, expires) in _revoked)
+            await RetryPendingAsync(stoppingToken);
+            if (time.GetElapsedTime(lastReload) >= ReloadInterval)
             {
-                if (expires < now)
-                {
-                    _revoked.TryRemove(jti, out _);
-                }
+                lastReload = time.GetTimestamp();
+                await ReloadAsync(stoppingToken);
+                DropExpired();
+            }
+        }
+    }
+
+    /// <summary>A revoked token past its exp is refused anyway: its entry can go.</summary>
+    private void DropExpired()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (jti, expires) in _revoked)
+        {
+            if (expires < now)
+            {
+                _revoked.TryRemove(jti, out _);
             }
         }
     }
