@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -84,6 +85,32 @@ public sealed class StartupSettingsTests
         Assert.Contains(value, result.Error);
         Assert.DoesNotContain("   at ", result.Error + result.Output);
         Assert.DoesNotContain("hunter2-secret", result.Error + result.Output);
+    }
+
+    /// <summary>An outside review: an instance with another key file than the store's came up "ready" and failed every login with a 500.</summary>
+    [Fact]
+    public async Task A_key_file_that_does_not_open_the_stored_signing_keys_stops_the_gateway()
+    {
+        // The first instance stays up (a test gateway's folder goes with it): the second shares its database.
+        await using var first = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""");
+        var dataDir = Path.Combine(first.Directory, "data");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!first.Services.GetRequiredService<Tribuo.Gateway.Tokens.SigningKeys>().IsLoaded && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        var otherKeyFile = Path.Combine(Directory.CreateTempSubdirectory("tgw-other-kek-").FullName, "other.key");
+        File.WriteAllText(otherKeyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        var routes = Path.Combine(Directory.CreateTempSubdirectory("tgw-settings-").FullName, "routes.json");
+        File.WriteAllText(routes, """{ "Routes": {}, "Clusters": {} }""");
+
+        var result = await GatewayProcess.RunAsync(ProcessTimeout,
+            [$"--Gateway:DataDir={dataDir}", $"--Gateway:RoutesFile={routes}", "--urls=http://127.0.0.1:0", $"--Gateway:Secrets:KeyFile={otherKeyFile}"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Gateway:Secrets:KeyFile: this key file does not open the signing keys already in the store", result.Error);
+        Assert.DoesNotContain("   at ", result.Error + result.Output);
     }
 
     [Fact]

@@ -21,6 +21,29 @@ internal static class StartupSettings
     public const int InvalidConfiguration = 2;
 
     /// <summary>What may sit directly under <c>Gateway:</c>; anything else is a mistyped or unknown setting, an error.</summary>
+    /// <summary>
+    /// The key file must open the signing keys the store already holds. An instance started with another file than
+    /// the others (or than the previous start) otherwise came up "ready", failed every login with a 500, and sealed a
+    /// data-protection key of its own into the shared table that no other instance can open. A store that does not
+    /// answer within 5 s is not this check's business: the signing keys' loader retries at run time.
+    /// </summary>
+    private static void OpensStoredKeys(Tokens.ISigningKeyStore store)
+    {
+        try
+        {
+            store.ListAsync().WaitAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            throw new InvalidOperationException(
+                "Gateway:Secrets:KeyFile: this key file does not open the signing keys already in the store; every instance sharing a database must use the same key file (and the file a store was started with).");
+        }
+        catch (Exception)
+        {
+            // Unreachable, slow or not yet migrated: checked again when the keys load.
+        }
+    }
+
     private static readonly string[] GatewaySettings =
     [
         "RoutesFile", "KeysFile", "DataDir", "PublicUrl", "TrustedProxies", "Keys", "Login", "Tokens", "Roles", "Console",
@@ -76,6 +99,7 @@ internal static class StartupSettings
         }
 
         settings.Add(("Gateway:Secrets:KeyFile", () => services.GetRequiredService<SecretsKey>().Check()));
+        settings.Add(("Gateway:Secrets:KeyFile", () => OpensStoredKeys(services.GetRequiredService<Tokens.ISigningKeyStore>())));
 
         var problems = new List<string>();
         foreach (var (name, read) in settings)
