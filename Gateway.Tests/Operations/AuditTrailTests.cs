@@ -70,4 +70,54 @@ public sealed class AuditTrailTests
         var created = await db.QuerySingleAsync<long>("SELECT COUNT(DISTINCT subject) FROM audit_events WHERE kind = 'key.created' AND subject LIKE 'bulk-%'");
         Assert.Equal(count, created);
     }
+    /// <summary>
+    /// An outside review lost audit events in a database outage. A batch whose write failed waited for the next event
+    /// before it was tried again, and was forgotten when the queue closed at shutdown.
+    /// </summary>
+    [Fact]
+    public async Task An_event_whose_write_failed_is_written_once_the_database_answers_without_waiting_for_another()
+    {
+        await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""");
+        var trail = gateway.Services.GetRequiredService<Tribuo.Gateway.Operations.AuditTrail>();
+        var database = Path.Combine(gateway.Directory, "data", "gateway.db");
+        await trail.RecordAsync("test.warmup", "warmup", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(await EventuallyAsync(async () => await CountAsync(database, "warmup") == 1), "the warm-up event was not written");
+
+        // Another connection holds the database longer than the writer's busy timeout (10 s): its write fails.
+        await using (var blocker = new SqliteConnection($"Data Source={database}"))
+        {
+            await blocker.OpenAsync(TestContext.Current.CancellationToken);
+            await using var exclusive = await blocker.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, TestContext.Current.CancellationToken);
+            await blocker.ExecuteAsync("INSERT INTO audit_events (at, kind, subject, detail) VALUES (0, 'test.lock', 'lock', '')", transaction: exclusive);
+            await trail.RecordAsync("test.blocked", "blocked", cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(await EventuallyAsync(() => Task.FromResult(gateway.Logs.Any(l => l.Contains("Audit trail not written yet", StringComparison.Ordinal))), TimeSpan.FromSeconds(20)),
+                "the write did not fail while the database was held");
+            await exclusive.RollbackAsync(TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(await EventuallyAsync(async () => await CountAsync(database, "blocked") == 1, TimeSpan.FromSeconds(10)),
+            "the event was not written once the database answered");
+    }
+
+    private static async Task<int> CountAsync(string database, string subject)
+    {
+        await using var db = new SqliteConnection($"Data Source={database}");
+        return await db.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM audit_events WHERE subject = @subject", new { subject });
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        return await condition();
+    }
 }

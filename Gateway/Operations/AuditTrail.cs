@@ -39,7 +39,10 @@ internal sealed partial class AuditTrail : BackgroundService
     private sealed record AuditEvent(DateTimeOffset At, string Kind, string? Subject, string? Detail);
 
     /// <summary>Events recorded but not written yet.</summary>
-    public int Pending => _pending.Reader.Count;
+    public int Pending => _pending.Reader.Count + Volatile.Read(ref _inBatch);
+
+    /// <summary>Events taken from the queue into the batch being written: not written yet either.</summary>
+    private int _inBatch;
 
     /// <summary>Queues an event; waits for room when the queue is full rather than lose it.</summary>
     public async ValueTask RecordAsync(string kind, string? subject, string? detail = null, CancellationToken cancellationToken = default)
@@ -75,7 +78,8 @@ internal sealed partial class AuditTrail : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<AuditEvent>(BatchSize);
-        while (await _pending.Reader.WaitToReadAsync(stoppingToken))
+        // A batch that failed is retried without waiting for a new event, and is not forgotten when the queue closes.
+        while (batch.Count > 0 || await _pending.Reader.WaitToReadAsync(stoppingToken))
         {
             if (!await WriteAvailableAsync(batch, stoppingToken))
             {
@@ -107,6 +111,8 @@ internal sealed partial class AuditTrail : BackgroundService
             batch.Add(next);
         }
 
+        Volatile.Write(ref _inBatch, batch.Count);
+
         if (batch.Count == 0)
         {
             return true;
@@ -122,6 +128,7 @@ internal sealed partial class AuditTrail : BackgroundService
                 batch.Select(e => new { At = dialect.Now(e.At), e.Kind, e.Subject, e.Detail }), transaction);
             await transaction.CommitAsync(cancellationToken);
             batch.Clear();
+            Volatile.Write(ref _inBatch, 0);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
