@@ -25,7 +25,21 @@ public sealed class FailClosedRoutesTests : IDisposable
 
     private static string Address(string address) => $$""" "Clusters": { "api": { "Destinations": { "a": { "Address": "{{address}}" } } } } """;
 
-    public static TheoryData<string, string, string, string> InvalidDocuments => new()
+    /// <summary>
+    /// The rows, each named by its number and what it expects: named by their arguments, rows whose documents begin
+    /// alike were shown under one truncated name, and the runner reported 668 or 669 results from one run to the next.
+    /// </summary>
+    public static IEnumerable<TheoryDataRow<string, string, string, string>> InvalidDocuments => Documents.Select((row, index) =>
+    {
+        var data = ((ITheoryDataRow)row).GetData().Cast<string>().ToArray();
+        var expects = data[1].Length == 0 ? "control" : $"{data[1]} {data[2]} {data[3]}";
+        return new TheoryDataRow<string, string, string, string>(data[0], data[1], data[2], data[3])
+        {
+            TestDisplayName = $"{nameof(Each_rule_is_an_error_naming_the_route_or_cluster_and_the_field)} #{index:00}: {expects}",
+        };
+    });
+
+    private static TheoryData<string, string, string, string> Documents => new()
     {
         { Doc(Route("r1", "/x", """ "Auth": "user", "Companie": "acme" """)), "route 'r1'", "Metadata.Companie", "not a gateway setting" },
         { Doc(Route("r1", "/x", """ "Auth": "key", "Scope": "admin" """)), "route 'r1'", "Metadata.Scope", "not a gateway setting" },
