@@ -68,6 +68,22 @@ public sealed class CliTests
         Assert.Contains("does not exist", shown.Error);
     }
 
+    /// <summary>An outside review: with PostgreSQL down, the CLI printed a stack trace.</summary>
+    [Fact]
+    public async Task A_store_that_cannot_be_reached_is_a_sentence_and_exit_1_not_a_stack_trace()
+    {
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("tgw-cli-kek-").FullName, "secrets.key");
+        File.WriteAllText(keyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+
+        var result = await GatewayProcess.RunAsync(ProcessTimeout, "users", "list", NewDataDir(),
+            "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Username=tribuo;Password=unused;Database=tribuo;Timeout=2", $"--Gateway:Secrets:KeyFile={keyFile}");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot be reached", result.Error);
+        Assert.DoesNotContain("   at ", result.Error + result.Output);
+        Assert.DoesNotContain("unused", result.Error + result.Output);
+    }
+
     [Fact]
     public async Task An_unknown_verb_is_refused_with_a_suggestion()
     {

@@ -47,6 +47,12 @@ internal static class CliHost
             Console.Error.WriteLine(ex.Message);
             exitCode = GatewayCli.Failed;
         }
+        catch (Exception ex) when (Storage.StoreErrors.IsUnreachable(ex))
+        {
+            // A sentence, as the server's 503 is, not a stack trace (an outside review ran the CLI with PostgreSQL down).
+            Console.Error.WriteLine($"A store this command needs cannot be reached ({ex.GetType().Name}); the command did not complete. Check ConnectionStrings and that the store is up, then run it again.");
+            exitCode = GatewayCli.Failed;
+        }
 
         using var patience = new CancellationTokenSource(AuditPatience);
         await trail.StopAsync(patience.Token);
