@@ -10,27 +10,4 @@ internal static class ClientIdentityHeaders
     private const string Namespace = "x-tribuo-";
 
     public static bool IsInNamespace(string name) => HeaderName.StartsWith(name, Namespace);
-
-    /// <summary>Removes every header in the namespace; allocates only when one is present.</summary>
-    public static void Strip(IHeaderDictionary headers)
-    {
-        List<string>? doomed = null;
-        foreach (var header in headers)
-        {
-            if (IsInNamespace(header.Key))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-
-        if (doomed is null)
-        {
-            return;
-        }
-
-        foreach (var name in doomed)
-        {
-            headers.Remove(name);
-        }
-    }
 }

@@ -47,49 +47,17 @@ internal sealed class ForwardedHeaders
     }
 
     /// <summary>
-    /// Drops the client's forwarding headers unless it is a trusted proxy; their <c>_</c> spellings always (a
-    /// trusted proxy writes the real names, and passes a client's <c>X_Forwarded_For</c> along untouched, which a
-    /// CGI-style upstream would merge with the real one). Allocates only when one is present.
+    /// Whether a forwarding header the client sent is dropped: all of them unless the connection is a trusted proxy;
+    /// their <c>_</c> spellings always (a trusted proxy writes the real names, and passes a client's
+    /// <c>X_Forwarded_For</c> along untouched, which a CGI-style upstream would merge with the real one).
     /// </summary>
-    public void Sanitize(HttpContext context)
-    {
-        var trusted = IsTrusted(context.Connection.RemoteIpAddress);
-        var headers = context.Request.Headers;
-        List<string>? doomed = null;
-        foreach (var header in headers)
-        {
-            var name = header.Key;
-            if (name.Length <= LongestName && IsClientHeader(name) && (!trusted || name.Contains('_')))
-            {
-                (doomed ??= []).Add(name);
-            }
-        }
-
-        if (doomed is null)
-        {
-            return;
-        }
-
-        foreach (var name in doomed)
-        {
-            headers.Remove(name);
-        }
-    }
+    public static bool IsDropped(string name, bool fromTrustedProxy) =>
+        IsClientHeader(name) && (!fromTrustedProxy || name.Contains('_'));
 
     private static readonly int LongestName = ClientHeaders.Max(n => n.Length);
 
-    private static bool IsClientHeader(string name)
-    {
-        foreach (var known in ClientHeaders)
-        {
-            if (HeaderName.Is(name, known))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>Whether <paramref name="name"/> is one of the forwarding headers, in any spelling an upstream reads as it.</summary>
+    public static bool IsClientHeader(string name) => name.Length <= LongestName && HeaderName.IsOneOf(name, ClientHeaders);
 
     /// <summary>
     /// Appends rather than YARP's default set: with untrusted values already removed, append gives exactly

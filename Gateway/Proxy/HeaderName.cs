@@ -10,6 +10,46 @@ internal static class HeaderName
     /// <summary>Whether <paramref name="sent"/> is <paramref name="known"/> as an upstream reads it.</summary>
     public static bool Is(string sent, string known) => sent.Length == known.Length && StartsWith(sent, known);
 
+    /// <summary>Whether <paramref name="sent"/> is one of <paramref name="known"/> as an upstream reads it.</summary>
+    public static bool IsOneOf(string sent, string[] known)
+    {
+        foreach (var name in known)
+        {
+            if (Is(sent, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Removes every header whose name <paramref name="doomed"/> picks, in one pass over the request's headers;
+    /// allocates only when one is picked. The state is passed, not captured, so a static lambda allocates nothing.
+    /// </summary>
+    public static void RemoveWhere<TState>(IHeaderDictionary headers, TState state, Func<string, TState, bool> doomed)
+    {
+        List<string>? names = null;
+        foreach (var header in headers)
+        {
+            if (doomed(header.Key, state))
+            {
+                (names ??= []).Add(header.Key);
+            }
+        }
+
+        if (names is null)
+        {
+            return;
+        }
+
+        foreach (var name in names)
+        {
+            headers.Remove(name);
+        }
+    }
+
     /// <summary>Whether <paramref name="sent"/> begins with <paramref name="prefix"/> as an upstream reads it.</summary>
     public static bool StartsWith(string sent, string prefix)
     {

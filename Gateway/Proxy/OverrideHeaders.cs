@@ -24,40 +24,5 @@ internal static class OverrideHeaders
 
     private static readonly int LongestName = Names.Max(n => n.Length);
 
-    public static bool IsOverride(string name)
-    {
-        foreach (var candidate in Names)
-        {
-            if (HeaderName.Is(name, candidate))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Removes every override header; allocates only when one is present.</summary>
-    public static void Strip(IHeaderDictionary headers)
-    {
-        List<string>? doomed = null;
-        foreach (var header in headers)
-        {
-            if (header.Key.Length <= LongestName && IsOverride(header.Key))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-
-        if (doomed is null)
-        {
-            return;
-        }
-
-        foreach (var name in doomed)
-        {
-            headers.Remove(name);
-        }
-    }
-
+    public static bool IsOverride(string name) => name.Length <= LongestName && HeaderName.IsOneOf(name, Names);
 }

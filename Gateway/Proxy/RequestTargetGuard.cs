@@ -47,22 +47,8 @@ internal static class RequestTargetGuard
     /// Removes <c>X_Mode</c> when a route matches on <c>X-Mode</c>: routing would not see it, the upstream would read
     /// it as <c>X-Mode</c>, and a request refused by the narrower route would reach it through a broader one.
     /// </summary>
-    private static void RemoveUnderscoreSpellings(IHeaderDictionary headers, System.Collections.Frozen.FrozenSet<string> matched)
-    {
-        List<string>? doomed = null;
-        foreach (var header in headers)
-        {
-            if (header.Key.Contains('_') && matched.Contains(header.Key.Replace('_', '-').ToLowerInvariant()))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-
-        foreach (var name in doomed ?? [])
-        {
-            headers.Remove(name);
-        }
-    }
+    private static void RemoveUnderscoreSpellings(IHeaderDictionary headers, System.Collections.Frozen.FrozenSet<string> matched) =>
+        HeaderName.RemoveWhere(headers, matched, static (name, matched) => name.Contains('_') && matched.Contains(name.Replace('_', '-').ToLowerInvariant()));
 
     /// <summary>Why this target is refused, or null. Only the path is examined, not the query.</summary>
     public static string? FindAmbiguity(string rawTarget)

@@ -9,10 +9,10 @@ internal sealed class UntrustedHeadersStep(RequestDelegate next, ForwardedHeader
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var headers = context.Request.Headers;
-        ClientIdentityHeaders.Strip(headers);
-        OverrideHeaders.Strip(headers);
-        forwarded.Sanitize(context);
+        // One pass over the request's headers for the three kinds.
+        var fromTrustedProxy = forwarded.IsTrusted(context.Connection.RemoteIpAddress);
+        HeaderName.RemoveWhere(context.Request.Headers, fromTrustedProxy, static (name, trusted) =>
+            ClientIdentityHeaders.IsInNamespace(name) || OverrideHeaders.IsOverride(name) || ForwardedHeaders.IsDropped(name, trusted));
         return next(context);
     }
 }

@@ -15,7 +15,6 @@ internal static class TransformRules
 {
     private static readonly string[] HeaderWriters = ["RequestHeader", "RequestHeaderRouteValue"];
     private static readonly string[] QueryWriters = ["QueryValueParameter", "QueryRouteParameter"];
-    private static readonly string[] ForwardingHeaders = ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "Forwarded", "Cookie"];
 
     public static void Check(RouteConfig route, ICollection<ConfigError> errors)
     {
@@ -48,5 +47,6 @@ internal static class TransformRules
     private static bool Forbidden(string header) =>
         ClientIdentityHeaders.IsInNamespace(header)
         || OverrideHeaders.IsOverride(header)
-        || ForwardingHeaders.Any(known => HeaderName.Is(header, known));
+        || ForwardedHeaders.IsClientHeader(header)
+        || HeaderName.Is(header, "Cookie");
 }
