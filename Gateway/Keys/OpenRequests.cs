@@ -44,6 +44,8 @@ internal sealed class OpenRequests
     }
 }
 
-/// <summary>One open request: its cached key (checked again by hash), or a user token (a key tied to a user is followed as a key).</summary>
-/// <summary>A request in flight: what it was admitted with, read when it was admitted (never from its context later).</summary>
+/// <summary>
+/// One open request: its cached key (checked again by hash), or a user token (a key tied to a user is followed as a
+/// key), and the route's policy it was admitted under, all read when it was admitted (never from its context later).
+/// </summary>
 internal sealed record OpenRequest(HttpContext Context, CachedKey? Key, string? Token, Routes.RoutePolicy Policy);

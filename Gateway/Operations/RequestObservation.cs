@@ -64,17 +64,18 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
         if (_access.IsEnabled(LogLevel.Information))
         {
             var upstream = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
+            var path = LoggedPath.Of(context.Request);
             if (console.Direct)
             {
                 console.Write(new AccessLine
                 {
-                    Time = DateTime.UtcNow, Method = context.Request.Method, Path = LoggedPath.Of(context.Request), Status = status,
+                    Time = DateTime.UtcNow, Method = context.Request.Method, Path = path, Status = status,
                     DurationMs = elapsed.TotalMilliseconds, Client = context.Connection.RemoteIpAddress, Route = policy?.RouteId ?? "-",
                     Caller = callerId ?? "-", Upstream = upstream ?? "-", Reason = request.Reason ?? "-",
                 });
             }
 
-            AccessLog.Request(_access, context.Request.Method, LoggedPath.Of(context.Request), status, elapsed.TotalMilliseconds,
+            AccessLog.Request(_access, context.Request.Method, path, status, elapsed.TotalMilliseconds,
                 context.Connection.RemoteIpAddress, policy?.RouteId ?? "-", callerId ?? "-", upstream ?? "-", request.Reason ?? "-");
         }
     }

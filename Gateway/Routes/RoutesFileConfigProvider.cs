@@ -49,7 +49,8 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     /// <summary>Loads the file at start; an invalid file throws so the process stops with a readable message.</summary>
     public async Task LoadInitialAsync()
     {
-        var (result, text) = await _loader.LoadWithTextAsync(_path);
+        var (text, unreadable) = await RoutesLoader.ReadAsync(_path);
+        var result = unreadable ?? await _loader.ValidateTextAsync(text!, RoutesLoader.FileName(_path));
         if (result.Snapshot is null)
         {
             throw new GatewayConfigException(result.Describe(_path));
@@ -71,14 +72,16 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
         {
             // The file is read once: hashing one read and loading another let an edit between the two leave the
             // hash describing text that was never published, and a later edit back to it was then skipped.
-            var (result, text) = await _loader.LoadWithTextAsync(_path);
+            var (text, unreadable) = await RoutesLoader.ReadAsync(_path);
             var hash = Hash(text);
             if (text is not null && hash.AsSpan().SequenceEqual(_lastHash))
             {
-                // Reverted to what is already serving: nothing to load, and no longer an error to report.
+                // Reverted to what is already serving: nothing to check, and no longer an error to report.
                 Status = Status with { LastError = null, LastErrorAt = null };
                 return true;
             }
+
+            var result = unreadable ?? await _loader.ValidateTextAsync(text!, RoutesLoader.FileName(_path));
 
             if (result.Snapshot is null)
             {

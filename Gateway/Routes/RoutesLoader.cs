@@ -12,24 +12,26 @@ internal sealed class RoutesLoader(RoutesValidator validator)
         .AddSingleton<RoutesLoader>()
         .BuildServiceProvider();
 
-    public async Task<RoutesLoadResult> LoadAsync(string path) => (await LoadWithTextAsync(path)).Result;
-
-    /// <summary>Reads the file once and checks what was read: the text returned is exactly what the result describes.</summary>
-    public async Task<(RoutesLoadResult Result, string? Text)> LoadWithTextAsync(string path)
+    public async Task<RoutesLoadResult> LoadAsync(string path)
     {
-        var fileName = $"routes file '{path}'";
-        string json;
+        var (text, unreadable) = await ReadAsync(path);
+        return unreadable ?? await ValidateTextAsync(text!, FileName(path));
+    }
+
+    /// <summary>The file's text, or why it cannot be read: read once, so what is checked is exactly what was read.</summary>
+    public static async Task<(string? Text, RoutesLoadResult? Unreadable)> ReadAsync(string path)
+    {
         try
         {
-            json = await File.ReadAllTextAsync(path);
+            return (await File.ReadAllTextAsync(path), null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (RoutesLoadResult.Failed(new ConfigError(fileName, "(file)", $"cannot be read: {ex.Message}")), null);
+            return (null, RoutesLoadResult.Failed(new ConfigError(FileName(path), "(file)", $"cannot be read: {ex.Message}")));
         }
-
-        return (await ValidateTextAsync(json, fileName), json);
     }
+
+    public static string FileName(string path) => $"routes file '{path}'";
 
     /// <summary>Validates a routes file's text as <see cref="LoadAsync"/> would the file: what the console checks an edit with.</summary>
     public async Task<RoutesLoadResult> ValidateTextAsync(string json, string fileName)
