@@ -83,8 +83,8 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
     }
 
     /// <summary>
-    /// This URL without the query parameters of these names, compared decoded and case-insensitively, the way
-    /// sites read them (<c>Token=</c>, <c>to%6Ben=</c>, <c>token+=</c>); every other parameter is kept as it is.
+    /// This URL without the query parameters of these names, compared as sites read them (<see cref="Http.QueryParameterName"/>:
+    /// <c>Token=</c>, <c>to%6Ben=</c>, <c>token[]=</c>); every other parameter is kept as it is.
     /// </summary>
     public ReturnUrl Without(params string[] names)
     {
@@ -95,16 +95,9 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
         }
 
         var parameters = Url[(mark + 1)..].Split('&');
-        var kept = parameters.Where(p => !names.Contains(ParameterName(p), StringComparer.OrdinalIgnoreCase)).ToArray();
+        var kept = parameters.Where(p => !names.Contains(Http.QueryParameterName.Of(p), StringComparer.OrdinalIgnoreCase)).ToArray();
         return kept.Length == parameters.Length ? this
             : this with { Url = Url[..mark] + (kept.Length == 0 ? "" : "?" + string.Join('&', kept)) };
-    }
-
-    private static string ParameterName(string parameter)
-    {
-        var equals = parameter.IndexOf('=');
-        var name = equals < 0 ? parameter : parameter[..equals];
-        return Uri.UnescapeDataString(name.Replace('+', ' ')).Trim();
     }
 }
 

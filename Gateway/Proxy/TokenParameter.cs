@@ -30,18 +30,5 @@ internal static class TokenParameter
         request.QueryString = kept.Length == 0 ? QueryString.Empty : new QueryString("?" + string.Join('&', kept));
     }
 
-    private static bool IsToken(string parameter)
-    {
-        var equals = parameter.IndexOf('=');
-        var name = equals < 0 ? parameter : parameter[..equals];
-        if (!name.Contains('%') && !name.Contains('+') && !name.Contains('['))
-        {
-            return name.Equals(BrowserSession.TokenParameter, StringComparison.OrdinalIgnoreCase);
-        }
-
-        var decoded = Uri.UnescapeDataString(name.Replace('+', ' '));
-        var bracket = decoded.IndexOf('[');
-        var bare = (bracket < 0 ? decoded : decoded[..bracket]).Trim().Trim('\0').Trim();
-        return bare.Equals(BrowserSession.TokenParameter, StringComparison.OrdinalIgnoreCase);
-    }
+    private static bool IsToken(string parameter) => Http.QueryParameterName.Is(parameter, BrowserSession.TokenParameter);
 }

@@ -1,0 +1,27 @@
+namespace Tribuo.Gateway.Http;
+
+/// <summary>
+/// The name of one <c>name=value</c> query parameter as lenient frameworks read it: percent-decoded (<c>+</c> as a
+/// space), without a <c>[...]</c> suffix (PHP and Rack read <c>token[]</c> as <c>token</c>) and without surrounding
+/// spaces or NULs. What the gateway removes from a query (the token it hands back, parameters it appends itself) is
+/// found by this name, so that no spelling an upstream reads the same way slips past.
+/// </summary>
+internal static class QueryParameterName
+{
+    public static string Of(string parameter)
+    {
+        var equals = parameter.IndexOf('=');
+        var name = equals < 0 ? parameter : parameter[..equals];
+        if (name.AsSpan().IndexOfAny('%', '+', '[') < 0)
+        {
+            return name;
+        }
+
+        var decoded = Uri.UnescapeDataString(name.Replace('+', ' '));
+        var bracket = decoded.IndexOf('[');
+        return (bracket < 0 ? decoded : decoded[..bracket]).Trim().Trim('\0').Trim();
+    }
+
+    /// <summary>Whether the parameter is called <paramref name="name"/>, compared the way frameworks compare names here: ignoring case.</summary>
+    public static bool Is(string parameter, string name) => Of(parameter).Equals(name, StringComparison.OrdinalIgnoreCase);
+}
