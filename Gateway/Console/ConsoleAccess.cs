@@ -114,7 +114,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         {
             // As the password form and logout do: a browser says where a post comes from, and only the console's
             // own pages may post here; the antiforgery token is the second lock, not the only one.
-            var publicUrl = context.RequestServices.GetRequiredService<IConfiguration>()["Gateway:PublicUrl"];
+            var publicUrl = context.RequestServices.GetRequiredService<IConfiguration>()[Hosting.PublicUrl.Setting];
             if (Login.RequestOrigin.IsCrossSite(request, publicUrl))
             {
                 return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status403Forbidden);

@@ -111,7 +111,10 @@ internal static class StartupSettings
             catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
             {
                 var description = Describe(ex);
-                problems.Add($"  - {(description.StartsWith(name, StringComparison.OrdinalIgnoreCase) ? "" : name + ": ")}{description}");
+                // A message that already names its setting keeps it (one setting read by two sections is then one line).
+                var named = description.StartsWith(name, StringComparison.OrdinalIgnoreCase)
+                    || description.StartsWith("Gateway:", StringComparison.OrdinalIgnoreCase) || description.StartsWith("ConnectionStrings:", StringComparison.OrdinalIgnoreCase);
+                problems.Add($"  - {(named ? "" : name + ": ")}{description}");
             }
         }
 

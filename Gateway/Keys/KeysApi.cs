@@ -90,12 +90,12 @@ internal static class KeysApi
                 .Any(p => p.Name.Equals("expires", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.Null);
             return await Try(async () =>
             {
-                if (await service.GetAsync(id, context.RequestAborted) is not { } target)
+                if (await RefusedChangeAsync(context, service, id) is { } refused)
                 {
-                    return NotFound(id);
+                    return refused;
                 }
 
-                if ((AdminReach.MayChange(context, target) ?? AdminReach.MayGrant(context, patch.Scopes, null)) is { } tooMuch)
+                if (AdminReach.MayGrant(context, patch.Scopes, null) is { } tooMuch)
                 {
                     return Beyond(tooMuch);
                 }
@@ -113,14 +113,9 @@ internal static class KeysApi
 
         keys.MapPost("/{id}/rotate", (string id, HttpContext context, KeyService service) => Try(async () =>
         {
-            if (await service.GetAsync(id, context.RequestAborted) is not { } target)
+            if (await RefusedChangeAsync(context, service, id) is { } refused)
             {
-                return NotFound(id);
-            }
-
-            if (AdminReach.MayChange(context, target) is { } tooMuch)
-            {
-                return Beyond(tooMuch);
+                return refused;
             }
 
             var issued = await service.RotateAsync(id, AdminAccess.Actor(context), context.RequestAborted);
@@ -189,6 +184,12 @@ internal static class KeysApi
     }
 
     private static IResult NotFound(string id) => ProblemResult(StatusCodes.Status404NotFound, "No such key", $"key '{id}' does not exist.");
+
+    /// <summary>Why the caller may not rotate or edit key <paramref name="id"/> (there is none, or it is beyond the caller's reach), or null.</summary>
+    private static async Task<IResult?> RefusedChangeAsync(HttpContext context, KeyService service, string id) =>
+        await service.GetAsync(id, context.RequestAborted) is not { } target ? NotFound(id)
+            : AdminReach.MayChange(context, target) is { } tooMuch ? Beyond(tooMuch)
+            : null;
 
     private static IResult Beyond(string detail) => ProblemResult(StatusCodes.Status403Forbidden, "Beyond this key's reach", detail);
 

@@ -44,7 +44,7 @@ internal sealed class TokenOptions
             throw new InvalidOperationException($"{Section}:Issuer: must not be empty (leave it unset for the default).");
         }
 
-        options.Issuer ??= configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? "urn:tribuo:gateway";
+        options.Issuer ??= Hosting.PublicUrl.Read(configuration) ?? "urn:tribuo:gateway";
         return options;
     }
 }
