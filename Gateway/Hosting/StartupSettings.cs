@@ -20,7 +20,6 @@ internal static class StartupSettings
 {
     public const int InvalidConfiguration = 2;
 
-    /// <summary>What may sit directly under <c>Gateway:</c>; anything else is a mistyped or unknown setting, an error.</summary>
     /// <summary>
     /// The key file must open the signing keys the store already holds. An instance started with another file than
     /// the others (or than the previous start) otherwise came up "ready", failed every login with a 500, and sealed a
@@ -44,6 +43,7 @@ internal static class StartupSettings
         }
     }
 
+    /// <summary>What may sit directly under <c>Gateway:</c>; anything else is a mistyped or unknown setting, an error.</summary>
     private static readonly string[] GatewaySettings =
     [
         "RoutesFile", "KeysFile", "DataDir", "PublicUrl", "TrustedProxies", "Keys", "Login", "Tokens", "Roles", "Console",

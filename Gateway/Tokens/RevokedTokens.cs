@@ -45,8 +45,10 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
         {
             await StoreAndAnnounceAsync(jti, expiresAt, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch
         {
+            // Whatever stopped it (the store, or the client hanging up mid-stall), the logout asked for is finished
+            // in the background.
             _pending[jti] = expiresAt;
             throw;
         }
