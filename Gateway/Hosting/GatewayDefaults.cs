@@ -14,8 +14,7 @@ internal static class GatewayDefaults
         ["urls"] = "http://localhost:8080",
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        // Any level enabled here makes Hosting create an Activity per request (PERFORMANCE.md §2.2).
-        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
+        // Microsoft.AspNetCore.Hosting.Diagnostics is held off whatever is configured: SecretFreeLogging.
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
         ["Logging:LogLevel:Yarp"] = "Warning",
         // Both write a stack trace per failed request or probe; Proxy/UpstreamErrors and HealthProbeLog write one line instead.

@@ -14,7 +14,9 @@ internal sealed class SecretFreeLogging : IPostConfigureOptions<LoggerFilterOpti
 {
     private static readonly (string Category, LogLevel Lowest)[] Held =
     [
-        ("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None),                                    // "Request starting": the full URL, ?token= included
+        // "Request starting": the full URL, ?token= included; and any level enabled makes Hosting create an Activity
+        // per request (PERFORMANCE.md §2.2).
+        ("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None),
         ("Microsoft.AspNetCore.Routing.Matching.DfaMatcher", LogLevel.Information),                     // Debug: the request path
         ("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information),                      // Debug: a malformed header, value included
         ("Microsoft.AspNetCore.Authentication.OpenIdConnect.OpenIdConnectHandler", LogLevel.Information), // Trace: the callback's code and state
