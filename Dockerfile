@@ -8,18 +8,22 @@
 # ---- build ------------------------------------------------------------------------------------------------
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
+# The Native AOT compiler links with clang (README, "Native AOT").
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
 
 # Restore first, from the files that decide the package graph only, so that source edits reuse this layer.
 COPY Directory.Build.props Directory.Packages.props ./
 COPY Gateway/Gateway.csproj Gateway/
-RUN dotnet restore Gateway/Gateway.csproj
+RUN dotnet restore Gateway/Gateway.csproj -r linux-x64
 
 # Everything else (.dockerignore keeps bin/obj out, so the restore output above is not overwritten).
 COPY . .
-RUN dotnet publish Gateway/Gateway.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+# One native binary (Native AOT), with libe_sqlite3.so beside it for the embedded store.
+RUN dotnet publish Gateway/Gateway.csproj -c Release -r linux-x64 -o /app --no-restore
 
 # ---- runtime ----------------------------------------------------------------------------------------------
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# No .NET runtime needed: the binary carries what it uses.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS runtime
 WORKDIR /app
 
 # The embedded store's folder must exist and belong to the non-root user: it cannot create /data itself, and
@@ -39,7 +43,7 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     Gateway__RoutesFile=/app/routes.json \
     Gateway__DataDir=/data
 
-# `app` (uid $APP_UID = 1654) is created by the aspnet image.
+# `app` (uid $APP_UID = 1654) is created by the runtime-deps image.
 USER $APP_UID
 EXPOSE 8080
-ENTRYPOINT ["dotnet", "Tribuo.Gateway.dll"]
+ENTRYPOINT ["./Tribuo.Gateway"]

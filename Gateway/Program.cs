@@ -27,6 +27,7 @@ builder.Services.AddGatewayLogin();                            // the login hub:
 builder.Services.AddGatewayProxy();                            // routes.json → YARP, access step, identity headers
 builder.Services.AddGatewayRateLimits();                       // per route, key and client; shared through Redis
 builder.Services.AddGatewayErrors();                           // one problem+json shape for every error the gateway writes
+builder.Services.AddGatewayJson();                             // response bodies by generated serializers (no reflection: Native AOT)
 builder.Services.AddGatewayHealthChecks();                     // /healthz, /readyz: one check per configured store
 builder.Services.AddGatewayConsole();                          // the operators' console: pages, antiforgery, who-can-reach-what
 

@@ -1,6 +1,8 @@
 # Shared by bench/keys.sh and bench/routes.sh (sourced, not run): process bookkeeping, the Release build and
 # the static nginx upstream. The sourcing script sets OUT, BUILD and BENCH_NAME first.
 
+source bench/published.sh
+
 PIDS=()
 log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'bench/%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
@@ -23,7 +25,8 @@ require_tools() { # tool...
 build_gateway() {
     [ "${SKIP_BUILD:-0}" != 1 ] || return 0
     log "dotnet publish (Release) -> bench/out/gateway"
-    dotnet publish Gateway/Gateway.csproj -c Release -o "$BUILD" --nologo -v q -clp:ErrorsOnly >"$OUT/build.log" 2>&1 \
+    # shellcheck disable=SC2046  # word splitting is the point
+    dotnet publish Gateway/Gateway.csproj $(publish_args) -o "$BUILD" >"$OUT/build.log" 2>&1 \
         || { tail -n 30 "$OUT/build.log" >&2; die "build failed"; }
 }
 

@@ -61,7 +61,7 @@ EXTRA_ENV=(${BENCH_GATEWAY_ENV:-})
 start_gateway() { # port redis-port data-dir log
     env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
         Logging__LogLevel__Default=Warning "${EXTRA_ENV[@]}" \
-        dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$1" --Gateway:RoutesFile="$OUT/routes.json" \
+        $(published_exe "$BUILD" Tribuo.Gateway) --urls="http://127.0.0.1:$1" --Gateway:RoutesFile="$OUT/routes.json" \
         --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$3" --ConnectionStrings:Redis="127.0.0.1:$2" "${EXTRA_ARGS[@]}" >"$4" 2>&1 &
     PIDS+=($!)
 }

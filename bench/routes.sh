@@ -63,7 +63,7 @@ start_gateway() { # name port
     env DOTNET_TieredPGO=1 DOTNET_gcServer=0 DOTNET_gcConcurrent=0 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
         Logging__LogLevel__Default=Warning Logging__LogLevel__Tribuo.Gateway.Routes=Information \
         Logging__LogLevel__Tribuo.Gateway.Access=None \
-        dotnet "$BUILD/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$2" --Gateway:RoutesFile="$OUT/$1/routes.json" \
+        $(published_exe "$BUILD" Tribuo.Gateway) --urls="http://127.0.0.1:$2" --Gateway:RoutesFile="$OUT/$1/routes.json" \
         --Gateway:KeysFile="$OUT/keys.json" --Gateway:DataDir="$OUT/$1/data" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT" \
         >"$OUT/$1/gateway.log" 2>&1 &
     PIDS+=($!)

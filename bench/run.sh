@@ -71,6 +71,7 @@ GATEWAY_ENV=(
 # shellcheck disable=SC2206  # word splitting is the point
 EXTRA_ENV=(${BENCH_GATEWAY_ENV:-})
 
+source bench/published.sh
 PIDS=()          # every background process this script started
 log() { printf '=== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -133,17 +134,18 @@ mkdir -p "$OUT/data" "$OUT/data-quiet" "$OUT/wrk" "$OUT/redis"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     log "dotnet publish (Release) -> bench/out/gateway"
     rm -rf "$OUT/gateway"
-    if ! dotnet publish Gateway/Gateway.csproj -c Release -o "$OUT/gateway" --nologo -v q \
-            -clp:ErrorsOnly >"$OUT/build.log" 2>&1; then
+    # shellcheck disable=SC2046  # word splitting is the point
+    if ! dotnet publish Gateway/Gateway.csproj $(publish_args) -o "$OUT/gateway" >"$OUT/build.log" 2>&1; then
         grep -E 'error' "$OUT/build.log" | sort -u | head -n 30 >&2 || tail -n 30 "$OUT/build.log" >&2
         die "build failed (full log: bench/out/build.log)"
     fi
 fi
-[ -f "$OUT/gateway/Tribuo.Gateway.dll" ] || die "bench/out/gateway/Tribuo.Gateway.dll missing"
+[ -f "$OUT/gateway/Tribuo.Gateway" ] || die "bench/out/gateway/Tribuo.Gateway missing"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     log "dotnet publish (Release) bench/yarp-direct -> bench/out/yarp-direct"
     rm -rf "$OUT/yarp-direct"
-    dotnet publish bench/yarp-direct/YarpDirect.csproj -c Release -o "$OUT/yarp-direct" --nologo -v q -clp:ErrorsOnly \
+    # shellcheck disable=SC2046
+    dotnet publish bench/yarp-direct/YarpDirect.csproj $(publish_args) -o "$OUT/yarp-direct" \
         >"$OUT/build-yarp.log" 2>&1 || { tail -n 30 "$OUT/build-yarp.log" >&2; die "bench/yarp-direct build failed"; }
 fi
 if [ -n "$BASELINE" ]; then
@@ -153,8 +155,8 @@ if [ -n "$BASELINE" ]; then
     git worktree prune
     git worktree add --detach -q "$OUT/baseline-src" "$BASE_REV" || die "git worktree add $BASELINE failed"
     rm -rf "$OUT/baseline"
-    if ! dotnet publish "$OUT/baseline-src/Gateway/Gateway.csproj" -c Release -o "$OUT/baseline" --nologo -v q \
-            -clp:ErrorsOnly >"$OUT/build-baseline.log" 2>&1; then
+    # shellcheck disable=SC2046
+    if ! dotnet publish "$OUT/baseline-src/Gateway/Gateway.csproj" $(publish_args) -o "$OUT/baseline" >"$OUT/build-baseline.log" 2>&1; then
         grep -E 'error' "$OUT/build-baseline.log" | sort -u | head -n 30 >&2
         die "baseline build failed (full log: bench/out/build-baseline.log)"
     fi
@@ -336,7 +338,7 @@ start_gateway() {
     [ "$#" -eq 0 ] || shift
     log "starting $name :$port"
     env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" "${vars[@]}" \
-        dotnet "$build/Tribuo.Gateway.dll" --urls="http://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
+        $(published_exe "$build" Tribuo.Gateway) --urls="http://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
     PIDS+=($!)
 }
 
@@ -357,7 +359,7 @@ start_gateway "gateway for the rate-limited route" "$OUT/gateway" "$LIMITED_PORT
     --Gateway:RoutesFile="$OUT/routes.json" --Gateway:DataDir="$OUT/data-limited" --ConnectionStrings:Redis="127.0.0.1:$REDIS_PORT"
 # YARP alone, same runtime environment: what the gateway's own work costs is key / yarp.
 log "starting yarp (direct forwarding) :$YARP_PORT"
-env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" dotnet "$OUT/yarp-direct/YarpDirect.dll" --urls="http://127.0.0.1:$YARP_PORT" \
+env "${GATEWAY_ENV[@]}" "${EXTRA_ENV[@]}" $(published_exe "$OUT/yarp-direct" YarpDirect) --urls="http://127.0.0.1:$YARP_PORT" \
     --Upstream="http://127.0.0.1:$UPSTREAM_PORT/" --Key="$KEY_SECRET" >"$OUT/yarp-direct.log" 2>&1 &
 PIDS+=($!)
 if [ -n "$BASELINE" ]; then

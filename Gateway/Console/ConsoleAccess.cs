@@ -23,7 +23,7 @@ internal sealed class ConsoleOptions
     /// <summary><c>Gateway:Console</c>: an unknown key, a flag other than true/false or an empty role is an error.</summary>
     public static ConsoleOptions Read(IConfiguration configuration)
     {
-        var options = Hosting.SettingValues.Bind<ConsoleOptions>(configuration, Section, "Roles");
+        var options = Hosting.SettingValues.Bind(configuration, Section, s => s.Get<ConsoleOptions>(), "Roles");
         options.Roles = Hosting.SettingValues.List(configuration, $"{Section}:Roles");
         if (options.Roles.Any(string.IsNullOrWhiteSpace))
         {

@@ -15,7 +15,12 @@ internal static partial class SettingValues
     /// wrong type, is an error naming the setting. The <paramref name="lists"/> are left out of binding (the binder cannot
     /// read their one-value form): read them with <see cref="List"/>.
     /// </summary>
-    public static T Bind<T>(IConfiguration configuration, string section, params string[] lists) where T : new()
+    /// <param name="bind">
+    /// <c>s =&gt; s.Get&lt;TOptions&gt;()</c> written at the caller, where the type is known: the configuration binder's
+    /// generator then writes the binding at build time (a generic call here would fall back to reflection, which the
+    /// Native AOT binary cannot do for dictionaries such as <c>Providers</c>).
+    /// </param>
+    public static T Bind<T>(IConfiguration configuration, string section, Func<IConfiguration, T?> bind, params string[] lists) where T : new()
     {
         IConfiguration source = configuration;
         if (lists.Length > 0)
@@ -29,7 +34,7 @@ internal static partial class SettingValues
         UnknownKeys(configuration.GetSection(section), typeof(T));
         try
         {
-            return source.GetSection(section).Get<T>() ?? new T();
+            return bind(source.GetSection(section)) ?? new T();
         }
         catch (InvalidOperationException ex) when (WrongType().Match(ex.Message) is { Success: true } wrong)
         {
@@ -50,6 +55,7 @@ internal static partial class SettingValues
             throw new InvalidOperationException($"{string.Join(", ", unknown)}: not a setting the gateway knows (a typing mistake? see README, \"Configuration\").");
         }
 
+        [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Walks the gateway's own options classes, whose assembly the project roots for trimming (Gateway.csproj)")]
         static void Walk(IConfigurationSection section, Type type, List<string> unknown)
         {
             foreach (var child in section.GetChildren())

@@ -6,6 +6,7 @@ namespace Tribuo.Gateway.Http;
 /// <summary>Source-generated serializers for everything the gateway writes itself: no reflection per response.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Operations.ReadinessReport))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext
 {
     /// <summary>

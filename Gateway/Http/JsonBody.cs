@@ -44,7 +44,7 @@ internal static partial class JsonBody
                 return Invalid<T>("(body): must be a JSON object.");
             }
 
-            value = document.RootElement.Deserialize<T>(options);
+            value = document.RootElement.Deserialize(options.TypeInfo<T>());
         }
         catch (JsonException ex)
         {

@@ -12,7 +12,10 @@ internal static class Problem
 {
     public const string ContentType = "application/problem+json";
 
-    private static readonly System.Text.Json.JsonSerializerOptions ProblemJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+    private static readonly System.Text.Json.JsonSerializerOptions ProblemJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        TypeInfoResolver = GatewayJsonContext.Default,
+    };
 
     /// <summary>AddProblemDetails, with the gateway's problem type URLs and no caching of errors.</summary>
     public static IServiceCollection AddGatewayProblemDetails(this IServiceCollection services) =>
@@ -34,7 +37,7 @@ internal static class Problem
         {
             // The framework's writer declines when the client's Accept leaves JSON out; the contract is problem+json anyway.
             context.Response.Headers.CacheControl = "no-store";
-            await context.Response.WriteAsJsonAsync(problem, ProblemJson, ContentType, context.RequestAborted);
+            await context.Response.WriteAsJsonAsync(problem, ProblemJson.TypeInfo<ProblemDetails>(), ContentType, context.RequestAborted);
         }
     }
 

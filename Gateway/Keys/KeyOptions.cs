@@ -33,7 +33,7 @@ internal sealed class KeyOptions
     /// <summary><c>Gateway:Keys</c>, every value held to its range (an unknown key, a negative duration or size is an error).</summary>
     public static KeyOptions Read(IConfiguration configuration)
     {
-        var options = Hosting.SettingValues.Bind<KeyOptions>(configuration, Section);
+        var options = Hosting.SettingValues.Bind(configuration, Section, s => s.Get<KeyOptions>());
         var day = TimeSpan.FromDays(1);
         Hosting.SettingValues.Range($"{Section}:RevalidateAfter", options.RevalidateAfter, TimeSpan.Zero, day);
         Hosting.SettingValues.Range($"{Section}:RevalidateWhileSubscribed", options.RevalidateWhileSubscribed, TimeSpan.Zero, day);

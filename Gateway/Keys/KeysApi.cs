@@ -18,6 +18,7 @@ internal static class KeysApi
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
         AllowDuplicateProperties = false, // {"id":"a","Id":"b"}: which one the caller meant is not a guess to make
+        TypeInfoResolver = KeysJsonContext.Default,
     };
 
     public static void MapKeysApi(this RouteGroupBuilder admin)

@@ -14,6 +14,7 @@ internal sealed class KeysFile
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        TypeInfoResolver = KeysJsonContext.Default,
     };
 
     /// <summary>Reads and checks a keys file; every problem names the file, the key and the field.</summary>
@@ -22,7 +23,7 @@ internal sealed class KeysFile
         KeysFile? file;
         try
         {
-            file = JsonSerializer.Deserialize<KeysFile>(File.ReadAllText(path), Options);
+            file = JsonSerializer.Deserialize(File.ReadAllText(path), Http.JsonOptionsExtensions.TypeInfo<KeysFile>(Options));
         }
         catch (JsonException ex)
         {

@@ -39,7 +39,7 @@ internal sealed class LoginOptions
     /// </summary>
     public static LoginOptions Read(IConfiguration configuration)
     {
-        var options = Hosting.SettingValues.Bind<LoginOptions>(configuration, Section, "AllowedOrigins", "QueryHandoffOrigins", "Admins");
+        var options = Hosting.SettingValues.Bind(configuration, Section, s => s.Get<LoginOptions>(), "AllowedOrigins", "QueryHandoffOrigins", "Admins");
         options.AllowedOrigins = Hosting.SettingValues.List(configuration, $"{Section}:AllowedOrigins");
         options.QueryHandoffOrigins = Hosting.SettingValues.List(configuration, $"{Section}:QueryHandoffOrigins");
         options.Admins = Hosting.SettingValues.List(configuration, $"{Section}:Admins");

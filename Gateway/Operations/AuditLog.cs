@@ -47,11 +47,11 @@ internal sealed class AuditLog(IServiceProvider services)
             where.Add("id < @before");
         }
 
-        var sql = "SELECT id, at, kind, subject, detail FROM audit_events"
+        var sql = "SELECT id AS Id, at AS At, kind AS Kind, subject AS Subject, detail AS Detail FROM audit_events"
             + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where))
             + " ORDER BY id DESC LIMIT @limit";
         await using var connection = await StorageExtensions.UsersDatabase(services)(cancellationToken);
-        var rows = (await connection.QueryAsync<(long Id, object At, string Kind, string? Subject, string? Detail)>(new CommandDefinition(sql, new
+        var rows = (await connection.QueryAsync<AuditRow>(sql, new
         {
             actor = "%by %" + StoredValues.EscapeLike(filter.Actor) + "%",
             key = filter.Key?.Trim(),
@@ -61,7 +61,7 @@ internal sealed class AuditLog(IServiceProvider services)
             kindPrefix = StoredValues.EscapeLike(filter.Event) + ".%",
             before = filter.Before,
             limit = filter.Limit + 1,
-        }, cancellationToken: cancellationToken))).ToList();
+        })).ToList();
         var entries = rows.Take(filter.Limit).Select(r => new AuditEntry(r.Id, StoredValues.FromDatabaseTime(r.At), r.Kind, r.Subject, r.Detail)).ToArray();
         return new AuditPage(entries, rows.Count > filter.Limit ? entries[^1].Id : null);
     }
@@ -74,19 +74,38 @@ internal sealed class AuditLog(IServiceProvider services)
             return new Dictionary<string, DateTimeOffset>();
         }
 
-        // One parameter per id, written out: Dapper expands "IN @list" on SQLite but hands PostgreSQL an array it cannot take there.
-        var parameters = new DynamicParameters();
+        // One parameter per id, written out (the same statement on PostgreSQL and SQLite), on a plain command: a
+        // parameter list built at run time is beyond what Dapper.AOT binds at build time.
+        await using var connection = await StorageExtensions.UsersDatabase(services)(cancellationToken);
+        await using var command = connection.CreateCommand();
         var names = userIds.Select((id, i) =>
         {
-            parameters.Add($"u{i}", id);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = $"u{i}";
+            parameter.Value = id;
+            command.Parameters.Add(parameter);
             return $"@u{i}";
         }).ToArray();
-        await using var connection = await StorageExtensions.UsersDatabase(services)(cancellationToken);
-        var rows = await connection.QueryAsync<(string Subject, object At)>(new CommandDefinition(
-            $"SELECT subject, max(at) FROM audit_events WHERE kind = 'login.success' AND subject IN ({string.Join(", ", names)}) GROUP BY subject",
-            parameters, cancellationToken: cancellationToken));
-        return rows.ToDictionary(r => r.Subject, r => StoredValues.FromDatabaseTime(r.At), StringComparer.Ordinal);
+        command.CommandText = $"SELECT subject, max(at) FROM audit_events WHERE kind = 'login.success' AND subject IN ({string.Join(", ", names)}) GROUP BY subject";
+        var lastLogins = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lastLogins[reader.GetString(0)] = StoredValues.FromDatabaseTime(reader.GetValue(1));
+        }
+
+        return lastLogins;
     }
 
     private static bool Present(string? value) => !string.IsNullOrWhiteSpace(value);
+
+    /// <summary>A row of <c>audit_events</c>; <c>at</c> is a timestamp on PostgreSQL and Unix milliseconds on SQLite.</summary>
+    internal sealed class AuditRow
+    {
+        public long Id { get; init; }
+        public object? At { get; init; }
+        public string Kind { get; init; } = "";
+        public string? Subject { get; init; }
+        public string? Detail { get; init; }
+    }
 }

@@ -1,37 +1,34 @@
+using System.Text.Json.Serialization;
+
 namespace Tribuo.Gateway.Routes;
 
 /// <summary><c>GET /gateway/config</c>: the routes in force, when they were loaded, and the last reload error.</summary>
 internal static class ConfigApi
 {
     public static void MapConfigApi(this RouteGroupBuilder admin) =>
-        admin.MapGet("/gateway/config", (RoutesFileConfigProvider routes) =>
-        {
-            var snapshot = routes.Snapshot;
-            var status = routes.Status;
-            return Results.Ok(new
-            {
-                file = status.File,
-                loadedAt = status.LoadedAt,
-                lastError = status.LastError,
-                lastErrorAt = status.LastErrorAt,
-                routes = snapshot?.Routes.Select(r => new
-                {
-                    id = r.RouteId,
-                    cluster = r.ClusterId,
-                    path = r.Match.Path,
-                    hosts = r.Match.Hosts,
-                    order = r.Order,
-                    auth = snapshot.Policies[r.RouteId].Auth.ToString().ToLowerInvariant(),
-                    scopes = snapshot.Policies[r.RouteId].Scopes,
-                    roles = snapshot.Policies[r.RouteId].Roles,
-                    companies = snapshot.Policies[r.RouteId].Companies,
-                    forwardAuthorization = snapshot.Policies[r.RouteId].ForwardAuthorization,
-                }),
-                clusters = snapshot?.Clusters.Select(c => new
-                {
-                    id = c.ClusterId,
-                    destinations = c.Destinations?.ToDictionary(d => d.Key, d => d.Value.Address),
-                }),
-            });
-        });
+        admin.MapGet("/gateway/config", (RoutesFileConfigProvider routes) => Results.Ok(ConfigView.From(routes.Status, routes.Snapshot)));
 }
+
+/// <summary>What <c>GET /gateway/config</c> answers (named records, not anonymous objects: serialized without reflection).</summary>
+internal sealed record ConfigView(string? File, DateTimeOffset? LoadedAt, string? LastError, DateTimeOffset? LastErrorAt,
+    IReadOnlyList<ConfigView.Route>? Routes, IReadOnlyList<ConfigView.Cluster>? Clusters)
+{
+    internal sealed record Route(string Id, string Cluster, string? Path, IReadOnlyList<string>? Hosts, int? Order, string Auth,
+        IReadOnlyList<string> Scopes, IReadOnlyList<string> Roles, IReadOnlyList<string> Companies, bool ForwardAuthorization);
+
+    internal sealed record Cluster(string Id, Dictionary<string, string>? Destinations);
+
+    public static ConfigView From(RoutesStatus status, RoutesSnapshot? snapshot) => new(
+        status.File, status.LoadedAt, status.LastError, status.LastErrorAt,
+        snapshot?.Routes.Select(r =>
+        {
+            var policy = snapshot.Policies[r.RouteId];
+            return new Route(r.RouteId, r.ClusterId!, r.Match.Path, r.Match.Hosts, r.Order, policy.Auth.ToString().ToLowerInvariant(),
+                policy.Scopes, policy.Roles, policy.Companies, policy.ForwardAuthorization);
+        }).ToArray(),
+        snapshot?.Clusters.Select(c => new Cluster(c.ClusterId, c.Destinations?.ToDictionary(d => d.Key, d => d.Value.Address))).ToArray());
+}
+
+/// <summary>Generated at build time, added to the HTTP JSON options' resolvers (Native AOT has no reflection fallback).</summary>
+[JsonSerializable(typeof(ConfigView))]
+internal sealed partial class ConfigJsonContext : JsonSerializerContext;

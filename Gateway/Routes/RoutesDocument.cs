@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tribuo.Gateway.Http;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Tribuo.Gateway.Routes;
@@ -21,7 +22,7 @@ internal sealed class RoutesDocument
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter() },
+        TypeInfoResolver = RoutesJsonContext.Default,
     };
 
     private static readonly JsonSerializerOptions Lenient = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
@@ -131,7 +132,7 @@ internal sealed class RoutesDocument
         try
         {
             // The common case, a well-typed entry, read straight from the document (a 10,000-route reload reads them all).
-            return element.Deserialize<T>(Lenient);
+            return element.Deserialize(Lenient.TypeInfo<T>());
         }
         catch (JsonException)
         {
@@ -143,7 +144,7 @@ internal sealed class RoutesDocument
         {
             try
             {
-                return node.Deserialize<T>(Lenient);
+                return node.Deserialize(Lenient.TypeInfo<T>());
             }
             catch (JsonException ex)
             {
@@ -200,7 +201,7 @@ internal sealed class RoutesDocument
     {
         try
         {
-            JsonSerializer.Deserialize<RoutesDocument>(json, Options);
+            JsonSerializer.Deserialize(json, Options.TypeInfo<RoutesDocument>());
         }
         catch (JsonException ex)
         {

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 
@@ -31,6 +32,7 @@ internal static class RoutesShape
         Walk(element, type, path, fileName, errors);
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Walks YARP's configuration records, whose assembly the project roots for trimming (Gateway.csproj)")]
     private static void Walk(JsonElement element, Type type, List<string> path, string fileName, List<ConfigError> errors)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
@@ -136,6 +138,7 @@ internal static class RoutesShape
         || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Version) || type == typeof(Uri)
         || type == typeof(object);
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Walks YARP's configuration records, whose assembly the project roots for trimming (Gateway.csproj)")]
     private static Type? DictionaryValueType(Type type)
     {
         foreach (var candidate in type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces())
@@ -151,6 +154,7 @@ internal static class RoutesShape
         return null;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Walks YARP's configuration records, whose assembly the project roots for trimming (Gateway.csproj)")]
     private static Type? ElementType(Type type)
     {
         if (type.IsArray)

@@ -14,12 +14,12 @@ internal sealed class SqlSigningKeyStore(Func<CancellationToken, Task<DbConnecti
     public async Task<IReadOnlyList<SigningKeyRecord>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await open(cancellationToken);
-        var rows = (await connection.QueryAsync<(string Kid, string Algorithm, string PrivateKey, long CreatedAt)>(
-            "SELECT kid, algorithm, private_key, created_at FROM signing_keys")).ToArray();
+        var rows = (await connection.QueryAsync<SigningKeyRow>(
+            "SELECT kid AS Kid, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt FROM signing_keys")).ToArray();
         foreach (var row in rows.Where(r => !SecretsKey.IsProtected(r.PrivateKey)))
         {
-            await connection.ExecuteAsync("UPDATE signing_keys SET private_key = @sealed WHERE kid = @Kid AND private_key = @PrivateKey",
-                new { @sealed = secrets.Protect(row.PrivateKey, Purpose(row.Kid)), row.Kid, row.PrivateKey });
+            await connection.ExecuteAsync("UPDATE signing_keys SET private_key = @Sealed WHERE kid = @Kid AND private_key = @PrivateKey",
+                new { Sealed = secrets.Protect(row.PrivateKey, Purpose(row.Kid)), row.Kid, row.PrivateKey });
         }
 
         return rows.Select(r => new SigningKeyRecord(r.Kid, r.Algorithm, secrets.Unprotect(r.PrivateKey, Purpose(r.Kid)), DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToArray();
@@ -35,4 +35,13 @@ internal sealed class SqlSigningKeyStore(Func<CancellationToken, Task<DbConnecti
 
     /// <summary>Ties a sealed key to its row: a ciphertext moved to another <c>kid</c> does not decrypt.</summary>
     private static string Purpose(string kid) => "signing-key:" + kid;
+
+    /// <summary>The table's row (a class, not a tuple: Dapper.AOT binds a class's members at build time).</summary>
+    internal sealed class SigningKeyRow
+    {
+        public string Kid { get; init; } = "";
+        public string Algorithm { get; init; } = "";
+        public string PrivateKey { get; init; } = "";
+        public long CreatedAt { get; init; }
+    }
 }

@@ -110,18 +110,18 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
     }
 
     private static async Task<IReadOnlyList<UserIdentity>> IdentitiesAsync(DbConnection connection, string userId) =>
-        (await connection.QueryAsync<(string Provider, string Subject, long Verified, long CreatedAt)>("""
-            SELECT provider, subject, CAST(email_verified AS INTEGER), created_at FROM user_identities
+        (await connection.QueryAsync<IdentityRow>("""
+            SELECT provider AS Provider, subject AS Subject, CAST(email_verified AS INTEGER) AS Verified, created_at AS CreatedAt FROM user_identities
             WHERE user_id = @userId ORDER BY created_at, provider, subject
             """, new { userId }))
         .Select(i => new UserIdentity(i.Provider, i.Subject, i.Verified != 0, DateTimeOffset.FromUnixTimeMilliseconds(i.CreatedAt)))
         .ToArray();
 
     public Task<User?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        QueryUserAsync("id = @id", new { id }, cancellationToken);
+        QueryUserAsync("id = @value", id, cancellationToken);
 
     public Task<User?> FindByEmailAsync(string email, CancellationToken cancellationToken = default) =>
-        QueryUserAsync("lower(email) = lower(@email)", new { email }, cancellationToken);
+        QueryUserAsync("lower(email) = lower(@value)", email, cancellationToken);
 
     public async Task<IReadOnlyList<User>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -133,12 +133,12 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
     {
         await using var connection = await open(cancellationToken);
         var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + StoredValues.EscapeLike(search.ToLowerInvariant()) + "%";
-        return (await connection.QueryAsync<UserRow>(new CommandDefinition($"""
+        return (await connection.QueryAsync<UserRow>($"""
             SELECT {UserRow.Columns} FROM users
             WHERE (@pattern IS NULL OR lower(email) LIKE @pattern ESCAPE '\' OR lower(name) LIKE @pattern ESCAPE '\' OR id = @search)
               AND (@afterEmail IS NULL OR lower(email) > lower(@afterEmail))
             ORDER BY lower(email) LIMIT @limit
-            """, new { pattern, search = search?.Trim(), afterEmail, limit }, cancellationToken: cancellationToken)))
+            """, new { pattern, search = search?.Trim(), afterEmail, limit }))
             .Select(r => r.ToUser()).ToArray();
     }
 
@@ -176,9 +176,19 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
             new { userId, hash });
     }
 
-    private async Task<User?> QueryUserAsync(string where, object parameters, CancellationToken cancellationToken)
+    /// <summary>The one user matching <paramref name="where"/>, which names its one parameter <c>@value</c>.</summary>
+    private async Task<User?> QueryUserAsync(string where, string value, CancellationToken cancellationToken)
     {
         await using var connection = await open(cancellationToken);
-        return (await connection.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserRow.Columns} FROM users WHERE {where}", parameters))?.ToUser();
+        return (await connection.QuerySingleOrDefaultAsync<UserRow>($"SELECT {UserRow.Columns} FROM users WHERE {where}", new { value }))?.ToUser();
+    }
+
+    /// <summary>A row of <c>user_identities</c> (a class, not a tuple: Dapper.AOT binds a class's members at build time).</summary>
+    internal sealed class IdentityRow
+    {
+        public string Provider { get; init; } = "";
+        public string Subject { get; init; } = "";
+        public long Verified { get; init; }
+        public long CreatedAt { get; init; }
     }
 }

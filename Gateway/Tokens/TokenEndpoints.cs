@@ -22,8 +22,7 @@ internal static class TokenEndpoints
 
             context.Response.Headers.CacheControl = "public, max-age=300";
             context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync(JsonSerializer.Serialize(new { keys = keys.PublicKeys.Keys.Select(k => new { k.Kty, k.Crv, k.X, k.Y, k.Kid, k.Alg, k.Use }) },
-                new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            return context.Response.WriteAsync(JsonSerializer.Serialize(JwksDocument.From(keys.PublicKeys), JwksJson.Default.JwksDocument));
         });
 
         // The path the sites already call, its short form, and the POST that keeps tokens out of URLs.

@@ -31,7 +31,7 @@ internal sealed class TokenOptions
     /// <summary><c>Gateway:Tokens</c>, every value held to its range; the issuer defaults to <c>Gateway:PublicUrl</c>.</summary>
     public static TokenOptions Read(IConfiguration configuration)
     {
-        var options = Hosting.SettingValues.Bind<TokenOptions>(configuration, Section);
+        var options = Hosting.SettingValues.Bind(configuration, Section, s => s.Get<TokenOptions>());
         Hosting.SettingValues.Range($"{Section}:Lifetime", options.Lifetime, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
         Hosting.SettingValues.Range($"{Section}:AssertionLifetime", options.AssertionLifetime, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
         if (string.IsNullOrWhiteSpace(options.Audience))

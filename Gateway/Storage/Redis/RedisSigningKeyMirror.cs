@@ -15,7 +15,7 @@ internal sealed partial class RedisSigningKeyMirror(ISigningKeyStore primary, Re
 {
     private const string HashKey = RedisConnection.Prefix + "signing-keys";
 
-    private sealed record Entry(string Algorithm, string Sealed, long CreatedAt);
+    internal sealed record Entry(string Algorithm, string Sealed, long CreatedAt);
 
     public async Task<IReadOnlyList<SigningKeyRecord>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -54,7 +54,7 @@ internal sealed partial class RedisSigningKeyMirror(ISigningKeyStore primary, Re
             return entries.Select(e =>
             {
                 var kid = (string)e.Name!;
-                var entry = JsonSerializer.Deserialize<Entry>((string)e.Value!)!;
+                var entry = JsonSerializer.Deserialize((string)e.Value!, SigningKeyMirrorJson.Default.Entry)!;
                 return new SigningKeyRecord(kid, entry.Algorithm, secrets.Unprotect(entry.Sealed, Purpose(kid)), DateTimeOffset.FromUnixTimeMilliseconds(entry.CreatedAt));
             }).ToArray();
         }
@@ -69,7 +69,7 @@ internal sealed partial class RedisSigningKeyMirror(ISigningKeyStore primary, Re
         try
         {
             var fields = keys.Select(k => new HashEntry(k.Kid,
-                JsonSerializer.Serialize(new Entry(k.Algorithm, secrets.Protect(k.PrivateKeyPem, Purpose(k.Kid)), k.CreatedAt.ToUnixTimeMilliseconds())))).ToArray();
+                JsonSerializer.Serialize(new Entry(k.Algorithm, secrets.Protect(k.PrivateKeyPem, Purpose(k.Kid)), k.CreatedAt.ToUnixTimeMilliseconds()), SigningKeyMirrorJson.Default.Entry))).ToArray();
             await (await redis.GetDatabaseAsync()).HashSetAsync(HashKey, fields);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -89,3 +89,7 @@ internal sealed partial class RedisSigningKeyMirror(ISigningKeyStore primary, Re
         public static partial void CopyNotWritten(ILogger logger, string kind);
     }
 }
+
+/// <summary>The mirror's hash values, serialized without reflection (Native AOT).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(RedisSigningKeyMirror.Entry))]
+internal sealed partial class SigningKeyMirrorJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -43,12 +43,12 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
             try
             {
                 await using var connection = await database.OpenAsync(cancellationToken);
-                var rows = await connection.QueryAsync<(long Seq, string Payload)>(
-                    "SELECT seq, payload FROM changes WHERE seq > @last AND topic = @topic ORDER BY seq", new { last, topic });
-                foreach (var (seq, payload) in rows)
+                var rows = await connection.QueryAsync<ChangeRow>(
+                    "SELECT seq AS Seq, payload AS Payload FROM changes WHERE seq > @last AND topic = @topic ORDER BY seq", new { last, topic });
+                foreach (var row in rows)
                 {
-                    changed(payload);
-                    last = seq;
+                    changed(row.Payload);
+                    last = row.Seq;
                 }
 
                 _polled.Heard(topic);
@@ -65,5 +65,12 @@ internal sealed partial class SqliteChangeFeed(SqliteDatabase database, TimeProv
     {
         [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "Cannot read {Topic} changes from the embedded store ({Reason})")]
         public static partial void PollFailed(ILogger logger, string topic, string reason);
+    }
+
+    /// <summary>A row of <c>changes</c> (a class, not a tuple: Dapper.AOT binds a class's members at build time).</summary>
+    internal sealed class ChangeRow
+    {
+        public long Seq { get; init; }
+        public string Payload { get; init; } = "";
     }
 }

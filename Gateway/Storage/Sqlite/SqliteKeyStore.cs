@@ -92,7 +92,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
     }
 
     /// <summary>The table's row; lists are space-joined and times are Unix milliseconds, as in Redis.</summary>
-    private sealed class KeyRow
+    internal sealed class KeyRow
     {
         public string id { get; init; } = "";
         public string name { get; init; } = "";

@@ -17,7 +17,13 @@ internal sealed class SqliteRevokedTokenStore(SqliteDatabase database) : IRevoke
         await using var connection = await database.OpenAsync(cancellationToken);
         var ms = now.ToUnixTimeMilliseconds();
         await connection.ExecuteAsync("DELETE FROM revoked_tokens WHERE expires_at < @ms", new { ms });
-        var rows = await connection.QueryAsync<(string Jti, long ExpiresAt)>("SELECT jti, expires_at FROM revoked_tokens");
+        var rows = await connection.QueryAsync<RevokedRow>("SELECT jti AS Jti, expires_at AS ExpiresAt FROM revoked_tokens");
         return rows.ToDictionary(r => r.Jti, r => DateTimeOffset.FromUnixTimeMilliseconds(r.ExpiresAt));
+    }
+
+    internal sealed class RevokedRow
+    {
+        public string Jti { get; init; } = "";
+        public long ExpiresAt { get; init; }
     }
 }
