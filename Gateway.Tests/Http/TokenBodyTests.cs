@@ -40,7 +40,9 @@ public sealed class TokenBodyTests : IAsyncLifetime
     {
         { "/auth/check-token", """{"token":123}""", HttpStatusCode.BadRequest, "token: must be a string" },
         { "/auth/check-token", "[1]", HttpStatusCode.BadRequest, "must be a JSON object" },
-        { "/auth/check-token", """{"token":""", HttpStatusCode.BadRequest, "not valid JSON" },
+        // Balanced quotes in the row: a row whose text ended in a lone escaped quote ({"token":) went missing from one
+        // full run's results (672 of 673 reported), the only row to do so.
+        { "/auth/check-token", """{"token":}""", HttpStatusCode.BadRequest, "not valid JSON" },
         { "/auth/check-token", $$"""{"token":"{{new string('x', 20_000)}}"}""", HttpStatusCode.RequestEntityTooLarge, "16 KB" },
         { "/auth/logout", """{"token":{"nested":true}}""", HttpStatusCode.BadRequest, "token: must be a string" },
         { "/auth/logout", "[1]", HttpStatusCode.BadRequest, "must be a JSON object" },
