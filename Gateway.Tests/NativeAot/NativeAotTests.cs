@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Tribuo.Gateway.Tests.Login;
 using Xunit;
@@ -18,7 +19,8 @@ public sealed class NativeAotCollection;
 /// <summary>
 /// The Native AOT binary doing, end to end, the work whose code a trimmed, reflection-free build could lose: the
 /// routes file and settings checks (they walk types by reflection), JSON bodies in and out of the admin API, the
-/// stores' queries (Dapper.AOT), the login through a real OpenID Connect provider, and the proxy path.
+/// stores' queries (Dapper.AOT), the logins (a real OpenID Connect provider, the Zoho stand-in), the console's pages
+/// and forms, and the proxy path.
 /// </summary>
 [Collection(nameof(NativeAotCollection))]
 public sealed class NativeAotTests(OidcProviderFixture oidc, RedisFixture redis, PostgresFixture postgres)
@@ -143,6 +145,7 @@ public sealed class NativeAotTests(OidcProviderFixture oidc, RedisFixture redis,
             $"--Gateway:Login:Providers:datapass:Scopes={OidcProvider.DataPassScopes}",
             "--Gateway:Login:Providers:datapass:Company=acme",
             "--Gateway:Login:Providers:datapass:DataPass=true",
+            "--Gateway:Login:Admins:0=alice.martin@acme.fr",
         ], port);
 
         using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
@@ -160,6 +163,7 @@ public sealed class NativeAotTests(OidcProviderFixture oidc, RedisFixture redis,
         var claims = LoginBed.Payload(token);
         Assert.Equal("alice.martin@acme.fr", claims.GetProperty("email").GetString());
         Assert.Equal("acme", claims.GetProperty("company").GetString());
+        Assert.Equal("admin", claims.GetProperty("role").GetString());
 
         using var http = gateway.Client();
         using (var check = await http.PostAsync("/auth/check-token", Json(JsonSerializer.Serialize(new { token })), Ct))
@@ -182,6 +186,48 @@ public sealed class NativeAotTests(OidcProviderFixture oidc, RedisFixture redis,
         using var admin = gateway.Client(AdminSecret);
         var created = await CreateKeyAsync(admin, "redis-key");
         await AssertForwardedAsync(http, upstream, created.Secret, created.Id);
+
+        // The console, as the person just logged in (an admin): a page, then a form post with its anti-forgery field.
+        var cookies = new CookieContainer();
+        cookies.Add(new Uri(gateway.Address), new Cookie("tribuo_cloud_token", token));
+        using var console = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies })
+        {
+            BaseAddress = new Uri(gateway.Address),
+        };
+        var page = await console.GetStringAsync($"/gateway/console/keys/{created.Id}", Ct);
+        var csrf = Regex.Match(page, "name=\"csrf\" value=\"([^\"]+)\"").Groups[1].Value;
+        using (var disable = await console.PostAsync($"/gateway/console/keys/{created.Id}/disable",
+            new FormUrlEncodedContent([KeyValuePair.Create("csrf", csrf)]), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Found, disable.StatusCode);
+        }
+
+        using var refused = await Send(http, "/api/x", created.Secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_Zoho_login_gives_the_token_the_sites_know()
+    {
+        await using var zoho = await ZohoStandIn.StartAsync(Ct);
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: Ct);
+        await using var gateway = await AotGateway.StartAsync(upstream,
+            [.. zoho.GatewaySettings().Select(s => $"--{s.Key}={s.Value}"), $"--Gateway:Login:AllowedOrigins:0={DocsOrigin}"]);
+
+        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = new Uri(gateway.Address),
+        };
+        using var start = await browser.GetAsync("/auth/login-zoho?origin=docs.tribuo.cloud", Ct);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        using var atZoho = await browser.GetAsync(start.Headers.Location, Ct);
+        using var done = await browser.GetAsync(atZoho.Headers.Location!, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, done.StatusCode);
+        var claims = LoginBed.Payload(LoginBed.TokenFrom(done.Headers.Location!));
+        Assert.Equal("20078284501", claims.GetProperty("id").GetString());
+        Assert.Equal("elliot.thiebaut@tribuo.fr", claims.GetProperty("email").GetString());
+        Assert.Equal("tribuo", claims.GetProperty("company").GetString());
+        Assert.Equal(ZohoStandIn.ClientSecret, zoho.LastTokenRequestSecret);
     }
 
     private static async Task AssertForwardedAsync(HttpClient http, EchoUpstream upstream, string secret, string keyId)
