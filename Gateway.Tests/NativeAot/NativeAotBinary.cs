@@ -37,7 +37,8 @@ internal static class NativeAotBinary
         var project = FindProject() ?? throw new TestServerUnavailableException("Gateway/Gateway.csproj not found above the test binaries");
         var output = Path.Combine(Path.GetTempPath(), $"tgw-aot-{Environment.ProcessId}");
         var publish = ChildProcess.NewStartInfo("dotnet", Path.GetDirectoryName(project)!,
-            ["publish", project, "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo"]);
+            // No build processes left behind: they hold inotify instances, of which a user has 128 on Debian.
+            ["publish", project, "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false"]);
         var done = await ChildProcess.RunAsync(publish, TimeSpan.FromMinutes(10), "dotnet publish (Native AOT)");
         var binary = Path.Combine(output, "Tribuo.Gateway");
         if (done.ExitCode != 0 || !File.Exists(binary))
