@@ -318,6 +318,12 @@ public sealed class NativeAotTests(OidcProviderFixture oidc, RedisFixture redis,
             try
             {
                 await GatewayProcess.StartHealthyAsync(gateway._process, psi, probe, Ct);
+                // The keys file is imported in the background once the server listens (README, "Seeding"): wait for its line.
+                for (var waited = 0; !gateway._process.RecentLog.Contains("Keys file", StringComparison.Ordinal); waited++)
+                {
+                    Assert.True(waited < 200, "the keys file was not imported within 20 s: " + gateway._process.RecentLog);
+                    await Task.Delay(100, Ct);
+                }
             }
             catch
             {
