@@ -89,8 +89,11 @@ internal sealed class LoginBed : IAsyncDisposable
         return gateway;
     }
 
-    public static HttpClient NewBrowser(GatewayApp gateway) =>
-        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = gateway.BaseAddress };
+    public static HttpClient NewBrowser(GatewayApp gateway) => NewBrowser(gateway.BaseAddress);
+
+    /// <summary>A browser-like client for a gateway at <paramref name="baseAddress"/> (a process of its own, too).</summary>
+    public static HttpClient NewBrowser(Uri baseAddress) =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = baseAddress };
 
     /// <summary>Starts a login at the gateway and walks the provider's form; returns the provider's redirect back to the gateway.</summary>
     public async Task<Uri> LoginAtProviderAsync(HttpClient browser, string login, string origin = DocsOrigin, string provider = "datapass", Func<Uri, Uri>? tamperAuthorizationUrl = null)

@@ -25,10 +25,12 @@ public sealed class ZohoLoginTests : IAsyncLifetime
         return GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
     }
 
-    /// <summary>Walks the login; returns where the gateway finally sends the browser.</summary>
-    private static async Task<Uri> LoginAsync(GatewayApp gateway)
+    private static Task<Uri> LoginAsync(GatewayApp gateway) => LoginAsync(gateway.BaseAddress);
+
+    /// <summary>Walks the login at the gateway at <paramref name="baseAddress"/>; returns where it finally sends the browser.</summary>
+    internal static async Task<Uri> LoginAsync(Uri baseAddress)
     {
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = gateway.BaseAddress };
+        using var browser = LoginBed.NewBrowser(baseAddress);
         using var start = await browser.GetAsync("/auth/login-zoho?origin=docs.tribuo.cloud", Ct);
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
         using var atZoho = await browser.GetAsync(start.Headers.Location, Ct);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tribuo.Gateway.Http;
 
 namespace Tribuo.Gateway.Keys;
 
@@ -23,7 +24,7 @@ internal sealed class KeysFile
         KeysFile? file;
         try
         {
-            file = JsonSerializer.Deserialize(File.ReadAllText(path), Http.JsonOptionsExtensions.TypeInfo<KeysFile>(Options));
+            file = JsonSerializer.Deserialize(File.ReadAllText(path), Options.TypeInfo<KeysFile>());
         }
         catch (JsonException ex)
         {
