@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Tribuo.Gateway.Keys;
+using Xunit;
 
 namespace Tribuo.Gateway.Tests.Infrastructure;
 
@@ -61,6 +63,13 @@ public sealed class GatewayApp : WebApplicationFactory<Program>
         app.BaseAddress = new Uri(addresses.First());
         return app;
     }
+
+    /// <summary>
+    /// The keys file's background import has ended (README, "Seeding"): seeded keys answer and <c>/readyz</c> can be
+    /// ready. Never ends while the store is unreachable; 30 s at most.
+    /// </summary>
+    public Task KeysFileImportedAsync() =>
+        Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
     /// <summary>A client that sends no trace context of its own (another gateway's tracer in this process would make it).</summary>
     public HttpClient NewClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ActivityHeadersPropagator = null }) { BaseAddress = BaseAddress };

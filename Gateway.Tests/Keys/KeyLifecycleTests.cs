@@ -227,14 +227,14 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         try
         {
             var first = _bed.StartGateway(settings);
-            await first.Services.GetRequiredService<KeySeeder>().Completed.Task;
+            await first.KeysFileImportedAsync();
             Assert.Equal(HttpStatusCode.OK, await GetAsync(first, "/docs/x", ReaderSecret));
             Assert.Equal(HttpStatusCode.OK, await GetAsync(first, "/keyonly/x", StarSecret));
 
             await first.Services.GetRequiredService<KeyService>().RevokeAsync("seeded", "test", TestContext.Current.CancellationToken);
 
             var second = _bed.StartGateway(settings);
-            await second.Services.GetRequiredService<KeySeeder>().Completed.Task;
+            await second.KeysFileImportedAsync();
             Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(second, "/docs/x", ReaderSecret));
             Assert.NotNull((await second.Services.GetRequiredService<IKeyStore>().GetAsync("seeded", TestContext.Current.CancellationToken))!.RevokedAt);
         }

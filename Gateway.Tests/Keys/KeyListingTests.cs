@@ -26,7 +26,7 @@ public sealed class KeyListingTests(RedisFixture redis) : IClassFixture<RedisFix
         }
 
         var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
-        await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await gateway.KeysFileImportedAsync();
         var keys = gateway.Services.GetRequiredService<KeyService>();
         for (var i = 0; i < 23; i++)
         {

@@ -33,7 +33,7 @@ public sealed class KeysApiInputTests : IAsyncLifetime
             """, Ct);
         var settings = new Dictionary<string, string?>(more ?? new Dictionary<string, string?>()) { ["Gateway:KeysFile"] = keysFile };
         var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", settings);
-        await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await gateway.KeysFileImportedAsync();
         return gateway;
     }
 

@@ -21,7 +21,7 @@ public sealed class AuditTrailTests
         try
         {
             await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", new Dictionary<string, string?> { ["Gateway:KeysFile"] = keysFile });
-            await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task;
+            await gateway.KeysFileImportedAsync();
             using var admin = gateway.NewClient();
             admin.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "KEY tgw_test-root-secret-00001");
             using var created = await admin.PostAsJsonAsync("/gateway/keys", new { id = "audited", name = "Audited", scopes = new[] { "api" } }, Ct);

@@ -19,6 +19,7 @@ public sealed class HealthTests
     public async Task Probes_answer_GET_and_HEAD(string method, string path)
     {
         await using var gateway = GatewayApp.Start(Routes);
+        await gateway.KeysFileImportedAsync();
         using var response = await gateway.NewClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -23,7 +23,7 @@ internal static class ObservedGateway
         {
             var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Gateway:KeysFile"] = keysFile };
             var gateway = GatewayApp.Start(routesJson, all);
-            await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task;
+            await gateway.KeysFileImportedAsync();
             return gateway;
         }
         finally

@@ -13,6 +13,7 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
     public async Task Ready_on_embedded_defaults()
     {
         await using var gateway = GatewayApp.Start(Routes);
+        await gateway.KeysFileImportedAsync();
         var (status, body) = await ReadyAsync(gateway);
 
         Assert.Equal(HttpStatusCode.OK, status);
@@ -28,6 +29,7 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
             ["ConnectionStrings:Redis"] = server.ConnectionString,
             ["ConnectionStrings:Postgres"] = postgres.RequireServer(),
         });
+        await gateway.KeysFileImportedAsync();
 
         var (status, body) = await ReadyAsync(gateway);
         Assert.Equal(HttpStatusCode.OK, status);
@@ -67,6 +69,55 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.DoesNotContain("secret-pw", body.ToString());
         Assert.DoesNotContain(gateway.Logs, line => line.Contains("secret-pw"));
+    }
+
+    [Fact]
+    public async Task The_gateway_is_unready_until_its_keys_file_is_imported()
+    {
+        var server = redis.RequireServer();
+        var directory = Directory.CreateTempSubdirectory("tgw-ready-").FullName;
+        var keysFile = Path.Combine(directory, "keys.json");
+        var id = "ready-" + Guid.NewGuid().ToString("N")[..8];
+        var secret = $"tgw_{id}-0123456789abcdef";
+        File.WriteAllText(keysFile, $$"""{ "Keys": [ { "Id": "{{id}}", "Name": "Seeded", "Secret": "{{secret}}", "Scopes": ["a"] } ] }""");
+        const string KeyRoute = """
+            { "Routes": { "a": { "ClusterId": "c", "Match": { "Path": "/a/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "a" } } },
+              "Clusters": { "c": { "Destinations": { "d": { "Address": "http://127.0.0.1:9/" } } } } }
+            """;
+
+        // Writes wait while PING still answers: the store is reachable, and the import cannot end for 3 s.
+        Assert.StartsWith("+OK", await server.CommandAsync("CLIENT PAUSE 3000 WRITE"));
+        await using var gateway = GatewayApp.Start(KeyRoute, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = server.ConnectionString,
+            ["Gateway:KeysFile"] = keysFile,
+        });
+        try
+        {
+            var (status, body) = await ReadyAsync(gateway);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("the keys file is not imported yet", body.GetProperty("keysFile").GetString());
+
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            do
+            {
+                (status, body) = await ReadyAsync(gateway);
+            }
+            while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline && await Delay());
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.False(body.TryGetProperty("keysFile", out _), body.ToString());
+
+            // Ready means the seeded key answers: the upstream is closed, so a 502 (not a 401) is the key accepted.
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/a/x");
+            request.Headers.TryAddWithoutValidation("Authorization", "KEY " + secret);
+            using var response = await gateway.NewClient().SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        }
+        finally
+        {
+            await server.CommandAsync("CLIENT UNPAUSE");
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static async Task<bool> Delay()

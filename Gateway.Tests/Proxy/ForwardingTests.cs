@@ -19,6 +19,7 @@ public sealed class ForwardingTests : IAsyncLifetime
             RoutesJson.Route("open", "/open/{**rest}", "public"),
             RoutesJson.Route("closed", "/closed/{**rest}", "key", "\"Scopes\": \"x\""),
             RoutesJson.Route("catch-all", "/{**rest}", "public")));
+        await _gateway.KeysFileImportedAsync();
         _client = _gateway.NewClient();
     }
 

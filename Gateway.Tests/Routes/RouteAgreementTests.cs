@@ -38,7 +38,7 @@ public sealed class RouteAgreementTests : IAsyncLifetime
               "Clusters": { "up": { "Destinations": { "d": { "Address": "{{_upstream.Address}}" } } } } }
             """;
         _gateway = GatewayApp.Start(routes, new Dictionary<string, string?> { ["Gateway:KeysFile"] = keysFile });
-        await _gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await _gateway.KeysFileImportedAsync();
     }
 
     public async ValueTask DisposeAsync()

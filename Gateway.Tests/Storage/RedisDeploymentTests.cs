@@ -51,16 +51,13 @@ public sealed class RedisDeploymentTests
         return redis;
     }
 
-    private static async Task SeededAsync(GatewayApp gateway) =>
-        await gateway.Services.GetRequiredService<KeySeeder>().Completed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-
     [Fact]
     public async Task An_ACL_user_with_a_password_works_and_the_default_user_is_not_needed()
     {
         await using var redis = await StartWithAclUserOnlyAsync();
 
         await using var gateway = StartGateway($"127.0.0.1:{redis.Port},user=gateway,password=acl-pass-7f3e,abortConnect=false");
-        await SeededAsync(gateway);
+        await gateway.KeysFileImportedAsync();
 
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(Client(gateway, AdminSecret)));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(gateway.NewClient(), "/readyz"));
@@ -89,7 +86,7 @@ public sealed class RedisDeploymentTests
             "--tls-cert-file", certificate, "--tls-key-file", key, "--tls-ca-cert-file", certificate, "--tls-auth-clients", "no");
 
         await using var trusting = StartGateway($"127.0.0.1:{tlsPort},ssl=true,abortConnect=false", ("Gateway:Redis:TrustedCertificate", certificate));
-        await SeededAsync(trusting);
+        await trusting.KeysFileImportedAsync();
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(Client(trusting, AdminSecret)));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(trusting.NewClient(), "/readyz"));
 
@@ -104,8 +101,8 @@ public sealed class RedisDeploymentTests
         await using var cluster = await RedisSentinelCluster.StartOrSkipAsync();
         await using var first = StartGateway(cluster.ConnectionString);
         await using var second = StartGateway(cluster.ConnectionString);
-        await SeededAsync(first);
-        await SeededAsync(second);
+        await first.KeysFileImportedAsync();
+        await second.KeysFileImportedAsync();
 
         using var admin = Client(first, AdminSecret);
         var kept = await CreateAdminKeyAsync(admin, "kept");
