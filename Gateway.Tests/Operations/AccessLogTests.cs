@@ -64,8 +64,39 @@ public sealed class AccessLogTests
         var lines = AccessLines(gateway);
         Assert.Matches(@"GET /check-token/\{token\} 401 ", lines[0]);
         Assert.Matches(@"GET /auth/check-token/\{token\} 401 ", lines[1]);
-        Assert.Matches(@"GET /auth/check-token/\{token\} 401 ", lines[2]);
+        Assert.Matches(@"GET /AUTH/check-token/\{token\} 401 ", lines[2]);
         Assert.DoesNotContain(gateway.Logs, l => l.Contains("tgw_test", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// An outside review: spellings refused before routing (<c>//check-token/…</c>, <c>%2f</c>, a backslash) were logged
+    /// as sent, token included; and a token or key put in any other path is no better in a log.
+    /// </summary>
+    [Fact]
+    public async Task A_token_or_key_in_any_path_spelling_is_not_logged()
+    {
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain/{**rest}", "public")));
+        const string Jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2lnbmF0dXJlLWxlYWs";
+        string[] targets =
+        [
+            $"//check-token/{Jwt}", $"/auth//check-token/{Jwt}", $"/auth\\check-token/{Jwt}", $"/check-token%2f{Jwt}",
+            $"/CHECK-TOKEN%2F{Jwt}", $"/plain/{Jwt}", "/plain/x/tgw_leaked-key-secret-0123", "/plain/TGW_leaked-key-secret-0123",
+            "/plain/y;token=leaked-key-secret-in-a-parameter",
+        ];
+        foreach (var target in targets)
+        {
+            var answer = await RawHttp.SendAsync(gateway.BaseAddress, $"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 ", answer);
+        }
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Count >= targets.Length), "expected an access line per request");
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("c2lnbmF0dXJlLWxlYWs", StringComparison.Ordinal) || l.Contains("eyJzdWIi", StringComparison.Ordinal)
+            || l.Contains("leaked-key-secret", StringComparison.Ordinal));
+        Assert.Contains(AccessLines(gateway), l => l.Contains("GET //check-token/{token} 400 ", StringComparison.Ordinal));
+        Assert.Contains(AccessLines(gateway), l => l.Contains("GET /plain/{token} 200 ", StringComparison.Ordinal));
+        Assert.Contains(AccessLines(gateway), l => l.Contains("GET /plain/x/{token} 200 ", StringComparison.Ordinal));
+        Assert.Contains(AccessLines(gateway), l => l.Contains("GET /plain/y;token={token} 400 ", StringComparison.Ordinal));
     }
 
     /// <summary>The gateway's own endpoints name their caller too (an outside review: they all said caller=-).</summary>

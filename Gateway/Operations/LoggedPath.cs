@@ -1,25 +1,45 @@
+using System.Text.RegularExpressions;
+using Tribuo.Gateway.Keys;
+
 namespace Tribuo.Gateway.Operations;
 
 /// <summary>
 /// The request path as logs and spans show it. Paths are logged and queries are not, because a query can hold
-/// <c>?token=</c>; but on the check-token endpoints the token is the path itself (<c>/check-token/&lt;jwt&gt;</c>), so
-/// there the token segment is replaced by <c>{token}</c> (DESIGN §8: no token ever appears in a log line or a span).
+/// <c>?token=</c>; but a token can sit in the path too (DESIGN §8: no token ever appears in a log line or a span):
+/// <list type="bullet">
+/// <item>on the check-token endpoints the token is the path itself, and every spelling of it counts, also the ones
+/// refused before routing (<c>//check-token/&lt;jwt&gt;</c>, <c>/check-token%2f&lt;jwt&gt;</c>, <c>/auth\check-token/…</c>):
+/// whatever follows <c>check-token</c> becomes <c>/{token}</c>;</item>
+/// <item>anywhere else, a run shaped like a JWT (<c>eyJ…</c> with dots) or like a key this gateway issues
+/// (<c>tgw_…</c>) becomes <c>{token}</c>, and so does the value of a <c>token=</c> path parameter
+/// (<c>/x;token=…</c>, refused with a 400 but still logged): a client that puts one in a path by mistake does not put
+/// it in the log.</item>
+/// </list>
 /// </summary>
-internal static class LoggedPath
+internal static partial class LoggedPath
 {
-    private static readonly string[] TokenInPath = ["/check-token", "/auth/check-token"];
+    private const string CheckToken = "check-token";
+    private const string Masked = "{token}";
 
     public static string Of(HttpRequest request)
     {
-        var path = request.Path;
-        foreach (var prefix in TokenInPath)
+        var path = request.Path.Value is { Length: > 0 } value ? value : "/";
+        var checkToken = path.IndexOf(CheckToken, StringComparison.OrdinalIgnoreCase);
+        if (checkToken >= 0)
         {
-            if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase, out var rest) && rest.HasValue && rest.Value != "/")
+            var end = checkToken + CheckToken.Length;
+            if (path.Length > end && path.AsSpan(end) is not "/")
             {
-                return prefix + "/{token}";
+                path = string.Concat(path.AsSpan(0, end), "/", Masked);
             }
         }
 
-        return path.Value is { Length: > 0 } value ? value : "/";
+        return path.Contains("eyJ", StringComparison.Ordinal) || path.Contains(KeySecrets.Prefix, StringComparison.OrdinalIgnoreCase)
+            || path.Contains("token=", StringComparison.OrdinalIgnoreCase)
+            ? Credential().Replace(path, match => match.Groups["name"].Success ? match.Groups["name"].Value + Masked : Masked)
+            : path;
     }
+
+    [GeneratedRegex(@"eyJ[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*)+|(?i:tgw_)[A-Za-z0-9_\-]+|(?<name>(?i:token)=)[^/;]*", RegexOptions.CultureInvariant)]
+    private static partial Regex Credential();
 }
