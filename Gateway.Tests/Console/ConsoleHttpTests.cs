@@ -169,6 +169,12 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(["k07"], await ListAllAsync("/gateway/console/keys?status=revoked"));
         Assert.Equal(Enumerable.Range(0, 60).Where(i => i % 2 == 1 && i != 7).Select(i => $"k{i:00}"),
             await ListAllAsync("/gateway/console/keys?field=name&q=odd&status=active"));
+
+        // A cursor that is not one the console handed out starts from the first page (an outside review: a 500).
+        foreach (var cursor in (string[])["zzz", "a", "%%%"])
+        {
+            Assert.Equal(all.Take(25), (await ListAllAsync("/gateway/console/keys?after=" + cursor)).Take(25));
+        }
     }
 
     /// <summary>An outside review: a post from another site went through whenever its antiforgery token was valid.</summary>

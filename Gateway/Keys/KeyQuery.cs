@@ -31,13 +31,21 @@ internal sealed record KeyQuery(int Limit, string? After = null, string? UserId 
         }
 
         var bytes = new byte[Base64Url.GetMaxDecodedLength(cursor.Length)];
-        if (!Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written == 0)
+        try
+        {
+            // "Try" in name only: an impossible length or trailing bits (cursor=zzz, cursor=a) still throw.
+            if (!Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written == 0)
+            {
+                return false;
+            }
+
+            id = Encoding.UTF8.GetString(bytes, 0, written);
+            return true;
+        }
+        catch (FormatException)
         {
             return false;
         }
-
-        id = Encoding.UTF8.GetString(bytes, 0, written);
-        return true;
     }
 }
 
