@@ -43,6 +43,7 @@ app.UseGatewayErrors();                                        // framework erro
 app.UseRequestTargetGuard();                                   // refuse paths the upstream could read differently
 app.UseLoginLocalization();                                    // the hub's and the console's pages in English or French, from Accept-Language
 app.UseLoginCallbacks();                                       // providers' callbacks, /auth/new-token/<provider>
+app.UseRouting();                                              // here, not first: routes match the forwarded host, and a routing error is a problem
 
 var gateway = app.MapGatewayEndpoints();                       // the gateway's own paths, ahead of every route
 gateway.MapHealth();                                           // /healthz, /readyz

@@ -92,6 +92,34 @@ public sealed class TrustedProxyTests : IAsyncLifetime
         Assert.Equal("https", echoed.Header("X-Forwarded-Proto"));
     }
 
+    /// <summary>
+    /// An outside review: routing ran before the forwarded headers were applied, so routes matched the balancer's own
+    /// Host while redirects, cookies and upstream headers used the forwarded one.
+    /// </summary>
+    [Theory]
+    [InlineData(true, "gw.internal:8080", "docs.tribuo.cloud", HttpStatusCode.Redirect)]
+    [InlineData(true, "docs.tribuo.cloud", "www.tribuo.cloud", HttpStatusCode.NotFound)]
+    [InlineData(false, "gw.internal:8080", "docs.tribuo.cloud", HttpStatusCode.NotFound)]
+    public async Task Routes_match_the_host_the_balancer_forwards_when_it_is_trusted(bool trusted, string host, string forwardedHost, HttpStatusCode expected)
+    {
+        await using var gateway = Start(trusted);
+        using var client = gateway.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/guide");
+        request.Headers.Host = host;
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", forwardedHost);
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9");
+        request.Headers.TryAddWithoutValidation("Accept", BrowserAccept);
+
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.Redirect)
+        {
+            Assert.StartsWith("https://docs.tribuo.cloud/login?", response.Headers.Location!.ToString());
+        }
+    }
+
     [Fact]
     public async Task The_same_headers_from_an_untrusted_client_change_nothing()
     {
