@@ -85,6 +85,22 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
     }
 
+    /// <summary>An outside review: behind a TLS balancer the session cookie was Secure and the antiforgery cookie was not.</summary>
+    [Fact]
+    public async Task Behind_a_trusted_TLS_balancer_the_antiforgery_cookie_is_Secure()
+    {
+        await using var gateway = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.0/8" });
+        using var admin = await SignedInAsync(gateway, "admin");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/gateway/console/keys/new");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+
+        using var response = await admin.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var csrf = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_console_csrf=", StringComparison.Ordinal));
+        Assert.Contains("; secure", csrf, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Pages_forbid_framing_scripts_from_elsewhere_and_caching()
     {

@@ -132,15 +132,25 @@ public sealed class TrustedProxyTests : IAsyncLifetime
         Assert.DoesNotContain("secure", start.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_login=", StringComparison.Ordinal)), StringComparison.OrdinalIgnoreCase);
     }
 
-    [Fact]
-    public async Task On_https_a_tossed_bare_binding_cookie_does_not_let_a_foreign_token_replace_a_valid_session()
+    /// <summary>
+    /// A sibling subdomain can set <c>tribuo_login</c> (Domain=.tribuo.cloud), and, in a browser that checks cookie
+    /// prefixes case-sensitively, <c>__host-tribuo_login</c> too (an outside review: the gateway matched any case).
+    /// Only the exact <c>__Host-</c> name binds, and only alone.
+    /// </summary>
+    [Theory]
+    [InlineData("tribuo_login=TOSSED")]
+    [InlineData("__host-tribuo_login=TOSSED")]
+    [InlineData("__HOST-TRIBUO_LOGIN=TOSSED")]
+    [InlineData("__Host-Tribuo_Login=TOSSED")]
+    [InlineData("__host-tribuo_login=TOSSED; __Host-tribuo_login=TOSSED")]
+    [InlineData("__Host-tribuo_login=TOSSED; __Host-tribuo_login=OTHER")]
+    public async Task On_https_a_tossed_binding_cookie_does_not_let_a_foreign_token_replace_a_valid_session(string tossed)
     {
         await using var gateway = Start(trusted: true);
         var victim = await TokenForStoredUserAsync(gateway, "victim");
         var mallory = await TokenForStoredUserAsync(gateway, "mallory");
 
-        // tribuo_login=TOSSED set by a sibling subdomain (Domain=.tribuo.cloud): only the __Host- name binds.
-        using var back = await SendAsync(gateway, $"/guide?tribuo_login=TOSSED&token={mallory}", cookie: $"tribuo_cloud_token={victim}; tribuo_login=TOSSED");
+        using var back = await SendAsync(gateway, $"/guide?tribuo_login=TOSSED&token={mallory}", cookie: $"tribuo_cloud_token={victim}; {tossed}");
 
         Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
         Assert.Equal("https://docs.tribuo.cloud/guide", back.Headers.Location!.ToString());

@@ -18,6 +18,8 @@ internal static class ConsoleExtensions
         {
             options.Cookie.Name = "tribuo_console_csrf";
             options.Cookie.Path = Prefix;
+            // Secure on https (also behind a trusted TLS balancer), as the session cookie; the framework's default never is.
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.FormFieldName = "csrf";
             // The console's pages say DENY themselves; the framework's default would be SAMEORIGIN.
             options.SuppressXFrameOptionsHeader = true;

@@ -94,9 +94,36 @@ internal sealed class BrowserSession(IConfiguration configuration)
     public static bool IsBound(HttpRequest request)
     {
         var sent = request.Query[HandBackBinding];
-        var kept = request.Cookies[BindingCookie(request)];
+        var kept = BindingCookieValue(request);
         return sent.Count == 1 && !string.IsNullOrEmpty(sent[0]) && !string.IsNullOrEmpty(kept)
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent[0]!), Encoding.UTF8.GetBytes(kept));
+    }
+
+    /// <summary>
+    /// The binding cookie's value, read on the raw header: one pair whose name is <see cref="BindingCookie"/> in exactly
+    /// that case, and no other pair of that name in another case. <c>Request.Cookies</c> ignores case, and a browser
+    /// that checks the <c>__Host-</c> prefix case-sensitively lets a sibling subdomain set <c>__host-tribuo_login</c>.
+    /// </summary>
+    private static string? BindingCookieValue(HttpRequest request)
+    {
+        var name = BindingCookie(request);
+        string? value = null;
+        var spellings = 0;
+        foreach (var header in request.Headers.Cookie)
+        {
+            foreach (var pair in (header ?? "").Split(';'))
+            {
+                var equals = pair.IndexOf('=');
+                var pairName = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
+                if (pairName.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    spellings++;
+                    value = pairName.Equals(name, StringComparison.Ordinal) && equals >= 0 ? pair[(equals + 1)..].Trim(' ', '\t', '"') : null;
+                }
+            }
+        }
+
+        return spellings == 1 ? value : null;
     }
 
     /// <summary>A binding serves one hand-back.</summary>
