@@ -194,6 +194,10 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/open/%u002e%u002e/closed")]
     [InlineData("/open/%0a/x")]
     [InlineData("/open/%zz")]
+    [InlineData("/closed./x")] // an outside review: Windows servers serve /closed/x, routing gave it to the catch-all
+    [InlineData("/closed%20/x")]
+    [InlineData("/open/x.")]
+    [InlineData("/open/.../closed")]
     public async Task Ambiguous_paths_are_refused_before_routing(string target)
     {
         _upstream.ClearReceived();
@@ -206,9 +210,11 @@ public sealed class ForwardingTests : IAsyncLifetime
     [Fact]
     public async Task Valid_escapes_are_routed_and_forwarded()
     {
-        var response = await RawHttp.SendAsync(_gateway.BaseAddress, "GET /open/caf%C3%A9%20menu HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-
-        Assert.StartsWith("HTTP/1.1 200", response);
+        foreach (var target in (string[])["/open/caf%C3%A9%20menu", "/open/v1.2/file.txt", "/open/./x", "/open/.well-known/x"])
+        {
+            var response = await RawHttp.SendAsync(_gateway.BaseAddress, $"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", response);
+        }
     }
 
     [Fact]

@@ -97,6 +97,11 @@ internal static class RequestTargetGuard
             }
         }
 
+        if (FindTrailingDotOrSpace(path) is { } trailing)
+        {
+            return trailing;
+        }
+
         for (var i = path.IndexOf('%'); i >= 0; i = NextPercent(path, i))
         {
             var encoded = path.Slice(i, Math.Min(3, path.Length - i));
@@ -127,6 +132,30 @@ internal static class RequestTargetGuard
         }
 
         return path.Contains('%') ? FindBadEscapes(path) : null;
+    }
+
+    /// <summary>
+    /// A segment ending in '.' or an encoded space (<c>/admin./x</c>, <c>/admin%20/x</c>): Windows servers (IIS,
+    /// Kestrel on Windows' file system) drop them and serve <c>/admin/x</c>, which routing, seeing another
+    /// segment, may have handed to a broader route. Dot segments ("." and "..") are Kestrel's to remove.
+    /// </summary>
+    private static string? FindTrailingDotOrSpace(ReadOnlySpan<char> path)
+    {
+        foreach (var range in path.Split('/'))
+        {
+            var segment = path[range];
+            if (segment is "." or ".." || segment.IsEmpty)
+            {
+                continue;
+            }
+
+            if (segment[^1] == '.' || segment.EndsWith("%20", StringComparison.Ordinal))
+            {
+                return "A path segment ends with '.' or a space; some servers drop it and would serve another path.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
