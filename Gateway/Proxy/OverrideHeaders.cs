@@ -13,6 +13,9 @@ internal static class OverrideHeaders
         // The client address
         "X-Real-IP", "True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "X-Original-Forwarded-For",
         "Client-IP", "X-Cluster-Client-IP", "Fastly-Client-IP",
+        // What ASP.NET Core's forwarded headers keep of the balancer's hop (X-Original-Host below): the
+        // balancer's own address and scheme, or a client's forgery of them.
+        "X-Original-For", "X-Original-Proto", "X-Original-Prefix",
         // The scheme, host and port
         "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Scheme", "X-Forwarded-Protocol", "X-Forwarded-Ssl",
         "Front-End-Https", "X-Url-Scheme", "X-Original-Host", "X-Host",
