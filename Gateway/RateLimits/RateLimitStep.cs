@@ -31,7 +31,7 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
         }
 
         var set = CountersOf(context, policy, keyCaller, keyLimits);
-        var decision = await limiter.DecideAsync(set.Counters, set.Name);
+        var decision = await limiter.DecideAsync(set.Counters, set.Name, context.RequestAborted);
         var (counter, state) = decision.Tightest;
         var headers = context.Response.Headers;
         headers["RateLimit-Limit"] = counter.LimitHeader;

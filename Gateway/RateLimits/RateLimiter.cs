@@ -1,19 +1,30 @@
 using System.Collections.Concurrent;
-using StackExchange.Redis;
 
 namespace Tribuo.Gateway.RateLimits;
 
 /// <summary>
 /// Decides one request against its limits: with Redis, counts shared by every instance; without it, or while it
-/// cannot be reached, this instance's own counts (said once per outage in the log). Never unlimited, never an error.
+/// cannot be reached, this instance's own counts. Never unlimited, never an error. A hung Redis costs a request at
+/// most <see cref="SharedCountBudget"/>, and after a few such failures nothing at all: the
+/// <see cref="SharedCounterCircuit"/> sends requests straight to local counting, tries Redis once a second, and
+/// logs the outage once.
 /// </summary>
-internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases leases, LocalRateCounters local, ILogger<RateLimiter> logger)
+internal sealed class RateLimiter(RedisRateCounters? shared, SharedCounterCircuit circuit, SlotLeases leases, LocalRateCounters local, TimeProvider time)
 {
+    /// <summary>
+    /// The longest a request waits for Redis to count it. A healthy Redis answers the script within milliseconds; a
+    /// hung one (a paused process, a black-holed network: the connection stays up) would hold the request for the
+    /// client's own timeout (5 s by default) and then fail it. Past this the request is counted locally, which the
+    /// contract allows, so a short wait costs little. A constant: the rate limits have no settings of their own, and
+    /// the client's timeout is no guide (it is meant for every other Redis call).
+    /// </summary>
+    private static readonly TimeSpan SharedCountBudget = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _refills = new(StringComparer.Ordinal);
-    private int _local;
 
     /// <param name="set">The counters' name as one string (<see cref="SlotLeases.SetOf"/>).</param>
-    public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters, string set)
+    /// <param name="cancellationToken">The request's own: when it fires, the request is gone and nothing is decided.</param>
+    public async ValueTask<RateLimitDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters, string set, CancellationToken cancellationToken)
     {
         if (shared is null)
         {
@@ -36,28 +47,38 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             }
         }
 
+        if (!circuit.MayAsk())
+        {
+            return local.Decide(counters);
+        }
+
         // Only one request at a time asks for a grant for these counters, so that this instance never holds more
         // than one grant's worth of requests counted in advance; the others are counted one by one.
         var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var registered = _refills.TryAdd(set, mine);
         try
         {
-            if (await shared.IsConnectedAsync())
+            var sentAt = leases.Now;
+            var answer = await shared.DecideAsync(counters, registered ? SlotLeases.SizeFor(counters) : 1).WaitAsync(SharedCountBudget, time, cancellationToken);
+            if (answer is not null)
             {
-                var sentAt = leases.Now;
-                var answer = await shared.DecideAsync(counters, registered ? SlotLeases.SizeFor(counters) : 1);
-                var decision = leases.Keep(set, answer, sentAt);
-                if (Interlocked.Exchange(ref _local, 0) == 1)
-                {
-                    Log.SharedAgain(logger);
-                }
-
-                return decision;
+                circuit.Succeeded();
+                return leases.Keep(set, answer, sentAt);
             }
+
+            circuit.Failed("not connected");
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Falls through: an unreachable Redis must not turn into a 5xx, nor into no limit at all.
+            // The caller went away: nothing was learned about Redis, and nobody is left to answer.
+            circuit.Abandoned();
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed (the budget, the client's own timeout, a connection error, or an InvalidOperationException
+            // from the client's reader while it reconnects), the request is counted locally: never a 5xx, never unlimited.
+            circuit.Failed(ex.GetType().Name);
         }
         finally
         {
@@ -68,20 +89,6 @@ internal sealed partial class RateLimiter(RedisRateCounters? shared, SlotLeases 
             }
         }
 
-        if (Interlocked.Exchange(ref _local, 1) == 0)
-        {
-            Log.CountingLocally(logger);
-        }
-
         return local.Decide(counters);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Redis is unreachable: rate limits are counted by each instance on its own until it returns")]
-        public static partial void CountingLocally(ILogger logger);
-
-        [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Redis is back: rate limits are counted by all instances together again")]
-        public static partial void SharedAgain(ILogger logger);
     }
 }

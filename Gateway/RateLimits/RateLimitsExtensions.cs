@@ -11,9 +11,10 @@ internal static class RateLimitsExtensions
         services.AddSingleton(sp => new LocalRateCounters(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new RateLimiter(
             sp.GetRequiredService<StoreSelection>().UsesRedis ? new RedisRateCounters(sp.GetRequiredService<RedisConnection>()) : null,
+            new SharedCounterCircuit(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SharedCounterCircuit>>()),
             new SlotLeases(sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<LocalRateCounters>(),
-            sp.GetRequiredService<ILogger<RateLimiter>>()));
+            sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

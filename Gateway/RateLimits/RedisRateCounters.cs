@@ -88,8 +88,15 @@ internal sealed class RedisRateCounters(RedisConnection redis)
         return result
         """;
 
-    public async Task<SharedDecision> DecideAsync(IReadOnlyList<LimitedCounter> counters, int want)
+    /// <summary>Null while the client knows its connection is down: nothing is sent, and the caller counts locally at once.</summary>
+    public async Task<SharedDecision?> DecideAsync(IReadOnlyList<LimitedCounter> counters, int want)
     {
+        var multiplexer = await redis.GetMultiplexerAsync();
+        if (!multiplexer.IsConnected)
+        {
+            return null;
+        }
+
         var keys = new RedisKey[counters.Count];
         var arguments = new RedisValue[1 + counters.Count * 3];
         arguments[0] = want;
@@ -102,8 +109,7 @@ internal sealed class RedisRateCounters(RedisConnection redis)
             arguments[3 + 3 * i] = SubWindows.SlotMilliseconds(limit);
         }
 
-        var database = await redis.GetDatabaseAsync();
-        var result = (RedisResult[])(await database.ScriptEvaluateAsync(Script, keys, arguments))!;
+        var result = (RedisResult[])(await multiplexer.GetDatabase().ScriptEvaluateAsync(Script, keys, arguments))!;
         var states = new LimitState[counters.Count];
         for (var i = 0; i < counters.Count; i++)
         {
@@ -116,7 +122,4 @@ internal sealed class RedisRateCounters(RedisConnection redis)
         var decision = new RateLimitDecision(counters, states);
         return new SharedDecision(decision, decision.Allowed ? (long)result[1] : 0, TimeSpan.FromMilliseconds(Math.Max(0, (long)result[2])));
     }
-
-    /// <summary>False while the connection is down: the caller counts locally at once instead of waiting for a timeout.</summary>
-    public async Task<bool> IsConnectedAsync() => (await redis.GetMultiplexerAsync()).IsConnected;
 }
