@@ -217,4 +217,14 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == path);
     }
+
+    /// <summary>An outside review: CONNECT reached YARP, which cannot send it, and came back a 502 logged as an upstream failure.</summary>
+    [Fact]
+    public async Task Connect_is_refused_with_405()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, $"CONNECT /pub/connect HTTP/1.1\r\nHost: localhost\r\nAuthorization: KEY {StarSecret}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 405", response);
+        Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == "/pub/connect");
+    }
 }

@@ -9,7 +9,9 @@ namespace Tribuo.Gateway.Proxy;
 /// collapse <c>//</c> differently and resolve another resource than the route that was authorized. Dot
 /// segments are fine: Kestrel removes them before routing and YARP forwards that normalized path.
 /// TRACE (and IIS's TRACK) is refused too: an upstream echoing the request would hand back what the gateway
-/// added for it, and nothing legitimate needs it through a gateway (DESIGN §7).
+/// added for it, and nothing legitimate needs it through a gateway (DESIGN §7). So is CONNECT: a tunnel is not a
+/// route, and YARP's client cannot send one (it came back as a 502 logged as an upstream failure). HTTP/2's extended
+/// CONNECT (WebSockets over HTTP/2, RFC 8441) is not a tunnel: YARP forwards it as an upgrade, so it passes.
 /// </summary>
 internal static class RequestTargetGuard
 {
@@ -18,9 +20,10 @@ internal static class RequestTargetGuard
         var routes = app.ApplicationServices.GetRequiredService<Routes.RoutesFileConfigProvider>();
         return app.Use((context, next) =>
         {
-            if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase))
+            if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase)
+                || (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true))
             {
-                return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", "TRACE is not served by this gateway.");
+                return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{context.Request.Method.ToUpperInvariant()} is not served by this gateway.");
             }
 
             // "secure.test." is "secure.test" to DNS, nginx and Apache, but not to Hosts matching: it would fall to
