@@ -23,6 +23,9 @@ public sealed class FailClosedRoutesTests : IDisposable
     private static string Route(string id, string path, string metadata = """ "Auth": "key" """) =>
         $$""" "{{id}}": { "ClusterId": "api", "Match": { "Path": "{{path}}" }, "Metadata": { {{metadata}} } } """;
 
+    private static string Transforms(string transforms, string path = "/t") =>
+        Doc($$""" "r1": { "ClusterId": "api", "Match": { "Path": "{{path}}" }, "Metadata": { "Auth": "key" }, "Transforms": [ {{transforms}} ] } """);
+
     private static string Address(string address) => $$""" "Clusters": { "api": { "Destinations": { "a": { "Address": "{{address}}" } } } } """;
 
     /// <summary>
@@ -80,6 +83,36 @@ public sealed class FailClosedRoutesTests : IDisposable
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test", "H4.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "a" ] } ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "A" ] } ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "GET" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "HEAD", "GET" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        // Every transform that names or generates a request header, not only RequestHeader (an outside review: X-Forwarded's
+        // HeaderPrefix "X-Tribuo-" sent X-Tribuo-For and a client-chosen X-Tribuo-Host upstream).
+        { Transforms("""{ "X-Forwarded": "Set", "HeaderPrefix": "X-Tribuo-" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "gateway alone" },
+        { Transforms("""{ "X-Forwarded": "Append", "HeaderPrefix": "X-Tribuo-User-" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "gateway alone" },
+        { Transforms("""{ "PathPrefix": "/v1" }, { "X-Forwarded": "Set", "HeaderPrefix": "x_tribuo_" }"""), "route 'r1'", "Transforms[1].HeaderPrefix", "gateway alone" },
+        { Transforms("""{ "X-Forwarded": "Set", "HeaderPrefix": "X-" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "'X-Host'" },
+        { Transforms("""{ "X-Forwarded": "Set", "HeaderPrefix": "X_Forwarded_" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "gateway alone" },
+        { Transforms("""{ "ClientCert": "X-Tribuo-User-Id" }"""), "route 'r1'", "Transforms[0].ClientCert", "gateway alone" },
+        { Transforms("""{ "ClientCert": "X-Forwarded-For" }"""), "route 'r1'", "Transforms[0].ClientCert", "gateway alone" },
+        { Transforms("""{ "RequestHeadersAllowed": "Accept;X-Tribuo-User-Id" }"""), "route 'r1'", "Transforms[0].RequestHeadersAllowed", "'X-Tribuo-User-Id'" },
+        { Transforms("""{ "PathPrefix": "/v1" }, { "RequestHeadersAllowed": "Accept; X-Real-IP" }"""), "route 'r1'", "Transforms[1].RequestHeadersAllowed", "gateway alone" },
+        // A header name that is not an RFC 9110 token (an outside review: "X-Real-IP " passed the checks, then every
+        // request on the route was a 502 with a FormatException in the log).
+        { Transforms("""{ "RequestHeader": "X-Real-IP ", "Set": "9.9.9.9" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeaderRouteValue": "X-Real-IP ", "Set": "id" }""", "/t/{id}"), "route 'r1'", "Transforms[0].RequestHeaderRouteValue", "not a valid header name" },
+        { Transforms("""{ "RequestHeader": "X-Api Version", "Set": "2" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeader": "X-Api:Version", "Set": "2" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeader": "", "Set": "2" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeader": "X-Api-\u0001", "Set": "2" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeader": "X-Écho", "Set": "2" }"""), "route 'r1'", "Transforms[0].RequestHeader", "not a valid header name" },
+        { Transforms("""{ "RequestHeaderRemove": "X-Debug " }"""), "route 'r1'", "Transforms[0].RequestHeaderRemove", "not a valid header name" },
+        { Transforms("""{ "ClientCert": "X-Client Cert" }"""), "route 'r1'", "Transforms[0].ClientCert", "not a valid header name" },
+        { Transforms("""{ "RequestHeadersAllowed": "Accept;X-A B" }"""), "route 'r1'", "Transforms[0].RequestHeadersAllowed", "'X-A B' is not a valid header name" },
+        { Transforms("""{ "X-Forwarded": "Set", "HeaderPrefix": "X Fwd-" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "not a valid header name" },
+        { Transforms("""{ "ResponseHeader": "X-Served-By ", "Set": "gw" }"""), "route 'r1'", "Transforms[0].ResponseHeader", "not a valid header name" },
+        { Transforms("""{ "ResponseTrailer": "X-T(1)", "Append": "x" }"""), "route 'r1'", "Transforms[0].ResponseTrailer", "not a valid header name" },
+        { Transforms("""{ "ResponseHeaderRemove": "Server ", "When": "Always" }"""), "route 'r1'", "Transforms[0].ResponseHeaderRemove", "not a valid header name" },
+        { Transforms("""{ "ResponseTrailerRemove": "X/Internal" }"""), "route 'r1'", "Transforms[0].ResponseTrailerRemove", "not a valid header name" },
+        { Transforms("""{ "ResponseHeadersAllowed": "Content-Type;X A" }"""), "route 'r1'", "Transforms[0].ResponseHeadersAllowed", "not a valid header name" },
+        { Transforms("""{ "ResponseTrailersAllowed": "grpc-status;grpc message" }"""), "route 'r1'", "Transforms[0].ResponseTrailersAllowed", "not a valid header name" },
     };
 
     [Theory]
@@ -109,6 +142,24 @@ public sealed class FailClosedRoutesTests : IDisposable
             """ "r3": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Methods": [ "POST" ] }, "Metadata": { "Auth": "key" } } """,
             """ "r4": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example" ] }, "Metadata": { "Auth": "key" } } """,
             """ "r5": { "ClusterId": "api", "Match": { "Path": "/y" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Authorization", "Set": "Bearer service" }, { "RequestHeader": "X-Api-Version", "Set": "2" } ] } """));
+
+        var result = await LoadAsync(json);
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
+    public async Task Header_transforms_with_valid_names_the_gateway_does_not_own_are_fine()
+    {
+        var json = Doc(string.Join(",",
+            """ "c1": { "ClusterId": "api", "Match": { "Path": "/c1" }, "Transforms": [ { "X-Forwarded": "Set", "HeaderPrefix": "X-Forwarded-" } ] } """,
+            """ "c2": { "ClusterId": "api", "Match": { "Path": "/c2" }, "Transforms": [ { "X-Forwarded": "Append", "HeaderPrefix": "X-Upstream-" } ] } """,
+            """ "c3": { "ClusterId": "api", "Match": { "Path": "/c3" }, "Transforms": [ { "Forwarded": "for,proto" }, { "ClientCert": "X-Client-Cert" } ] } """,
+            """ "c4": { "ClusterId": "api", "Match": { "Path": "/c4/{id}" }, "Transforms": [ { "RequestHeadersAllowed": "Accept; Cookie;X-Request-Id" }, { "RequestHeaderRemove": "X-Debug" } ] } """,
+            """ "c5": { "ClusterId": "api", "Match": { "Path": "/c5/{id}" }, "Transforms": [ { "RequestHeader": "X-!#$%&'*+.^_`|~1", "Set": "2" }, { "RequestHeaderRouteValue": "X-Item", "Set": "id" } ] } """,
+            """ "c6": { "ClusterId": "api", "Match": { "Path": "/c6" }, "Transforms": [ { "ResponseHeader": "X-Served-By", "Set": "gw", "When": "Always" }, { "ResponseTrailer": "X-Trailer", "Append": "1" } ] } """,
+            """ "c7": { "ClusterId": "api", "Match": { "Path": "/c7" }, "Transforms": [ { "ResponseHeaderRemove": "Server" }, { "ResponseTrailerRemove": "X-Internal" } ] } """,
+            """ "c8": { "ClusterId": "api", "Match": { "Path": "/c8" }, "Transforms": [ { "ResponseHeadersAllowed": "Content-Type;X-Request-Id" }, { "ResponseTrailersAllowed": "grpc-status" } ] } """));
 
         var result = await LoadAsync(json);
 
@@ -199,6 +250,37 @@ public sealed class FailClosedRoutesTests : IDisposable
         Assert.Contains("route 'staff': Metadata.Companie", routes.Status.LastError);
         Assert.Contains("route 'twin': Match", routes.Status.LastError);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/staff/x", token)).StatusCode);
+    }
+
+    /// <summary>
+    /// An outside review, on a running gateway: X-Forwarded's HeaderPrefix "X-Tribuo-" was accepted on reload and sent
+    /// X-Tribuo-For/-Host/-Proto upstream; "X-Real-IP " was accepted and every request on its route became a 502.
+    /// </summary>
+    [Fact]
+    public async Task A_reload_with_a_gateway_header_prefix_or_an_invalid_header_name_is_rejected_and_the_route_keeps_working()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: token);
+        await using var gateway = GatewayApp.Start(RoutesJson.With(upstream.Address, RoutesJson.Route("open", "/open", "public")));
+        using var client = gateway.NewClient();
+        var routes = gateway.Services.GetRequiredService<RoutesFileConfigProvider>();
+
+        gateway.WriteRoutes(RoutesJson.With(upstream.Address,
+            ("open", """{ "ClusterId": "up", "Match": { "Path": "/open" }, "Metadata": { "Auth": "public" }, "Transforms": [ { "X-Forwarded": "Set", "HeaderPrefix": "X-Tribuo-" } ] }"""),
+            ("real", """{ "ClusterId": "up", "Match": { "Path": "/real" }, "Metadata": { "Auth": "public" }, "Transforms": [ { "RequestHeader": "X-Real-IP ", "Set": "9.9.9.9" } ] }""")));
+        var watch = Stopwatch.StartNew();
+        while (routes.Status.LastError is null)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the file was accepted");
+            await Task.Delay(25, token);
+        }
+
+        Assert.Contains("route 'open': Transforms[0].HeaderPrefix", routes.Status.LastError);
+        Assert.Contains("route 'real': Transforms[0].RequestHeader: 'X-Real-IP ' is not a valid header name", routes.Status.LastError);
+        using var response = await client.GetAsync("/open", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(upstream.Received[^1].Headers.Keys, name => name.StartsWith("X-Tribuo-", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/real", token)).StatusCode);
     }
 
     private async Task<RoutesLoadResult> LoadAsync(string json)

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -100,6 +102,78 @@ public sealed class HotReloadTests : IAsyncLifetime
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(2), "the fixed file was not applied within 2 s");
             await Task.Delay(25, token);
         }
+    }
+
+    /// <summary>
+    /// An outside review: one invalid save was logged and counted twice, by the watcher and then by the 1 s poll. Each
+    /// rejected content is reported once, a different invalid content again, and the same one again after a valid file.
+    /// </summary>
+    [Fact]
+    public async Task A_rejected_change_is_logged_and_counted_once()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var routes = _gateway.Services.GetRequiredService<RoutesFileConfigProvider>();
+        var factory = _gateway.Services.GetRequiredService<IMeterFactory>();
+        var counted = new ConcurrentQueue<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // This gateway's meter only: the other tests' gateways in this process have their own.
+            if (instrument.Name == "tribuo_gateway_config_reloads" && ReferenceEquals(instrument.Meter.Scope, factory))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "result")
+                {
+                    counted.Enqueue((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        var rejectedLines = () => _gateway.Logs.Count(l => l.Contains("Routes file change rejected", StringComparison.Ordinal));
+        var rejectedCount = () => counted.Count(r => r == "rejected");
+        var broken = RoutesJson.With(_upstream.Address, RoutesJson.Route("broken", "/b", "sometimes"));
+
+        _gateway.WriteRoutes(broken);
+        await WaitUntilAsync(() => routes.Status.LastError?.Contains("route 'broken'", StringComparison.Ordinal) == true, token);
+        await PastThePollAsync(token);
+        Assert.Equal(1, rejectedLines());
+        Assert.Equal(1, rejectedCount());
+
+        // Another invalid content is another rejection.
+        _gateway.WriteRoutes(RoutesJson.With(_upstream.Address, RoutesJson.Route("broken2", "/b", "never")));
+        await WaitUntilAsync(() => routes.Status.LastError?.Contains("route 'broken2'", StringComparison.Ordinal) == true, token);
+        await PastThePollAsync(token);
+        Assert.Equal(2, rejectedLines());
+        Assert.Equal(2, rejectedCount());
+
+        // A deleted file too, once.
+        File.Delete(_gateway.RoutesFile);
+        await WaitUntilAsync(() => routes.Status.LastError?.Contains("cannot be read", StringComparison.Ordinal) == true, token);
+        await PastThePollAsync(token);
+        Assert.Equal(3, rejectedLines());
+        Assert.Equal(3, rejectedCount());
+
+        // A valid file is accepted once; the first invalid content saved again after it is reported again.
+        var loaded = routes.Status.LoadedAt;
+        _gateway.WriteRoutes(Config("/a", "/b"));
+        await WaitUntilAsync(() => routes.Status.LoadedAt != loaded && routes.Status.LastError is null, token);
+        _gateway.WriteRoutes(broken);
+        await WaitUntilAsync(() => routes.Status.LastError?.Contains("route 'broken'", StringComparison.Ordinal) == true, token);
+        await PastThePollAsync(token);
+        Assert.Equal(4, rejectedLines());
+        Assert.Equal(4, rejectedCount());
+        Assert.Equal(1, counted.Count(r => r == "ok"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/b", token)).StatusCode);
+
+        // The poll runs every second and its reload 150 ms later: past two of them, every report of the change is in.
+        static Task PastThePollAsync(CancellationToken token) => Task.Delay(TimeSpan.FromSeconds(2.5), token);
     }
 
     [Fact]

@@ -28,6 +28,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     private ITimer? _pollTimer;
     private (DateTime WriteTime, long Length) _lastSeen;
     private byte[] _lastHash = [];
+    private byte[] _lastRejected = [];
     private volatile PublishedConfig? _current;
 
     public RoutesFileConfigProvider(GatewayPaths paths, RoutesLoader loader, TimeProvider time, ILogger<RoutesFileConfigProvider> logger, Operations.GatewayMetrics metrics)
@@ -78,7 +79,16 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
             {
                 // Reverted to what is already serving: nothing to check, and no longer an error to report.
                 Status = Status with { LastError = null, LastErrorAt = null };
+                _lastRejected = [];
                 return true;
+            }
+
+            // The watcher and the poll both see one change (and the console's save a third time): content already
+            // rejected is not checked, logged or counted again. A missing or unreadable file is known by its error.
+            var identity = text is not null ? hash : Hash(unreadable!.Describe(_path));
+            if (identity.AsSpan().SequenceEqual(_lastRejected))
+            {
+                return false;
             }
 
             var result = unreadable ?? await _loader.ValidateTextAsync(text!, RoutesLoader.FileName(_path));
@@ -86,6 +96,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
             if (result.Snapshot is null)
             {
                 var message = result.Describe(_path);
+                _lastRejected = identity;
                 Status = Status with { LastError = message, LastErrorAt = _time.GetUtcNow() };
                 Log.ReloadRejected(_logger, message);
                 _metrics.ConfigReload(accepted: false);
@@ -93,6 +104,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
             }
 
             _lastHash = hash;
+            _lastRejected = [];
             Publish(result.Snapshot);
             Log.Reloaded(_logger, _path, result.Snapshot.Routes.Count, result.Snapshot.Clusters.Count,
                 (long)_time.GetElapsedTime(started).TotalMilliseconds);
