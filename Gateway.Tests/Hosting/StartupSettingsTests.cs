@@ -26,8 +26,11 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:TrustedProxies:0=10.0.0.0/33", "Gateway:TrustedProxies", "'10.0.0.0/33'")]
     [InlineData("--Gateway:Keys:RevalidateAfter=15s", "Gateway:Keys:RevalidateAfter", "'15s'")]
     [InlineData("--Gateway:Login:PasswordFailureWindow=soon", "Gateway:Login:PasswordFailureWindow", "'soon'")]
-    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=hunter2-secret,bogus=1", "ConnectionStrings:Redis", "'bogus'")]
-    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Passwrd=hunter2-secret", "ConnectionStrings:Postgres", "passwrd")]
+    // A keyword is named only when no password comes before it (what follows one may be the rest of the password).
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,bogus=1,password=hunter2-secret", "ConnectionStrings:Redis", "'bogus'")]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,ssl=maybe,password=hunter2-secret", "ConnectionStrings:Redis", "'ssl'")]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Passwrd=hunter2-secret", "ConnectionStrings:Postgres", "'passwrd'")]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Port=abc;Password=hunter2-secret", "ConnectionStrings:Postgres", "'port'")]
     // Listening addresses Kestrel would only refuse while starting, with a stack trace (exit 134).
     [InlineData("--urls=http://127.0.0.1:99999", "urls", "'http://127.0.0.1:99999'")]
     [InlineData("--urls=garbage", "urls", "'garbage'")]
@@ -79,9 +82,32 @@ public sealed class StartupSettingsTests
     [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]
     // A keys file that is configured but missing imports nothing; say so, as for a missing routes file.
     [InlineData("--Gateway:KeysFile=/nonexistent.json", "Gateway:KeysFile", "'/nonexistent.json'")]
+    // OpenTelemetry's own variables, given as environment variables (no "--"), as operators set them. The exporter
+    // skipped what it could not read and switched tracing on anyway, exporting nowhere (an outside tester).
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=garbage", "OTEL_EXPORTER_OTLP_ENDPOINT", "'garbage'")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=ftp://x", "OTEL_EXPORTER_OTLP_ENDPOINT", "'ftp://x'")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:99999", "OTEL_EXPORTER_OTLP_ENDPOINT", "'http://127.0.0.1:99999'")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT=https://gateway:hunter2-secret@otel-collector:99999", "OTEL_EXPORTER_OTLP_ENDPOINT", "not shown")]
+    [InlineData("--OTEL_EXPORTER_OTLP_ENDPOINT=otel-collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT", "'otel-collector:4317'")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL=carrier-pigeon", "OTEL_EXPORTER_OTLP_PROTOCOL", "'carrier-pigeon'")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=garbage", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "'garbage'")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=/v1/metrics", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "'/v1/metrics'")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "'http/json'")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=GRPC", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "'GRPC'")]
+    // Headers often carry the collector's credentials: their value is never repeated. A pair without "=" made the
+    // exporter throw while starting (a stack trace, exit 134).
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS=hunter2-secret", "OTEL_EXPORTER_OTLP_HEADERS", "key=value")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_HEADERS=api-key=hunter2-secret,", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "key=value")]
+    [InlineData("OTEL_EXPORTER_OTLP_TIMEOUT=10s", "OTEL_EXPORTER_OTLP_TIMEOUT", "'10s'")]
+    [InlineData("OTEL_BSP_SCHEDULE_DELAY=0", "OTEL_BSP_SCHEDULE_DELAY", "allowed 1 to")]
+    [InlineData("OTEL_METRIC_EXPORT_INTERVAL=1m", "OTEL_METRIC_EXPORT_INTERVAL", "'1m'")]
+    [InlineData("OTEL_SDK_DISABLED=maybe", "OTEL_SDK_DISABLED", "'maybe'")]
     public async Task An_unusable_setting_stops_the_gateway_with_a_paragraph_naming_it(string setting, string named, string value)
     {
-        var result = await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(), setting]);
+        var result = setting.StartsWith("--", StringComparison.Ordinal)
+            ? await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(), setting])
+            : await GatewayProcess.RunWithEnvironmentAsync(ProcessTimeout,
+                new Dictionary<string, string> { [setting[..setting.IndexOf('=', StringComparison.Ordinal)]] = setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..] }, Isolated());
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("cannot start", result.Error);
@@ -89,6 +115,34 @@ public sealed class StartupSettingsTests
         Assert.Contains(value, result.Error);
         Assert.DoesNotContain("   at ", result.Error + result.Output);
         Assert.DoesNotContain("hunter2-secret", result.Error + result.Output);
+    }
+
+    /// <summary>
+    /// An outside tester: a password holding the separator (<c>;</c> for Npgsql, <c>,</c> for StackExchange.Redis) made
+    /// its end read as a keyword or an endpoint, which the message quoted. What follows a password is never repeated.
+    /// </summary>
+    [Theory]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Password=hun;ter2secret=x", "ConnectionStrings:Postgres", new[] { "ter2secret", "hun" })]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:19499,password=abc,def:ghi", "ConnectionStrings:Redis", new[] { "def:ghi", "abc" })]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Password=hun;Port=ter2secret", "ConnectionStrings:Postgres", new[] { "ter2secret", "hun" })]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Pwd=hun;ter2secret", "ConnectionStrings:Postgres", new[] { "ter2secret", "hun" })]
+    [InlineData("--ConnectionStrings:Postgres=Host=127.0.0.1;Password=\"hun;ter2secret", "ConnectionStrings:Postgres", new[] { "ter2secret", "hun" })]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=hunter2-secret,bogus=1", "ConnectionStrings:Redis", new[] { "hunter2-secret", "bogus" })]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=abc,xyzzy=ghi", "ConnectionStrings:Redis", new[] { "xyzzy", "abc", "ghi" })]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=abc,ssl=def:ghi", "ConnectionStrings:Redis", new[] { "def:ghi", "abc" })]
+    [InlineData("--ConnectionStrings:Redis=127.0.0.1:6379,password=abc,xyzzy:99999", "ConnectionStrings:Redis", new[] { "xyzzy", "abc" })]
+    public async Task A_malformed_connection_string_is_refused_without_repeating_its_values(string setting, string named, string[] secrets)
+    {
+        var result = await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(), setting]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("cannot start", result.Error);
+        Assert.Contains(named, result.Error);
+        Assert.DoesNotContain("   at ", result.Error + result.Output);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, result.Error + result.Output);
+        }
     }
 
     /// <summary>An outside review: an instance with another key file than the store's came up "ready" and failed every login with a 500.</summary>
@@ -200,6 +254,28 @@ public sealed class StartupSettingsTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:PublicUrl"] = value }).Build();
 
         Assert.Equal(read, PublicUrl.Read(configuration));
+    }
+
+    [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector:4317")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otel.example.com/prefix")]
+    [InlineData("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://[::1]:4318/v1/traces")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]
+    [InlineData("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", " http/protobuf ")]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret, x-tenant=a%3Db")]
+    [InlineData("OTEL_EXPORTER_OTLP_TIMEOUT", "10000")]
+    [InlineData("OTEL_BSP_EXPORT_TIMEOUT", "0")]
+    [InlineData("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2048")]
+    [InlineData("OTEL_METRIC_EXPORT_INTERVAL", "60000")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "")]
+    public void OpenTelemetry_values_the_exporter_can_use_are_accepted(string setting, string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [setting] = value }).Build();
+
+        foreach (var (_, read) in Tribuo.Gateway.Operations.ObservabilitySettings.OpenTelemetrySettings())
+        {
+            read(configuration);
+        }
     }
 
     [Fact]

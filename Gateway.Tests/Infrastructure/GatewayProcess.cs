@@ -42,7 +42,10 @@ public static class GatewayProcess
             }
         }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200), code => $"the gateway exited with {code}", "the gateway did not start");
 
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="environment"/> added to the process' environment (settings such as <c>OTEL_*</c> are usually given there).</summary>
+    public static async Task<Result> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -50,6 +53,11 @@ public static class GatewayProcess
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(),
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"));
         foreach (var arg in args)
         {

@@ -70,6 +70,39 @@ public sealed class TracingTests
         Assert.Null(EchoedRequest.Parse(outsideBody).Header("traceparent"));
     }
 
+    /// <summary>
+    /// The per-signal variables switched tracing (and OTLP metrics) on, but the exporters read only the general ones: with
+    /// only <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c> set, spans went to the default <c>localhost:4317</c>. A signal's
+    /// endpoint is used as given (no <c>/v1/traces</c> added), with its own protocol, as OpenTelemetry documents.
+    /// </summary>
+    [Fact]
+    public async Task With_only_the_per_signal_variables_spans_and_metrics_reach_their_own_endpoints()
+    {
+        await using var collector = await OtlpReceiver.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("plain", "/plain", "public")), new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = collector.Endpoint + "/traces-here",
+            ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf",
+            ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = collector.Endpoint + "/metrics-here",
+            ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        });
+        using var client = gateway.NewClient();
+
+        var (status, body) = await GetAsync(client, "/plain");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var traceparent = EchoedRequest.Parse(body).Header("traceparent");
+        Assert.NotNull(traceparent);
+        var traceId = Convert.FromHexString(traceparent.Split('-')[1]);
+        Assert.True(await EventuallyAsync(() => collector.Bodies("/traces-here").SelectMany(b => b).ToArray().AsSpan().IndexOf(traceId) >= 0),
+            "no span reached OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(collector.Bodies("/metrics-here").SelectMany(b => b).ToArray()).Contains("tribuo_gateway", StringComparison.Ordinal)),
+            "no metric reached OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+    }
+
     [Fact]
     public async Task Without_an_otlp_endpoint_nothing_is_propagated_upstream()
     {

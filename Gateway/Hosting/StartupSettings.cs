@@ -13,8 +13,9 @@ namespace Tribuo.Gateway.Hosting;
 
 /// <summary>
 /// Settings that live outside the files (appsettings, environment, command line) are read once before the server
-/// starts, so a value that cannot be parsed (a CIDR, a duration, a connection-string keyword) or a port already
-/// taken stops the process with one paragraph naming the setting and exit code 2, never a stack trace (DESIGN §2).
+/// starts, so a value that cannot be parsed (a CIDR, a duration, a connection-string keyword, an OTLP endpoint) or a
+/// port already taken stops the process with one paragraph naming the setting and exit code 2, never a stack trace
+/// (DESIGN §2).
 /// </summary>
 internal static class StartupSettings
 {
@@ -83,6 +84,7 @@ internal static class StartupSettings
             ("Gateway:Proxy", () => SettingValues.KnownKeys(configuration, "Gateway:Proxy", "UpstreamTimeout")),
             (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(configuration)),
         };
+        settings.AddRange(Operations.ObservabilitySettings.OpenTelemetrySettings().Select(s => (s.Setting, (Action)(() => s.Read(configuration)))));
         if (stores.UsesEmbedded)
         {
             settings.Add(("Gateway:DataDir", () => CheckDataDir(services.GetRequiredService<GatewayPaths>().DataDir)));
@@ -113,7 +115,8 @@ internal static class StartupSettings
                 var description = Describe(ex);
                 // A message that already names its setting keeps it (one setting read by two sections is then one line).
                 var named = description.StartsWith(name, StringComparison.OrdinalIgnoreCase)
-                    || description.StartsWith("Gateway:", StringComparison.OrdinalIgnoreCase) || description.StartsWith("ConnectionStrings:", StringComparison.OrdinalIgnoreCase);
+                    || description.StartsWith("Gateway:", StringComparison.OrdinalIgnoreCase) || description.StartsWith("ConnectionStrings:", StringComparison.OrdinalIgnoreCase)
+                    || description.StartsWith("OTEL_", StringComparison.Ordinal);
                 problems.Add($"  - {(named ? "" : name + ": ")}{description}");
             }
         }

@@ -68,7 +68,7 @@ internal static class ObservabilityExtensions
                 });
                 if (settings.OtlpMetrics)
                 {
-                    metrics.AddOtlpExporter();
+                    metrics.AddOtlpExporter(otlp => ApplySignalSettings(otlp, builder.Configuration, "METRICS_"));
                 }
             });
         }
@@ -82,10 +82,41 @@ internal static class ObservabilityExtensions
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpRequest = RequestSpans.WithoutQuery)
                 .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RequestSpans.WithoutQuery)
                 .AddSource("Yarp.ReverseProxy")
-                .AddOtlpExporter());
+                .AddOtlpExporter(otlp => ApplySignalSettings(otlp, builder.Configuration, "TRACES_")));
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// A signal's own variables (<c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c>, <c>_PROTOCOL</c>, <c>_HEADERS</c>,
+    /// <c>_TIMEOUT</c>) over the general ones, as OpenTelemetry documents them: <c>AddOtlpExporter</c> reads only the
+    /// general ones (the .NET SDK reads a signal's own only through <c>UseOtlpExporter</c>, which would send every signal
+    /// to OTLP), so spans went to the default <c>localhost:4317</c>. A signal's endpoint is used as given, without
+    /// <c>/v1/traces</c> added. Read once startup validation has accepted every value.
+    /// </summary>
+    private static void ApplySignalSettings(OpenTelemetry.Exporter.OtlpExporterOptions otlp, IConfiguration configuration, string signal)
+    {
+        var prefix = "OTEL_EXPORTER_OTLP_" + signal;
+        if (ObservabilitySettings.OtlpEndpoint(configuration, prefix + "ENDPOINT") is { } endpoint)
+        {
+            otlp.Endpoint = endpoint;
+        }
+
+        if (ObservabilitySettings.OtlpProtocol(configuration, prefix + "PROTOCOL") is { } protocol)
+        {
+            otlp.Protocol = protocol == "http/protobuf" ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+        }
+
+        if (ObservabilitySettings.OtlpHeaders(configuration, prefix + "HEADERS") is { } headers)
+        {
+            otlp.Headers = headers;
+        }
+
+        if (ObservabilitySettings.Milliseconds(configuration, prefix + "TIMEOUT", min: 1) is { } timeout)
+        {
+            otlp.TimeoutMilliseconds = timeout;
+        }
     }
 
     /// <summary>

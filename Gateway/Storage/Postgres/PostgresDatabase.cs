@@ -16,9 +16,80 @@ internal sealed class PostgresDatabase : IStoreCheck, IAsyncDisposable
     private readonly SemaphoreSlim _migrateLock = new(1, 1);
     private volatile bool _migrated;
 
+    /// <param name="connectionString">Npgsql's connection string; a keyword it does not know, or a value it cannot read, is an error (see <see cref="Check"/>).</param>
     public PostgresDatabase(string connectionString)
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        Check(connectionString);
+        try
+        {
+            _dataSource = NpgsqlDataSource.Create(connectionString);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ArgumentException($"ConnectionStrings:Postgres: Npgsql cannot use these keywords together ({ex.GetType().Name}; its message is not repeated, since it may quote a value).");
+        }
+    }
+
+    /// <summary>
+    /// Reads the connection string one keyword at a time so that an error can say which, without Npgsql's messages: they
+    /// quote what they could not read, and an unquoted <c>;</c> in a password ends it there, so the rest reads as a
+    /// keyword (<c>Password=hun;ter2=x</c>: "Couldn't set ter2"). A keyword is named only while no password comes before
+    /// it; a value never is (DESIGN §8).
+    /// </summary>
+    private static void Check(string connectionString)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            parsed.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException("ConnectionStrings:Postgres is not a connection string: write keyword=value pairs separated by ';', a value that holds ';' or a quote "
+                + "in double quotes (Password=\"a;b\", with \"\" for a quote inside). It is not repeated here, since it may hold a password.");
+        }
+
+        string? secret = null;
+        foreach (string keyword in parsed.Keys)
+        {
+            var probe = new NpgsqlConnectionStringBuilder();
+            string? problem = null;
+            if (!probe.ContainsKey(keyword))
+            {
+                problem = $"'{keyword}' is not a keyword Npgsql knows";
+            }
+            else
+            {
+                try
+                {
+                    probe[keyword] = parsed[keyword];
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
+                {
+                    problem = $"'{keyword}' has a value Npgsql cannot read (a connection string's values are not repeated here)";
+                }
+            }
+
+            if (problem is not null)
+            {
+                throw new ArgumentException(secret is null
+                    ? $"ConnectionStrings:Postgres: {problem}."
+                    : $"ConnectionStrings:Postgres: a keyword after {secret}= is not one Npgsql knows, or has a value it cannot read. It is not repeated here, since it may be "
+                      + "the rest of the password: an unquoted ';' ends a value, so a password that holds one is written in double quotes (Password=\"a;b\").");
+            }
+
+            if (IsSecret(keyword))
+            {
+                secret ??= keyword;
+            }
+        }
+    }
+
+    /// <summary>Password, Pwd, PSW, SSL Password, Passfile ...: what follows one of these may be part of a secret.</summary>
+    private static bool IsSecret(string keyword)
+    {
+        var name = keyword.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        return name.Contains("PASS", StringComparison.Ordinal) || name.Contains("PWD", StringComparison.Ordinal) || name.Contains("PSW", StringComparison.Ordinal);
     }
 
     public string Name => "postgres";

@@ -24,22 +24,11 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
     /// <summary>Connecting gives up after this long unless the configuration says otherwise (the client's default is 5 s).</summary>
     private const int DefaultConnectTimeoutMilliseconds = 2000;
 
-    /// <param name="configuration">The StackExchange.Redis configuration string; an unknown keyword is an error naming it.</param>
+    /// <param name="configuration">The StackExchange.Redis configuration string; an unknown keyword is an error naming it (see <see cref="Parse"/>).</param>
     /// <param name="trustedCertificateFile">PEM certificate of the CA (or the self-signed certificate) Redis's TLS certificate must chain to; null: the system's trust store.</param>
     public RedisConnection(string configuration, string? trustedCertificateFile = null)
     {
-        ConfigurationOptions options;
-        try
-        {
-            options = ConfigurationOptions.Parse(configuration);
-        }
-        catch (ArgumentException ex)
-        {
-            // The client's message names the keyword (never the value, so never a password).
-            throw new ArgumentException($"{ex.Message} StackExchange.Redis's keywords include user, password, ssl, serviceName and connectTimeout.", ex);
-        }
-
-        CheckEndpoints(configuration, options);
+        var options = Parse(configuration);
         options.AbortOnConnectFail = false;
         options.ReconnectRetryPolicy = new LinearRetry(ReconnectEveryMilliseconds);
         if (!configuration.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
@@ -63,23 +52,87 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
     }
 
     /// <summary>
-    /// The client drops an item it cannot read as an endpoint (<c>127.0.0.1:abc</c>) without a word and fails only when it
-    /// connects ("No endpoints specified", from a background service): here each is an error naming it. Items with
-    /// <c>=</c> are options, which may hold a password, and are never echoed.
+    /// The configuration string, each item read on its own so that an error can say which one. The client's own messages
+    /// are never passed on (they quote values), and an item is named only while no <c>password=</c> comes before it: the
+    /// client splits the string at every <c>,</c>, so what follows a password may be the rest of it
+    /// (<c>password=abc,def:ghi</c> reads <c>def:ghi</c> as an endpoint). A value is never repeated (DESIGN §8). An endpoint
+    /// the client would drop without a word (<c>127.0.0.1:abc</c>, then "No endpoints specified" from a background
+    /// service) is an error too.
     /// </summary>
-    private static void CheckEndpoints(string configuration, ConfigurationOptions parsed)
+    private static ConfigurationOptions Parse(string configuration)
     {
+        var afterPassword = false;
         foreach (var item in configuration.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!item.Contains('=', StringComparison.Ordinal) && ConfigurationOptions.Parse(item).EndPoints.Count != 1)
+            var equals = item.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
             {
-                throw new ArgumentException($"ConnectionStrings:Redis: '{item}' is not an endpoint; write host or host:port (port 1-65535), e.g. 127.0.0.1:6379.");
+                var keyword = item[..equals].Trim();
+                if (!Reads(item, ignoreUnknown: false))
+                {
+                    throw Refused(afterPassword, Reads(item, ignoreUnknown: true)
+                        ? $"'{keyword}' is not a keyword StackExchange.Redis knows; its keywords include user, password, ssl, serviceName and connectTimeout"
+                        : $"'{keyword}' has a value StackExchange.Redis cannot read (a connection string's values are not repeated here)");
+                }
+
+                afterPassword |= keyword.Equals("password", StringComparison.OrdinalIgnoreCase);
+            }
+            else if (!IsEndpoint(item))
+            {
+                throw Refused(afterPassword, $"'{item}' is not an endpoint; write host or host:port (port 1-65535), e.g. 127.0.0.1:6379");
             }
         }
 
-        if (parsed.EndPoints.Count == 0)
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException)
+        {
+            // Each item was read above; kept so that no message of the client's ever reaches the console.
+            throw new ArgumentException("ConnectionStrings:Redis: StackExchange.Redis cannot read it (its message is not repeated: it may quote a password).");
+        }
+
+        if (options.EndPoints.Count == 0)
         {
             throw new ArgumentException("ConnectionStrings:Redis: no endpoint in it; write host or host:port, e.g. 127.0.0.1:6379 (with Sentinel, the sentinels' endpoints and serviceName=...).");
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// The error for an item: naming it when no password comes before it, else saying only where it is. No inner
+    /// exception: startup validation prints every message of the chain.
+    /// </summary>
+    private static ArgumentException Refused(bool afterPassword, string problem) => new(afterPassword
+        ? "ConnectionStrings:Redis: an item after password= is not an endpoint (host or host:port) or an option StackExchange.Redis can read. "
+          + "It is not repeated here, since it may be the rest of the password: the client splits the string at every ',', so a password written in it cannot hold one."
+        : $"ConnectionStrings:Redis: {problem}.");
+
+    private static bool Reads(string item, bool ignoreUnknown)
+    {
+        try
+        {
+            ConfigurationOptions.Parse(item, ignoreUnknown);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsEndpoint(string item)
+    {
+        try
+        {
+            return ConfigurationOptions.Parse(item).EndPoints.Count == 1;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            return false; // a port above 65535, which the client's message quotes
         }
     }
 
