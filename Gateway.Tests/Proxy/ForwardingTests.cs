@@ -198,6 +198,7 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/closed%20/x")]
     [InlineData("/open/x.")]
     [InlineData("/open/.../closed")]
+    [InlineData("/auth./x")]
     public async Task Ambiguous_paths_are_refused_before_routing(string target)
     {
         _upstream.ClearReceived();

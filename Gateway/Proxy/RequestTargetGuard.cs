@@ -140,7 +140,8 @@ internal static class RequestTargetGuard
     /// <summary>
     /// A segment ending in '.' or an encoded space (<c>/admin./x</c>, <c>/admin%20/x</c>): Windows servers (IIS,
     /// Kestrel on Windows' file system) drop them and serve <c>/admin/x</c>, which routing, seeing another
-    /// segment, may have handed to a broader route. Dot segments ("." and "..") are Kestrel's to remove.
+    /// segment, may have handed to a broader route. Dot segments ("." and "..") are Kestrel's to remove. Not on the
+    /// gateway's own paths, which reach no upstream.
     /// </summary>
     private static string? FindTrailingDotOrSpace(ReadOnlySpan<char> path)
     {
@@ -152,7 +153,9 @@ internal static class RequestTargetGuard
                 continue;
             }
 
-            if (segment[^1] == '.' || segment.EndsWith("%20", StringComparison.Ordinal))
+            // The gateway's own paths are never forwarded, and an unsigned JWT ends with '.' (/check-token/<header>.<payload>.
+            // stays a 401, not a 400).
+            if ((segment[^1] == '.' || segment.EndsWith("%20", StringComparison.Ordinal)) && ReservedPaths.ClaimedBy(path.ToString()) is null)
             {
                 return "A path segment ends with '.' or a space; some servers drop it and would serve another path.";
             }
