@@ -48,6 +48,35 @@ CONF
     PIDS+=($!)
 }
 
+# start_nginx_proxy <port> <upstream port> <workers>: nginx proxy_pass as bench/run.sh's yardstick (keepalive 1024,
+# HTTP/1.1 upstream, X-Forwarded-For/-Proto/-Host added as the gateway adds them).
+start_nginx_proxy() {
+    local user_line="" dir="$OUT/nginx-proxy-$1"
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<CONF
+$user_line
+daemon off; worker_processes $3; pid $dir/nginx.pid; error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/t1; proxy_temp_path $dir/t2; fastcgi_temp_path $dir/t3; uwsgi_temp_path $dir/t4; scgi_temp_path $dir/t5;
+    upstream backend { server 127.0.0.1:$2; keepalive 1024; }
+    server {
+        listen 127.0.0.1:$1 backlog=4096;
+        location / {
+            proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Forwarded-Host \$host;
+        }
+    }
+}
+CONF
+    nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >/dev/null 2>&1 &
+    PIDS+=($!)
+}
+
 # start_redis <port> <dir>: a throwaway redis-server, no persistence; waits until it answers.
 start_redis() {
     mkdir -p "$2"

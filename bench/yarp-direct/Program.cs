@@ -8,6 +8,8 @@ using Yarp.ReverseProxy.Forwarder;
 // X-Forwarded-* are added (HttpTransformer.Default), as nginx and the gateway add them.
 var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
 builder.WebHost.UseKestrelCore().ConfigureKestrel(o => o.AddServerHeader = false);
+// bench/ceiling.sh also runs it with `--Inline=true`: Kestrel's UnsafePreferInlineScheduling.
+builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration["Inline"] == "true");
 builder.Services.AddHttpForwarder();
 var app = builder.Build();
 
