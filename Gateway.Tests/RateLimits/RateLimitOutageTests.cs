@@ -49,13 +49,7 @@ public sealed class RateLimitOutageTests(RedisFixture redis) : IClassFixture<Red
     {
         var server = redis.RequireServer();
         await using var bed = await RateLimitBed.StartAsync(server);
-        var trusted = new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.1" };
-        var gateways = new[] { bed.StartGateway(trusted), bed.StartGateway(trusted) };
-
-        // Shared: the second instance refuses what the first one already admitted.
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
-            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
-            await ExhaustAsync(gateways, "203.0.113.1"));
+        var gateways = await SharedPairAsync(bed);
 
         await server.StopAsync();
         List<HttpStatusCode> duringOutage;
@@ -87,11 +81,7 @@ public sealed class RateLimitOutageTests(RedisFixture redis) : IClassFixture<Red
     {
         var server = redis.RequireServer();
         await using var bed = await RateLimitBed.StartAsync(server);
-        var trusted = new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.1" };
-        var gateways = new[] { bed.StartGateway(trusted), bed.StartGateway(trusted) };
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
-            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
-            await ExhaustAsync(gateways, "203.0.113.1"));
+        var gateways = await SharedPairAsync(bed);
 
         // SIGSTOP: the connection stays open and the client still calls itself connected, but nothing answers. Requests
         // every 300 ms for 6 s, three times the client's 2 s timeout, meet every state the client goes through meanwhile.
@@ -157,5 +147,18 @@ public sealed class RateLimitOutageTests(RedisFixture redis) : IClassFixture<Red
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.InRange(int.Parse(Header(refused, "Retry-After")), 1, 32); // the window plus at most one slot
         Assert.Equal(3, bed.Upstream.Received.Count);
+    }
+
+    /// <summary>Two gateways behind a trusted balancer on the bed's Redis, checked to share their counts.</summary>
+    private static async Task<GatewayApp[]> SharedPairAsync(RateLimitBed bed)
+    {
+        var trusted = new Dictionary<string, string?> { ["Gateway:TrustedProxies:0"] = "127.0.0.1" };
+        var gateways = new[] { bed.StartGateway(trusted), bed.StartGateway(trusted) };
+
+        // Shared: the second instance refuses what the first one already admitted.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            await ExhaustAsync(gateways, "203.0.113.1"));
+        return gateways;
     }
 }
