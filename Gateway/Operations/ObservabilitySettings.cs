@@ -128,7 +128,7 @@ internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool Ot
         {
             var equals = pairs[i].IndexOf('=', StringComparison.Ordinal);
             var name = equals < 0 ? "" : pairs[i][..equals].Trim();
-            if (name.Length == 0 || !name.All(IsTokenChar))
+            if (!Proxy.HeaderName.IsToken(name))
             {
                 throw new InvalidOperationException($"{setting}: item {i + 1} of {pairs.Length} is not a header written key=value; write "
                     + "key1=value1,key2=value2 (values URL-encoded). The value is not shown: headers often carry credentials.");
@@ -137,9 +137,6 @@ internal sealed record ObservabilitySettings(bool Metrics, bool Tracing, bool Ot
 
         return value;
     }
-
-    /// <summary>A character of an HTTP header name (RFC 9110 token).</summary>
-    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 
     /// <summary>A whole number of milliseconds, digits only as the SDK reads it; null when unset.</summary>
     public static int? Milliseconds(IConfiguration configuration, string setting, int min)

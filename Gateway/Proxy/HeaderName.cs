@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Tribuo.Gateway.Proxy;
 
 /// <summary>
@@ -7,6 +9,13 @@ namespace Tribuo.Gateway.Proxy;
 /// </summary>
 internal static class HeaderName
 {
+    /// <summary>RFC 9110 §5.6.2 <c>tchar</c>: a header name is one or more of them.</summary>
+    private static readonly SearchValues<char> TokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>Whether <paramref name="name"/> can be a header name at all: an RFC 9110 token.</summary>
+    public static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
+
     /// <summary>Whether <paramref name="sent"/> is <paramref name="known"/> as an upstream reads it.</summary>
     public static bool Is(string sent, string known) => sent.Length == known.Length && StartsWith(sent, known);
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Tribuo.Gateway.Proxy;
 using Yarp.ReverseProxy.Configuration;
 
@@ -70,10 +69,6 @@ internal static class TransformRules
 
     private static readonly string[] QueryWriters = ["QueryValueParameter", "QueryRouteParameter"];
 
-    /// <summary>RFC 9110 §5.6.2 <c>tchar</c>: a header name is one or more of them.</summary>
-    private static readonly SearchValues<char> TokenChars =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-
     private const string Owned = "a header the gateway alone writes or removes (X-Tribuo-*, client address, scheme, path, method, forwarding, Cookie)";
     private const string OwnedButCookie = "a header the gateway alone writes or removes (X-Tribuo-*, client address, scheme, path, method, forwarding)";
 
@@ -116,7 +111,7 @@ internal static class TransformRules
 
     private static void CheckHeader(RouteConfig route, string field, string header, Use use, ICollection<ConfigError> errors)
     {
-        if (!IsToken(header))
+        if (!HeaderName.IsToken(header))
         {
             errors.Add(new($"route '{route.RouteId}'", field, $"'{Shown(header)}' is not a valid header name ({TokenRule})."));
         }
@@ -137,7 +132,7 @@ internal static class TransformRules
         foreach (var suffix in XForwardedSuffixes)
         {
             var header = prefix + suffix;
-            if (!IsToken(header))
+            if (!HeaderName.IsToken(header))
             {
                 errors.Add(new($"route '{route.RouteId}'", field,
                     $"'{Shown(prefix)}' makes the X-Forwarded transform write '{Shown(header)}', not a valid header name ({TokenRule})."));
@@ -158,8 +153,6 @@ internal static class TransformRules
     /// <summary>The name as the message shows it: control characters escaped, so a log line stays one line.</summary>
     private static string Shown(string name) =>
         string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
-
-    private static bool IsToken(string name) => name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
 
     private static bool Forbidden(string header) =>
         ClientIdentityHeaders.IsInNamespace(header)
