@@ -113,12 +113,10 @@ internal sealed class BrowserSession(IConfiguration configuration)
         {
             foreach (var pair in (header ?? "").Split(';'))
             {
-                var equals = pair.IndexOf('=');
-                var pairName = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
-                if (pairName.Equals(name, StringComparison.OrdinalIgnoreCase))
+                if (Http.CookiePair.TryRead(pair, name, out var sentName, out var sentValue))
                 {
                     spellings++;
-                    value = pairName.Equals(name, StringComparison.Ordinal) && equals >= 0 ? pair[(equals + 1)..].Trim(' ', '\t', '"') : null;
+                    value = sentName.Equals(name, StringComparison.Ordinal) ? sentValue : null;
                 }
             }
         }

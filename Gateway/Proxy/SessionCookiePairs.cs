@@ -78,17 +78,5 @@ internal static class SessionCookiePairs
         }
     }
 
-    private static bool IsSessionPair(string pair, out string value)
-    {
-        value = "";
-        var equals = pair.IndexOf('=');
-        var name = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
-        if (!name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        value = equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
-        return true;
-    }
+    private static bool IsSessionPair(string pair, out string value) => Http.CookiePair.TryRead(pair, SessionCookie.Name, out _, out value);
 }
