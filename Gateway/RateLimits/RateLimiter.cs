@@ -59,7 +59,10 @@ internal sealed class RateLimiter(RedisRateCounters? shared, SharedCounterCircui
         try
         {
             var sentAt = leases.Now;
-            var answer = await shared.DecideAsync(counters, registered ? SlotLeases.SizeFor(counters) : 1).WaitAsync(SharedCountBudget, time, cancellationToken);
+            // Started off the request: whatever the client does before its first real await (a lock it waits on while it
+            // tears a dead connection down) would otherwise hold the request past the budget. One hop per grant, not per request.
+            var want = registered ? SlotLeases.SizeFor(counters) : 1;
+            var answer = await Task.Run(() => shared.DecideAsync(counters, want), CancellationToken.None).WaitAsync(SharedCountBudget, time, cancellationToken);
             if (answer is not null)
             {
                 circuit.Succeeded();
