@@ -113,7 +113,19 @@ public sealed class FailClosedRoutesTests : IDisposable
         { Transforms("""{ "ResponseTrailerRemove": "X/Internal" }"""), "route 'r1'", "Transforms[0].ResponseTrailerRemove", "not a valid header name" },
         { Transforms("""{ "ResponseHeadersAllowed": "Content-Type;X A" }"""), "route 'r1'", "Transforms[0].ResponseHeadersAllowed", "not a valid header name" },
         { Transforms("""{ "ResponseTrailersAllowed": "grpc-status;grpc message" }"""), "route 'r1'", "Transforms[0].ResponseTrailersAllowed", "not a valid header name" },
+        // YARP's fields naming an ASP.NET Core policy, whose middleware the gateway does not run: "RateLimiterPolicy": "default"
+        // limited nothing; "AuthorizationPolicy": "default", a CorsPolicy or a Timeout turned every request on the route into a 500.
+        { Policy(""" "AuthorizationPolicy": "anonymous" """), "route 'r1'", "AuthorizationPolicy", "Metadata.Auth" },
+        { Policy(""" "AuthorizationPolicy": "default" """), "route 'r1'", "AuthorizationPolicy", "does not apply" },
+        { Policy(""" "CorsPolicy": "disable" """), "route 'r1'", "CorsPolicy", "preflights" },
+        { Policy(""" "RateLimiterPolicy": "default" """), "route 'r1'", "RateLimiterPolicy", "Metadata.RateLimit" },
+        { Policy(""" "OutputCachePolicy": "short" """), "route 'r1'", "OutputCachePolicy", "does not cache" },
+        { Policy(""" "TimeoutPolicy": "slow" """), "route 'r1'", "TimeoutPolicy", "ActivityTimeout" },
+        { Policy(""" "Timeout": "00:00:05" """), "route 'r1'", "Timeout", "ActivityTimeout" },
     };
+
+    private static string Policy(string field) =>
+        Doc($$""" "r1": { "ClusterId": "api", "Match": { "Path": "/p" }, "Metadata": { "Auth": "key" }, {{field}} } """);
 
     [Theory]
     [MemberData(nameof(InvalidDocuments))]

@@ -53,6 +53,7 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
         policies[route.RouteId] = RoutePolicy.Parse(route, errors);
         MetadataNames.Check(route, errors);
         TransformRules.Check(route, errors);
+        FrameworkPolicies.Check(route, errors);
 
         if (string.IsNullOrEmpty(route.ClusterId))
         {
