@@ -75,6 +75,45 @@ public sealed class KeyAccessTests(RedisFixture redis) : IClassFixture<RedisFixt
         }
     }
 
+    /// <summary>
+    /// A connection's last key is hashed once (Keys/ConnectionKeyHash): every other key sent on the same kept-alive
+    /// connection must still be judged as itself, never as the one before it.
+    /// </summary>
+    [Fact]
+    public async Task Keys_taking_turns_on_one_connection_are_each_judged_as_themselves()
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, UseCookies = false, ActivityHeadersPropagator = null })
+        {
+            BaseAddress = _gateway.BaseAddress,
+        };
+        var turns = new (string? Authorization, HttpStatusCode Expected)[]
+        {
+            ($"KEY {ReaderSecret}", HttpStatusCode.OK),
+            ($"KEY {ReaderSecret}", HttpStatusCode.OK),
+            ($"KEY {RevokedSecret}", HttpStatusCode.Unauthorized),
+            ($"KEY {ReaderSecret}", HttpStatusCode.OK),
+            ($"KEY {ReaderSecret}x", HttpStatusCode.Unauthorized),
+            ($"KEY {ReaderSecret[..^1]}", HttpStatusCode.Unauthorized),
+            ($"KEY {OtherSecret}", HttpStatusCode.Forbidden),
+            ($"key  {ReaderSecret}", HttpStatusCode.OK),
+            (null, HttpStatusCode.Unauthorized),
+            ($"KEY {ExpiredSecret}", HttpStatusCode.Unauthorized),
+            ($"KEY {ReaderSecret}", HttpStatusCode.OK),
+        };
+
+        foreach (var (authorization, expected) in turns)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/docs/x");
+            if (authorization is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            }
+
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.True(expected == response.StatusCode, $"{authorization?[..8]}…: expected {(int)expected}, got {(int)response.StatusCode}");
+        }
+    }
+
     [Theory]
     [InlineData("expired", ExpiredSecret, "expired")]
     [InlineData("disabled", DisabledSecret, "disabled")]

@@ -34,7 +34,7 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
     private readonly System.Collections.Concurrent.ConcurrentDictionary<UInt128, bool> _revalidating = new();
 
     /// <summary>Authenticates an <c>Authorization</c> header value (<c>KEY &lt;secret&gt;</c>).</summary>
-    public ValueTask<KeyAuthResult> AuthenticateHeaderAsync(string authorization)
+    public ValueTask<KeyAuthResult> AuthenticateHeaderAsync(string authorization, ConnectionKeyHash? connection = null)
     {
         if (authorization.Length == 0)
         {
@@ -46,7 +46,19 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
             return new(new KeyAuthResult(KeyStatus.OtherScheme, null));
         }
 
-        return secret.IsEmpty ? new(new KeyAuthResult(KeyStatus.Missing, null)) : AuthenticateAsync(secret);
+        if (secret.IsEmpty)
+        {
+            return new(new KeyAuthResult(KeyStatus.Missing, null));
+        }
+
+        if (connection is null)
+        {
+            return AuthenticateAsync(secret);
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        connection.Hash(authorization, secret, hash);
+        return AuthenticateHashAsync(hash);
     }
 
     public ValueTask<KeyAuthResult> AuthenticateAsync(ReadOnlySpan<char> secret)

@@ -19,7 +19,8 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
     private long _inFlight;
-    private readonly Counter<long> _keyCache;
+    private long _keyCacheHits;
+    private long _keyCacheMisses;
     private readonly Counter<long> _logins;
     private readonly Counter<long> _configReloads;
     private readonly Counter<long> _rateLimited;
@@ -35,7 +36,14 @@ internal sealed class GatewayMetrics
         // the metrics pipeline on every request.
         meter.CreateObservableUpDownCounter("tribuo_gateway_requests_in_flight", () => Volatile.Read(ref _inFlight),
             description: "Requests the gateway is handling now.");
-        _keyCache = meter.CreateCounter<long>("tribuo_gateway_key_cache", description: "Key lookups answered from memory (hit) or the store (miss).");
+        // Every KEY request counts here: observed at collection, like the in-flight gauge, rather than a trip through
+        // the metrics pipeline (its tag lookup) per request.
+        meter.CreateObservableCounter("tribuo_gateway_key_cache", () => new[]
+            {
+                new Measurement<long>(Volatile.Read(ref _keyCacheHits), new KeyValuePair<string, object?>("result", "hit")),
+                new Measurement<long>(Volatile.Read(ref _keyCacheMisses), new KeyValuePair<string, object?>("result", "miss")),
+            },
+            description: "Key lookups answered from memory (hit) or the store (miss).");
         _logins = meter.CreateCounter<long>("tribuo_gateway_logins", description: "Logins by provider and outcome.");
         _configReloads = meter.CreateCounter<long>("tribuo_gateway_config_reloads", description: "Routes file reloads by result (ok or rejected).");
         _rateLimited = meter.CreateCounter<long>("tribuo_gateway_rate_limited", description: "Requests refused by a rate limit, by route.");
@@ -58,7 +66,7 @@ internal sealed class GatewayMetrics
 
     public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
 
-    public void KeyCache(bool hit) => _keyCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+    public void KeyCache(bool hit) => Interlocked.Increment(ref hit ? ref _keyCacheHits : ref _keyCacheMisses);
 
     public void Login(string provider, string outcome) =>
         _logins.Add(1, new KeyValuePair<string, object?>("provider", provider), new KeyValuePair<string, object?>("outcome", outcome));

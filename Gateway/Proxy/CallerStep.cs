@@ -98,9 +98,33 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
         await next(context);
     }
 
-    private async Task ResolveKeyAsync(HttpContext context, RequestCredential credential)
+    /// <summary>
+    /// A cached key answers without awaiting anything: the request then goes on without an async frame of this
+    /// step's own (one allocation less per request on the KEY route's common path).
+    /// </summary>
+    private Task ResolveKeyAsync(HttpContext context, RequestCredential credential)
     {
-        var result = await keys.AuthenticateHeaderAsync(credential.Authorization);
+        var pending = keys.AuthenticateHeaderAsync(credential.Authorization, ConnectionKeyHash.For(context));
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return ResolveKeyLaterAsync(context, pending);
+        }
+
+        var result = pending.Result;
+        if (result.Status == KeyStatus.Active && result.Key!.Record!.UserId is null)
+        {
+            context.Features.Set(new ResolvedCaller { Key = result.Key });
+            return next(context);
+        }
+
+        return AdmitKeyAsync(context, result);
+    }
+
+    private async Task ResolveKeyLaterAsync(HttpContext context, ValueTask<KeyAuthResult> pending) =>
+        await AdmitKeyAsync(context, await pending);
+
+    private async Task AdmitKeyAsync(HttpContext context, KeyAuthResult result)
+    {
         if (result.Status != KeyStatus.Active)
         {
             await KeyProblems.RefusedAsync(context, result);

@@ -17,7 +17,8 @@ internal sealed class CredentialStep(RequestDelegate next)
         var policy = ProxyRoute.Policy(context);
         var authorization = request.Headers.Authorization.ToString();
         var sessionCookies = SessionCookiePairs.Read(request.Headers.Cookie, out var sessionToken);
-        var handBack = request.Query.TryGetValue(BrowserSession.TokenParameter, out var values) ? values.ToString() : "";
+        // Request.Query makes a feature object even for an empty query string: not asked then.
+        var handBack = request.QueryString.HasValue && request.Query.TryGetValue(BrowserSession.TokenParameter, out var values) ? values.ToString() : "";
 
         context.Features.Set(Read(authorization, sessionCookies, sessionToken, handBack));
 

@@ -5,22 +5,19 @@ namespace Tribuo.Gateway.Proxy;
 /// <summary>
 /// Proxy step: keeps every admitted request in <see cref="OpenRequests"/> while it runs, with the credential
 /// it was admitted with, so that WebSockets and streams are closed when that credential stops being valid.
+/// The server ends the tracking when it disposes the request (after the answer, or when the request is
+/// aborted): no async frame of this step's own wraps the rest of the request.
 /// </summary>
 internal sealed class OpenRequestStep(RequestDelegate next, OpenRequests open)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var caller = context.Features.Get<ResolvedCaller>();
-        if (caller is null)
+        if (context.Features.Get<ResolvedCaller>() is { } caller)
         {
-            await next(context);
-            return;
+            var token = caller.Key is null ? context.Features.Get<RequestCredential>()?.Token : null;
+            context.Response.RegisterForDispose(open.Track(context, caller.Key, token, ProxyRoute.Policy(context)));
         }
 
-        var token = caller.Key is null ? context.Features.Get<RequestCredential>()?.Token : null;
-        using (open.Track(context, caller.Key, token, ProxyRoute.Policy(context)))
-        {
-            await next(context);
-        }
+        return next(context);
     }
 }

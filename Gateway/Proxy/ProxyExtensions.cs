@@ -55,11 +55,17 @@ internal static class ProxyExtensions
     /// </summary>
     public static void MapGatewayProxy(this WebApplication app)
     {
+        // WebApplication adds ASP.NET Core's authorization middleware ahead of the whole pipeline unless told it is set up:
+        // there, before routing, it never saw an endpoint's policy, and only cost every request an async frame. No endpoint
+        // of the gateway asks for it, and routes.json refuses YARP's AuthorizationPolicy (FrameworkPolicies); an endpoint
+        // carrying such metadata anyway is refused by the endpoint middleware (a 500), as it already was, never let through.
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
         var routes = app.Services.GetRequiredService<RoutesFileConfigProvider>();
         var upstreamLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamErrors));
         app.MapReverseProxy(pipeline =>
             {
-                pipeline.Use((context, next) => UpstreamErrors.DescribeAsync(context, next, upstreamLog));
+                // Use(next => ...), not Use((context, next) => ...): that overload makes a closure per request.
+                pipeline.Use(next => context => UpstreamErrors.DescribeAsync(context, next, upstreamLog));
                 pipeline.UseMiddleware<UntrustedHeadersStep>();   // forged identity, forwarding and override headers go
                 pipeline.UseMiddleware<CredentialStep>();         // read the one credential, take it out of what is forwarded
                 pipeline.UseMiddleware<PreflightStep>();          // CORS preflights answered here, never proxied

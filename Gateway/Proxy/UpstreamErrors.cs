@@ -12,9 +12,9 @@ namespace Tribuo.Gateway.Proxy;
 /// </summary>
 internal static partial class UpstreamErrors
 {
-    public static async Task DescribeAsync(HttpContext context, Func<Task> next, ILogger logger)
+    public static async Task DescribeAsync(HttpContext context, RequestDelegate next, ILogger logger)
     {
-        await next();
+        await next(context);
         var error = context.Features.Get<IForwarderErrorFeature>();
         if (error is null)
         {
