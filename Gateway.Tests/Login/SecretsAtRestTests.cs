@@ -48,6 +48,32 @@ public sealed class SecretsAtRestTests
         Assert.All(ring, x => Assert.DoesNotContain("<masterKey", x));
     }
 
+    /// <summary>The gateway's own key file, found readable by others (a data folder copied or restored with loose modes), is narrowed again.</summary>
+    [Fact]
+    public async Task A_loose_secrets_key_of_the_embedded_store_is_made_private_again()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var dataDir = Directory.CreateTempSubdirectory("tgw-loose-kek-").FullName;
+        var keyFile = Path.Combine(dataDir, "secrets.key");
+        await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), Ct);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""",
+            new Dictionary<string, string?> { ["Gateway:Secrets:KeyFile"] = "", ["Gateway:DataDir"] = dataDir });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!gateway.Services.GetRequiredService<SigningKeys>().IsLoaded && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.True(gateway.Services.GetRequiredService<SigningKeys>().IsLoaded);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+    }
+
     [Fact]
     public async Task With_PostgreSQL_and_no_key_file_the_gateway_refuses_to_start()
     {

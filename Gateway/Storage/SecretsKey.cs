@@ -21,7 +21,20 @@ internal sealed class SecretsKey
         File = string.IsNullOrWhiteSpace(configured)
             ? stores.UsesPostgres ? null : Path.Combine(paths.DataDir, "secrets.key")
             : Path.GetFullPath(configured);
-        _key = new Lazy<byte[]>(() => LoadOrCreate(File ?? throw new InvalidOperationException(MissingMessage)));
+        // The gateway's own file (the embedded store's secrets.key) is narrowed to its owner on every start, as the
+        // database beside it is: one copied or restored with the folder's modes may be readable by others. A configured
+        // file is the operator's (a mounted secret, often read-only): left as it is.
+        var owned = string.IsNullOrWhiteSpace(configured);
+        _key = new Lazy<byte[]>(() =>
+        {
+            var key = LoadOrCreate(File ?? throw new InvalidOperationException(MissingMessage));
+            if (owned)
+            {
+                PrivateFiles.Restrict(File);
+            }
+
+            return key;
+        });
     }
 
     public const string MissingMessage =
