@@ -78,15 +78,24 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         context.SetDefaultTimeout((float)BrowserPatience.TotalMilliseconds);
         context.SetDefaultNavigationTimeout((float)BrowserPatience.TotalMilliseconds);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(ConsoleUrl());
-        await page.WaitForURLAsync(url => url.StartsWith($"{Hub}/login", StringComparison.Ordinal));
-        await page.ClickAsync("a.provider");
-        await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal));
-        await page.FillAsync("input[name=login]", login);
-        await page.FillAsync("input[name=password]", "any password");
-        await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.StartsWith(ConsoleUrl(), StringComparison.Ordinal) && !url.Contains("token=", StringComparison.Ordinal));
-        return (context, page);
+        try
+        {
+            await page.GotoAsync(ConsoleUrl());
+            await page.WaitForURLAsync(url => url.StartsWith($"{Hub}/login", StringComparison.Ordinal));
+            await page.ClickAsync("a.provider");
+            await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal));
+            await page.FillAsync("input[name=login]", login);
+            await page.FillAsync("input[name=password]", "any password");
+            await page.ClickAsync("button[type=submit]");
+            await page.WaitForURLAsync(url => url.StartsWith(ConsoleUrl(), StringComparison.Ordinal) && !url.Contains("token=", StringComparison.Ordinal));
+            return (context, page);
+        }
+        catch (TimeoutException ex)
+        {
+            // Where the browser stopped and what the gateway said: a login that stalls under load must say why.
+            var said = string.Join(Environment.NewLine, _gateway.Logs.Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal)).TakeLast(20));
+            throw new TimeoutException($"The login of {login} stopped at {page.Url}.{Environment.NewLine}Gateway warnings and errors:{Environment.NewLine}{said}", ex);
+        }
     }
 
     private async Task<string> SessionCookiesAsync(IBrowserContext context) =>
