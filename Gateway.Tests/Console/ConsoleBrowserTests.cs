@@ -78,16 +78,22 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         context.SetDefaultTimeout((float)BrowserPatience.TotalMilliseconds);
         context.SetDefaultNavigationTimeout((float)BrowserPatience.TotalMilliseconds);
         var page = await context.NewPageAsync();
+        // Each step waits for the browser to arrive at an address (Commit), not for that document's "load" event: the
+        // hub, the provider and the hand-back answer with chains of redirects, and a wait for "load" begun on an address
+        // of a chain timed out three times in about twenty runs although the browser had arrived where it should (the
+        // address was right and the network idle). The next action waits for its own element.
+        var arrived = new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit };
         try
         {
             await page.GotoAsync(ConsoleUrl());
-            await page.WaitForURLAsync(url => url.StartsWith($"{Hub}/login", StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith($"{Hub}/login", StringComparison.Ordinal), arrived);
             await page.ClickAsync("a.provider");
-            await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal), arrived);
             await page.FillAsync("input[name=login]", login);
             await page.FillAsync("input[name=password]", "any password");
             await page.ClickAsync("button[type=submit]");
-            await page.WaitForURLAsync(url => url.StartsWith(ConsoleUrl(), StringComparison.Ordinal) && !url.Contains("token=", StringComparison.Ordinal));
+            await page.WaitForURLAsync(url => url.StartsWith(ConsoleUrl(), StringComparison.Ordinal) && !url.Contains("token=", StringComparison.Ordinal), arrived);
+            await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
             return (context, page);
         }
         catch (TimeoutException ex)
