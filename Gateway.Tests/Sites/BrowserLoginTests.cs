@@ -94,7 +94,11 @@ public sealed class BrowserLoginTests(BrowserFixture browsers, OidcProviderFixtu
 
     private async Task LogInAtProviderAsync(IPage page, string login)
     {
-        await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal));
+        // Arrival at the provider (Commit), not its page's load event: the provider answers with a chain of redirects,
+        // and a wait for load begun on one of them timed out with the browser already there (as in ConsoleBrowserTests).
+        // FillAsync waits for the form itself.
+        await page.WaitForURLAsync(url => url.StartsWith(oidc.RequireProvider().Issuer, StringComparison.Ordinal),
+            new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         await page.FillAsync("input[name=login]", login);
         await page.FillAsync("input[name=password]", "any password");
         await page.ClickAsync("button[type=submit]");
