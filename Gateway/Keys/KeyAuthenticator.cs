@@ -51,20 +51,16 @@ internal sealed class KeyAuthenticator(KeyCache cache, IKeyStore store, KeyOptio
             return new(new KeyAuthResult(KeyStatus.Missing, null));
         }
 
+        Span<byte> hash = stackalloc byte[32];
         if (connection is null)
         {
-            return AuthenticateAsync(secret);
+            KeySecrets.Hash(secret, hash);
+        }
+        else
+        {
+            connection.Hash(authorization, secret, hash);
         }
 
-        Span<byte> hash = stackalloc byte[32];
-        connection.Hash(authorization, secret, hash);
-        return AuthenticateHashAsync(hash);
-    }
-
-    public ValueTask<KeyAuthResult> AuthenticateAsync(ReadOnlySpan<char> secret)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        KeySecrets.Hash(secret, hash);
         return AuthenticateHashAsync(hash);
     }
 
