@@ -23,11 +23,7 @@ public sealed class SecretsAtRestTests
         // No Gateway:Secrets:KeyFile: on the embedded store the gateway makes its own, next to the data.
         await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""", new Dictionary<string, string?> { ["Gateway:Secrets:KeyFile"] = "" });
         var dataDir = Path.Combine(gateway.Directory, "data");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!gateway.Services.GetRequiredService<SigningKeys>().IsLoaded && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, Ct);
-        }
+        await SigningKeysLoadedAsync(gateway);
 
         var protectedValue = gateway.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("hello");
         Assert.Equal("hello", gateway.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(protectedValue));
@@ -64,14 +60,20 @@ public sealed class SecretsAtRestTests
 
         await using var gateway = GatewayApp.Start("""{ "Routes": {}, "Clusters": {} }""",
             new Dictionary<string, string?> { ["Gateway:Secrets:KeyFile"] = "", ["Gateway:DataDir"] = dataDir });
+        await SigningKeysLoadedAsync(gateway);
+
+        Assert.True(gateway.Services.GetRequiredService<SigningKeys>().IsLoaded);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+    }
+
+    /// <summary>Waits up to 30 s for the gateway's signing keys (they load in the background after start).</summary>
+    private static async Task SigningKeysLoadedAsync(GatewayApp gateway)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!gateway.Services.GetRequiredService<SigningKeys>().IsLoaded && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100, Ct);
         }
-
-        Assert.True(gateway.Services.GetRequiredService<SigningKeys>().IsLoaded);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
     }
 
     [Fact]
