@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Tribuo.Gateway.Users;
@@ -53,7 +54,8 @@ public sealed class PasswordBrowserTests(BrowserFixture browsers) : IClassFixtur
         await page.FillAsync("input[name=email]", "old@tribuo.fr");
         await page.FillAsync("input[name=password]", "correct horse");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.StartsWith(Site, StringComparison.Ordinal));
+        // Arrival (Commit), not the load event: the hub answers the form with a redirect to the site (see BrowserLoginTests.ArriveAsync).
+        await page.WaitForURLAsync(url => url.StartsWith(Site, StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
 
         Assert.NotNull(tokenUrl);
         var token = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(tokenUrl).Query)["token"].ToString();
