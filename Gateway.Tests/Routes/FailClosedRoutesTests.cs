@@ -83,6 +83,21 @@ public sealed class FailClosedRoutesTests : IDisposable
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test", "H4.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a4", "Hosts": [ "h4.test" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "a" ] } ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a5", "Headers": [ { "Name": "X", "Values": [ "A" ] } ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
         { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "GET" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a6", "Methods": [ "HEAD", "GET" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        // More spellings routing treats alike (an outside review: each pair passed, then gave a 500 or shadowed one route).
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a7", "Hosts": [ "h7.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a7", "Hosts": [ "h7.test:*" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a8", "Hosts": [ "h8.test:80" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a8", "Hosts": [ "h8.test:080" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a9" } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a9", "Hosts": [ "*" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a10", "Hosts": [ "*.h10.test" ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a10", "Hosts": [ "*.H10.test:*" ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(Route("r1", "/a11/{id}") + "," + Route("r2", "/a11/{x:required}")), "route 'r2'", "Match", "same requests as route 'r1'" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/a12", "Headers": [ { "Name": "X", "Values": [ "a" ] } ] } }, "r2": { "ClusterId": "api", "Match": { "Path": "/a12", "Headers": [ { "Name": "X", "Values": [ "a" ] }, { "Name": "x", "Values": [ "a" ] } ] } } """), "route 'r2'", "Match", "same requests as route 'r1'" },
+        // An Order below the gateway's own endpoints was raised to their floor, silently: two routes' precedence turned around.
+        { Doc(""" "r1": { "ClusterId": "api", "Order": -2000000, "Match": { "Path": "/o/{x}" }, "Metadata": { "Auth": "public" } } """), "route 'r1'", "Order", "lowest order" },
+        // A route may not match on what the gateway removes after routing: the client chose the route.
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/m", "Headers": [ { "Name": "X-Tribuo-User-Role", "Values": [ "admin" ] } ] }, "Metadata": { "Auth": "public" } } """), "route 'r1'", "Match.Headers[0].Name", "may not match" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/m", "Headers": [ { "Name": "Accept", "Values": [ "x" ] }, { "Name": "x_forwarded_for", "Values": [ "10.0.0.1" ] } ] } } """), "route 'r1'", "Match.Headers[1].Name", "may not match" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/m", "Headers": [ { "Name": "X-Original-URL", "Mode": "Exists" } ] } } """), "route 'r1'", "Match.Headers[0].Name", "may not match" },
+        { Doc(""" "r1": { "ClusterId": "api", "Match": { "Path": "/m", "QueryParameters": [ { "Name": "token", "Mode": "Exists" } ] } } """), "route 'r1'", "Match.QueryParameters[0].Name", "may not match" },
+        { Transforms("""{ "QueryValueParameter": "token[]", "Set": "abc" }"""), "route 'r1'", "Transforms[0].QueryValueParameter", "never reaches" },
         // Every transform that names or generates a request header, not only RequestHeader (an outside review: X-Forwarded's
         // HeaderPrefix "X-Tribuo-" sent X-Tribuo-For and a client-chosen X-Tribuo-Host upstream).
         { Transforms("""{ "X-Forwarded": "Set", "HeaderPrefix": "X-Tribuo-" }"""), "route 'r1'", "Transforms[0].HeaderPrefix", "gateway alone" },
@@ -153,7 +168,8 @@ public sealed class FailClosedRoutesTests : IDisposable
             """ "r2": { "ClusterId": "api", "Order": 5, "Match": { "Path": "/x/{**rest}" }, "Metadata": { "Auth": "key" } } """,
             """ "r3": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Methods": [ "POST" ] }, "Metadata": { "Auth": "key" } } """,
             """ "r4": { "ClusterId": "api", "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example" ] }, "Metadata": { "Auth": "key" } } """,
-            """ "r5": { "ClusterId": "api", "Match": { "Path": "/y" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Authorization", "Set": "Bearer service" }, { "RequestHeader": "X-Api-Version", "Set": "2" } ] } """));
+            """ "r5": { "ClusterId": "api", "Match": { "Path": "/y" }, "Metadata": { "Auth": "key" }, "Transforms": [ { "RequestHeader": "Authorization", "Set": "Bearer service" }, { "RequestHeader": "X-Api-Version", "Set": "2" } ] } """,
+            """ "r6": { "ClusterId": "api", "Order": -999998, "Match": { "Path": "/x/{**rest}", "Hosts": [ "a.example:8080" ], "Headers": [ { "Name": "X-Api-Version", "Values": [ "2" ] } ], "QueryParameters": [ { "Name": "page", "Mode": "Exists" } ] }, "Metadata": { "Auth": "key" } } """));
 
         var result = await LoadAsync(json);
 

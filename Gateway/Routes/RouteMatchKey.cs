@@ -17,15 +17,15 @@ internal static partial class RouteMatchKey
         var match = route.Match;
         var key = new StringBuilder();
         key.Append("order=").Append(route.Order ?? 0);
-        key.Append("|hosts=").AppendJoin(',', Canonical(match.Hosts, caseSensitive: false));
+        key.Append("|hosts=").AppendJoin(',', CanonicalHosts(match.Hosts));
         key.Append("|path=").Append(Parameter().Replace(CanonicalPath(match.Path), NormalizeParameter));
         key.Append("|methods=").AppendJoin(',', Canonical(RouteMethods.WithHead(match.Methods), caseSensitive: false));
         key.Append("|headers=").AppendJoin(',', (match.Headers ?? [])
             .Select(h => $"{h?.Name?.ToLowerInvariant()}:{h?.Mode}:{h?.IsCaseSensitive}:{string.Join('\u001f', Canonical(h?.Values, h?.IsCaseSensitive == true))}")
-            .Order(StringComparer.Ordinal));
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         key.Append("|query=").AppendJoin(',', (match.QueryParameters ?? [])
             .Select(q => $"{q?.Name?.ToLowerInvariant()}:{q?.Mode}:{q?.IsCaseSensitive}:{string.Join('\u001f', Canonical(q?.Values, q?.IsCaseSensitive == true))}")
-            .Order(StringComparer.Ordinal));
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         return key.ToString();
     }
 
@@ -48,6 +48,31 @@ internal static partial class RouteMatchKey
         }
 
         return trimmed.TrimEnd('/').ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// Hosts as routing reads them: <c>a.com</c> is <c>a.com:*</c> (any port), a port's leading zeros do not count
+    /// (<c>:080</c> is <c>:80</c>), and a list holding <c>*</c> or <c>*:*</c> matches every host, as no <c>Hosts</c> does.
+    /// </summary>
+    private static IEnumerable<string> CanonicalHosts(IEnumerable<string?>? hosts)
+    {
+        var canonical = Canonical((hosts ?? []).Select(CanonicalHost), caseSensitive: false).ToList();
+        return canonical.Contains("*:*") ? [] : canonical;
+    }
+
+    private static string CanonicalHost(string? host)
+    {
+        var text = (host ?? "").ToLowerInvariant();
+        var colon = text.LastIndexOf(':');
+        if (colon < 0 || text.EndsWith(']'))
+        {
+            return text + ":*"; // no port (an IPv6 literal's colons are inside its brackets)
+        }
+
+        var port = text[(colon + 1)..];
+        return port != "*" && int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? $"{text[..colon]}:{number}"
+            : text;
     }
 
     /// <summary>A list of values as a set: order and repeats do not change what matches, nor case where matching ignores it.</summary>
@@ -93,7 +118,9 @@ internal static partial class RouteMatchKey
         var catchAll = body.StartsWith('*') ? "**" : "";
         var name = body.TrimStart('*');
         var rest = name.IndexOfAny([':', '=', '?']);
-        return "{" + catchAll + (rest < 0 ? "" : name[rest..]) + "}";
+        // ":required" adds nothing to a parameter that is not optional: /a/{x:required} is /a/{id}.
+        var constraints = rest < 0 ? "" : name[rest..].Replace(":required", "", StringComparison.OrdinalIgnoreCase);
+        return "{" + catchAll + constraints + "}";
     }
 
     [GeneratedRegex(@"\{([^{}]*)\}")]

@@ -53,6 +53,7 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
         policies[route.RouteId] = RoutePolicy.Parse(route, errors);
         MetadataNames.Check(route, errors);
         TransformRules.Check(route, errors);
+        TransformRules.CheckMatch(route, errors);
         FrameworkPolicies.Check(route, errors);
 
         if (string.IsNullOrEmpty(route.ClusterId))
@@ -62,6 +63,13 @@ internal sealed class RoutesValidator(IConfigValidator yarpValidator)
         else if (!clusterIds.Contains(route.ClusterId))
         {
             errors.Add(new(subject, "ClusterId", $"'{route.ClusterId}' is not defined in Clusters."));
+        }
+
+        if (route.Order < GatewayEndpoints.FirstProxyOrder)
+        {
+            // Routing ranks the gateway's own endpoints below this; a lower Order was raised to it, silently, which
+            // could turn two routes' precedence around (a public route at -2,000,000 won over a key route at -3,000,000).
+            errors.Add(new(subject, "Order", $"{route.Order} is below {GatewayEndpoints.FirstProxyOrder}, the lowest order a route may have (the gateway's own paths rank below it)."));
         }
 
         if (ReservedPaths.ClaimedBy(route.Match?.Path) is { } reserved)

@@ -1,3 +1,4 @@
+using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Proxy;
 using Yarp.ReverseProxy.Configuration;
 
@@ -99,7 +100,7 @@ internal static class TransformRules
                 {
                     CheckXForwardedPrefix(route, field, value, errors);
                 }
-                else if (QueryWriters.Contains(name, StringComparer.OrdinalIgnoreCase) && value.Equals("token", StringComparison.OrdinalIgnoreCase))
+                else if (QueryWriters.Contains(name, StringComparer.OrdinalIgnoreCase) && QueryParameterName.Is(value, "token"))
                 {
                     errors.Add(new($"route '{route.RouteId}'", field, "'token' never reaches an upstream (DESIGN §7); a transform may not add it."));
                 }
@@ -153,6 +154,35 @@ internal static class TransformRules
     /// <summary>The name as the message shows it: control characters escaped, so a log line stays one line.</summary>
     private static string Shown(string name) =>
         string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+
+    /// <summary>
+    /// A route may not match on what the gateway alone writes or removes either: routing runs before the proxy steps
+    /// take a client's <c>X-Tribuo-User-Role</c> or <c>X-Forwarded-For</c> out, so a rule on one let a client choose the
+    /// route (a public route matched on <c>X-Tribuo-User-Role: admin</c> shadowed the <c>user</c> route of the same path),
+    /// and a rule on the <c>token</c> query parameter matched on a credential that never reaches the upstream.
+    /// </summary>
+    public static void CheckMatch(RouteConfig route, ICollection<ConfigError> errors)
+    {
+        var headers = route.Match?.Headers ?? [];
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (headers[i]?.Name is { } header && HeaderName.IsToken(header) && Forbidden(header) && !HeaderName.Is(header, "Cookie"))
+            {
+                errors.Add(new($"route '{route.RouteId}'", $"Match.Headers[{i}].Name",
+                    $"'{header}' is {OwnedButCookie}; a client's value is removed after routing, so a route may not match on it."));
+            }
+        }
+
+        var query = route.Match?.QueryParameters ?? [];
+        for (var i = 0; i < query.Count; i++)
+        {
+            if (query[i]?.Name is { } name && QueryParameterName.Is(name, "token"))
+            {
+                errors.Add(new($"route '{route.RouteId}'", $"Match.QueryParameters[{i}].Name",
+                    "'token' is the login hub's hand-back, removed before forwarding (DESIGN §7); a route may not match on it."));
+            }
+        }
+    }
 
     private static bool Forbidden(string header) =>
         ClientIdentityHeaders.IsInNamespace(header)
