@@ -136,6 +136,31 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal("a=1; e=5", string.Join("; ", echoed.Headers["Cookie"]));
     }
 
+    /// <summary>An outside probe: PHP's $_COOKIE reads each of these names as tribuo_cloud_token, and each reached the upstream.</summary>
+    [Fact]
+    public async Task The_session_cookie_is_removed_under_every_name_php_reads_as_it()
+    {
+        var echoed = await SendRawAsync("/pub/x",
+            "Cookie: a=1; tribuo%5Fcloud%5Ftoken=SECRET1; tribuo.cloud.token=SECRET2; tribuo cloud+token=SECRET3; b=2\r\n" +
+            "Cookie: tribuo_cloud_token[x]=SECRET4; c=3;  TRIBUO[CLOUD_TOKEN=SECRET5; %74ribuo_cloud_token=SECRET6; d=%41\r\n");
+
+        var forwarded = string.Join('\n', echoed.Headers.SelectMany(h => h.Value));
+        Assert.DoesNotContain("SECRET", forwarded);
+        Assert.Equal("a=1; b=2; c=3; d=%41", string.Join("; ", echoed.Headers["Cookie"]));
+    }
+
+    [Fact]
+    public async Task An_empty_host_is_not_forwarded_beside_the_destinations_own()
+    {
+        var marker = Guid.NewGuid().ToString("n");
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, $"GET /pub/x?m={marker} HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n");
+
+        Assert.True(response.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), response);
+        var echoed = _bed.Upstream.Received.Single(r => r.Query.Contains(marker, StringComparison.Ordinal));
+        Assert.Single(echoed.Headers["Host"]);
+        Assert.NotEqual("", echoed.Header("Host"));
+    }
+
     [Fact]
     public async Task A_session_cookie_and_another_spelling_of_it_are_two_cookies()
     {
@@ -194,6 +219,18 @@ public sealed class CredentialHygieneTests(RedisFixture redis) : IClassFixture<R
     [InlineData("X-Original-For")] // ASP.NET Core's forwarded headers write these three behind a trusted balancer (outside review)
     [InlineData("X-Original-Proto")]
     [InlineData("X-Original-Prefix")]
+    [InlineData("X-Scheme")] // an outside probe: Tornado, gunicorn, django-ipware, request-ip, App Engine, Envoy, ARR, Cloudflare read these
+    [InlineData("SCRIPT_NAME")]
+    [InlineData("X-Forwarded")]
+    [InlineData("Forwarded-For")]
+    [InlineData("X-Appengine-User-IP")]
+    [InlineData("X-Envoy-External-Address")]
+    [InlineData("X-Arr-Ssl")]
+    [InlineData("Cf-Visitor")]
+    [InlineData("X-Original-URI")]
+    [InlineData("X-Forwarded-Path")]
+    [InlineData("X-Envoy-Original-Path")]
+    [InlineData("X-Original-Method")]
     public async Task Headers_upstreams_read_as_address_path_or_method_are_removed(string name)
     {
         var echoed = await SendRawAsync("/pub/x", $"{name}: /admin/x\r\n{name}: 6.6.6.6\r\nX-Kept: yes\r\n");

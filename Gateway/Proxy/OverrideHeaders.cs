@@ -13,16 +13,23 @@ internal static class OverrideHeaders
         // The client address
         "X-Real-IP", "True-Client-IP", "X-Client-IP", "CF-Connecting-IP", "X-Original-Forwarded-For",
         "Client-IP", "X-Cluster-Client-IP", "Fastly-Client-IP",
+        // ... as django-ipware, the npm request-ip package, App Engine and Envoy read it
+        "X-Forwarded", "Forwarded-For", "X-Appengine-User-IP", "X-Envoy-External-Address",
         // What ASP.NET Core's forwarded headers keep of the balancer's hop (X-Original-Host below): the
         // balancer's own address and scheme, or a client's forgery of them.
         "X-Original-For", "X-Original-Proto", "X-Original-Prefix",
         // The scheme, host and port
         "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Scheme", "X-Forwarded-Protocol", "X-Forwarded-Ssl",
         "Front-End-Https", "X-Url-Scheme", "X-Original-Host", "X-Host",
+        // ... as Tornado (X-Scheme, ahead of X-Forwarded-Proto), IIS ARR (X-Arr-Ssl) and Cloudflare (Cf-Visitor) read it
+        "X-Scheme", "X-Arr-Ssl", "Cf-Visitor",
         // The path
         "X-Original-URL", "X-Rewrite-URL", "X-Forwarded-Uri",
+        // ... and the mount point: gunicorn before 22 took a SCRIPT_NAME header and cut it off the path, so an upstream
+        // routed /admin/x for a request the gateway authorized as /pub/admin/x
+        "Script-Name", "X-Original-URI", "X-Forwarded-Path", "X-Envoy-Original-Path",
         // The method
-        "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Forwarded-Method",
+        "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Forwarded-Method", "X-Original-Method",
     ];
 
     private static readonly int LongestName = Names.Max(n => n.Length);

@@ -22,7 +22,7 @@ internal static class SessionCookiePairs
         var count = 0;
         foreach (var header in cookieHeaders)
         {
-            if (header is null || !header.Contains(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
+            if (header is null || !MayHold(header))
             {
                 continue;
             }
@@ -54,7 +54,7 @@ internal static class SessionCookiePairs
                 continue;
             }
 
-            if (!header.Contains(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
+            if (!MayHold(header))
             {
                 kept.Add(header);
                 continue;
@@ -78,5 +78,41 @@ internal static class SessionCookiePairs
         }
     }
 
-    private static bool IsSessionPair(string pair, out string value) => Http.CookiePair.TryRead(pair, SessionCookie.Name, out _, out value);
+    /// <summary>A quick look before the pairs are split: every spelling below holds "tribuo" or a '%'.</summary>
+    private static bool MayHold(string header) =>
+        header.Contains("tribuo", StringComparison.OrdinalIgnoreCase) || header.Contains('%');
+
+    private static bool IsSessionPair(string pair, out string value)
+    {
+        value = "";
+        var equals = pair.IndexOf('=');
+        var name = equals < 0 ? pair : pair[..equals];
+        if (!AsPhpReadsIt(name).Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        value = equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
+        return true;
+    }
+
+    /// <summary>
+    /// A cookie name as PHP's <c>$_COOKIE</c> reads it, the most lenient of the upstream parsers: percent-decoded
+    /// (<c>+</c> as a space), leading spaces dropped, <c>.</c>, spaces and an unclosed <c>[</c> read as <c>_</c>, and a
+    /// <c>[...]</c> suffix making an array of the name before it. <c>tribuo%5Fcloud%5Ftoken</c>, <c>tribuo.cloud.token</c> and
+    /// <c>tribuo_cloud_token[x]</c> all reached an upstream, where PHP read each as the session cookie.
+    /// </summary>
+    private static string AsPhpReadsIt(string name)
+    {
+        var read = name.AsSpan().IndexOfAny('%', '+') < 0 ? name : Uri.UnescapeDataString(name.Replace('+', ' '));
+        read = read.Trim(' ', '\t', '\0');
+        var bracket = read.IndexOf('[');
+        if (bracket > 0)
+        {
+            // "name[x]" is an array called "name"; a "[" without its "]" is read as "_" (tribuo[cloud_token).
+            read = read.IndexOf(']', bracket) > 0 ? read[..bracket] : string.Concat(read.AsSpan(0, bracket), "_", read.AsSpan(bracket + 1));
+        }
+
+        return read.Replace('.', '_').Replace(' ', '_');
+    }
 }

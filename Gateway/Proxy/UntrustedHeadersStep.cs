@@ -1,3 +1,5 @@
+using Microsoft.Net.Http.Headers;
+
 namespace Tribuo.Gateway.Proxy;
 
 /// <summary>
@@ -13,6 +15,15 @@ internal sealed class UntrustedHeadersStep(RequestDelegate next, ForwardedHeader
         var fromTrustedProxy = forwarded.IsTrusted(context.Connection.RemoteIpAddress);
         HeaderName.RemoveWhere(context.Request.Headers, fromTrustedProxy, static (name, trusted) =>
             ClientIdentityHeaders.IsInNamespace(name) || OverrideHeaders.IsOverride(name) || ForwardedHeaders.IsDropped(name, trusted));
+
+        // An empty Host (which HTTP/1.1 allows only for a target without an authority) was forwarded beside the
+        // destination's own Host: the upstream got two, and a lenient one may pick either.
+        var headers = context.Request.Headers;
+        if (headers.Host is [var host] && string.IsNullOrEmpty(host))
+        {
+            headers.Remove(HeaderNames.Host);
+        }
+
         return next(context);
     }
 }
