@@ -295,6 +295,51 @@ public sealed class StartupSettingsTests
         Assert.DoesNotContain("   at ", result.Error + result.Output);
     }
 
+    /// <summary>
+    /// An outside probe: a stop signal while the start still waited for an unreachable Redis ended the process with an
+    /// unhandled TaskCanceledException (exit 134, a core dump and a stack trace on stderr).
+    /// </summary>
+    [Fact]
+    public async Task A_stop_signal_while_starting_is_a_clean_stop_not_a_crash()
+    {
+        using var unreachable = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        unreachable.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never listening: connections are refused
+        var redis = $"--ConnectionStrings:Redis=127.0.0.1:{((IPEndPoint)unreachable.LocalEndPoint!).Port}";
+        var start = ChildProcess.NewStartInfo("dotnet", Path.GetTempPath(),
+            [Path.Combine(AppContext.BaseDirectory, "Tribuo.Gateway.dll"), .. Isolated(), redis]);
+        using var gateway = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var routesLoaded = new TaskCompletionSource();
+        gateway.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+                if (line.Contains("Loaded", StringComparison.Ordinal))
+                {
+                    routesLoaded.TrySetResult();
+                }
+            }
+        };
+        gateway.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        gateway.BeginOutputReadLine();
+        gateway.BeginErrorReadLine();
+
+        // The routes are loaded just before the host starts and waits for the stores (at least 5 s for the revocation
+        // list on an unreachable Redis); the signal is sent inside that wait, once the host handles signals (a TERM
+        // before that is the default action: exit 143).
+        await routesLoaded.Task.WaitAsync(ProcessTimeout, TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.False(gateway.HasExited, string.Join(System.Environment.NewLine, output));
+        await ChildProcess.RunAsync(ChildProcess.NewStartInfo("kill", Path.GetTempPath(), ["-TERM", gateway.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]), ProcessTimeout, "kill");
+        await gateway.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(ProcessTimeout, TestContext.Current.CancellationToken);
+        gateway.WaitForExit(); // the output's last lines
+
+        var said = string.Join(System.Environment.NewLine, output);
+        Assert.Equal(0, gateway.ExitCode);
+        Assert.DoesNotContain("Unhandled exception", said);
+    }
+
     [Theory]
     [InlineData("Development", null, true)]
     [InlineData("Production", null, false)]

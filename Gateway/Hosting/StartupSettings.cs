@@ -205,6 +205,13 @@ internal static class StartupSettings
         {
             return PortInUse(ex.Message);
         }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // A stop signal while a start step was still waiting (for an unreachable Redis, say): a stop, not a crash
+            // with a stack trace.
+            Console.Error.WriteLine("Tribuo Gateway stopped before it had started: a stop signal arrived while it was starting.");
+            return 0;
+        }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
         {
             // What the checks above did not foresee (Kestrel's own settings, a certificate): still one paragraph and exit 2.
