@@ -43,6 +43,10 @@ public sealed class RoutesValidationTests : IDisposable
         { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" } }""", """ "Clusters": { "api": { "LoadBalancingPolicy": "Nope", "Destinations": { "a": { "Address": "http://127.0.0.1:9/" } } } } """), "cluster 'api'", "(YARP)", "Nope" },
         { """{ "Routes": { "r1": { "ClusterId": "api", """, "route 'r1'", "", "not valid JSON" },
         { """{ "Routes": [] }""", "routes file", "Routes", "wrong type" },
+        { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x" }, "Metadata": { "ForwardAuthorization": true } }"""), "route 'r1'", "Metadata.ForwardAuthorization", "Metadata values are strings" },
+        // An outside probe: a misspelt match mode was told that Metadata values are strings.
+        { Doc("""{ "ClusterId": "api", "Match": { "Path": "/x", "Headers": [ { "Name": "X-A", "Mode": "Bogus" } ] } }"""), "route 'r1'", "Match.Headers.0.Mode", "ExactHeader" },
+        { Doc("""{ "ClusterId": "api", "Order": "first", "Match": { "Path": "/x" } }"""), "route 'r1'", "Order", "whole number" },
     };
 
     [Theory]

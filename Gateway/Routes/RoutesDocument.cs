@@ -227,9 +227,21 @@ internal sealed class RoutesDocument
         var message = ex.Message.Contains("could not be mapped", StringComparison.Ordinal)
             ? $"'{ExtractQuoted(ex.Message) ?? "?"}' is not a known field here{where}."
             : ex.Message.Contains("could not be converted", StringComparison.Ordinal)
-                ? $"has a value of the wrong type{where}; Metadata values are strings (\"true\", not true), Order is a number, times are \"hh:mm:ss\"."
+                ? $"has a value of the wrong type{where}; {WhatItTakes(field)}"
                 : $"is not valid JSON{where}: {FirstSentence(ex.Message)}";
         return new ConfigError(subject, field, message);
+    }
+
+    /// <summary>What a field of the wrong type takes: one hint for the field, not a list of every field's (an outside probe:
+    /// a misspelt header match mode was told that Metadata values are strings).</summary>
+    private static string WhatItTakes(string field)
+    {
+        var last = field[(field.LastIndexOf('.') + 1)..];
+        return field.StartsWith("Metadata", StringComparison.OrdinalIgnoreCase) ? "Metadata values are strings (\"true\", not true)."
+            : last.Equals("Order", StringComparison.OrdinalIgnoreCase) ? "Order is a whole number."
+            : last.Equals("Mode", StringComparison.OrdinalIgnoreCase) ? "a match mode is one of ExactHeader, HeaderPrefix, Contains, NotContains, Exists, NotExists (headers) or Exact, Prefix, Contains, NotContains, Exists (query parameters)."
+            : last.EndsWith("Timeout", StringComparison.OrdinalIgnoreCase) || last.EndsWith("Interval", StringComparison.OrdinalIgnoreCase) ? "times are \"hh:mm:ss\"."
+            : "see YARP's configuration schema for what it takes (a string, a number, true/false, a list or one of its names).";
     }
 
     private static List<string> PathSegments(string jsonPath)
