@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Routes;
@@ -13,6 +14,9 @@ namespace Tribuo.Gateway.Proxy;
 /// </summary>
 internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigins, AllowedOrigins loginOrigins)
 {
+    /// <summary>Longer than any method a site calls; the requested method is echoed, so what strangers send is bounded.</summary>
+    private const int MaxMethodLength = 32;
+
     public Task InvokeAsync(HttpContext context)
     {
         var policy = ProxyRoute.Policy(context);
@@ -26,6 +30,21 @@ internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigin
 
     private async Task AnswerAsync(HttpContext context, RoutePolicy policy)
     {
+        // Echoed into Access-Control-Allow-Methods: a value Kestrel cannot write (non-ASCII) threw there, a 500.
+        var method = context.Request.Headers.AccessControlRequestMethod.ToString();
+        if (method.Length > MaxMethodLength || !HeaderName.IsToken(method))
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Malformed preflight",
+                $"Access-Control-Request-Method must be one HTTP method name (letters, digits and !#$%&'*+-.^_`|~, at most {MaxMethodLength} characters).");
+            return;
+        }
+
+        if (RequestTargetGuard.IsRefusedMethod(method))
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status403Forbidden, "Method not allowed", $"{method.ToUpperInvariant()} is not served by this gateway.");
+            return;
+        }
+
         var origin = context.Request.Headers.Origin.ToString();
         var response = context.Response;
         response.Headers.Vary = "Origin";
@@ -41,7 +60,7 @@ internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigin
 
         response.StatusCode = StatusCodes.Status204NoContent;
         response.Headers.AccessControlAllowOrigin = origin;
-        response.Headers.AccessControlAllowMethods = context.Request.Headers.AccessControlRequestMethod;
+        response.Headers.AccessControlAllowMethods = method;
         response.Headers.AccessControlAllowHeaders = "Authorization, Content-Type";
         response.Headers.AccessControlMaxAge = "600";
     }

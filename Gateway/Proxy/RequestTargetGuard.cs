@@ -20,8 +20,8 @@ internal static class RequestTargetGuard
         var routes = app.ApplicationServices.GetRequiredService<Routes.RoutesFileConfigProvider>();
         return app.Use((context, next) =>
         {
-            if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase)
-                || (HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true))
+            if (IsRefusedMethod(context.Request.Method)
+                && !(HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true))
             {
                 return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{context.Request.Method.ToUpperInvariant()} is not served by this gateway.");
             }
@@ -45,6 +45,13 @@ internal static class RequestTargetGuard
                 : Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous request path", reason);
         });
     }
+
+    /// <summary>
+    /// TRACE, TRACK and CONNECT: never served, so never allowed by a CORS preflight either. HTTP/2's extended CONNECT
+    /// is told apart by the request's feature, which a preflight's requested method does not have.
+    /// </summary>
+    public static bool IsRefusedMethod(string method) =>
+        HttpMethods.IsTrace(method) || method.Equals("TRACK", StringComparison.OrdinalIgnoreCase) || HttpMethods.IsConnect(method);
 
     /// <summary>
     /// Removes <c>X_Mode</c> when a route matches on <c>X-Mode</c>: routing would not see it, the upstream would read
