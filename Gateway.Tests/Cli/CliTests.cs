@@ -109,6 +109,23 @@ public sealed class CliTests
         Assert.DoesNotContain("   at ", bad.Error);
     }
 
+    /// <summary>An outside tester: a Unicode origin was stored, then the gateway threw writing it into a response (a 500).</summary>
+    [Fact]
+    public async Task Keys_create_and_update_refuse_a_non_ASCII_origin_and_name_its_ASCII_form()
+    {
+        var dataDir = NewDataDir();
+        var created = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "idn", "--name", "I", "--scopes", "api", "--origins", "https://bücher.example", dataDir);
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("Origins: 'https://bücher.example' is not an origin", created.Error);
+        Assert.Contains("ASCII form: https://xn--bcher-kva.example", created.Error);
+
+        Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "idn", "--name", "I", "--scopes", "api", "--origins", "https://xn--bcher-kva.example", dataDir)).ExitCode);
+        var updated = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "update", "idn", "--origins", "https://bücher.example", dataDir);
+        Assert.Equal(1, updated.ExitCode);
+        Assert.Contains("Origins: 'https://bücher.example' is not an origin", updated.Error);
+        Assert.Contains("origins:    https://xn--bcher-kva.example", (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "idn", dataDir)).Output);
+    }
+
     [Fact]
     public async Task Keys_update_changes_name_origins_and_expiry_and_no_expiry_clears_it()
     {

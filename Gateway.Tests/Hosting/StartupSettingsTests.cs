@@ -79,6 +79,8 @@ public sealed class StartupSettingsTests
     // The one-value form of a list is read (it used to be ignored), so what it holds is checked too.
     [InlineData("--Gateway:TrustedProxies=127.0.0.1,010.0.0.1", "Gateway:TrustedProxies", "'010.0.0.1'")]
     [InlineData("--Gateway:Login:AllowedOrigins=https://docs.tribuo.cloud/path", "Gateway:Login:AllowedOrigins", "'https://docs.tribuo.cloud/path'")]
+    // Browsers send an internationalized host in its xn-- form: a Unicode one would never match (and cannot be echoed).
+    [InlineData("--Gateway:Login:AllowedOrigins:0=https://bücher.example", "Gateway:Login:AllowedOrigins", "'https://bücher.example'")]
     [InlineData("--Gateway:Login:Admins=not-an-email", "Gateway:Login:Admins", "'not-an-email'")]
     // A keys file that is configured but missing imports nothing; say so, as for a missing routes file.
     [InlineData("--Gateway:KeysFile=/nonexistent.json", "Gateway:KeysFile", "'/nonexistent.json'")]

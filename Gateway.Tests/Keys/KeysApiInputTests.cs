@@ -63,6 +63,9 @@ public sealed class KeysApiInputTests : IAsyncLifetime
     [InlineData("""{ "id": "a", "Id": "b", "name": "A", "scopes": ["api"] }""", "is given twice")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "origins": ["https://x.fr", null] }""", "origins[1]: must be a string, not null")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "scopez": ["x"] }""", "scopez: is not a field")]
+    // Browsers send an internationalized host in its xn-- form; a Unicode one was stored, then made Kestrel throw (a 500).
+    [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "origins": ["https://bücher.example"] }""", "Origins: 'https://bücher.example' is not an origin")]
+    [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "origins": ["https://b\u00fccher.example:8443"] }""", "ASCII form: https://xn--bcher-kva.example:8443")]
     [InlineData("""{ "id": "a", "name": "A", "scopes": ["api"], "expires": "next week" }""", "expires: has the wrong type")]
     public async Task A_bad_create_body_is_a_400_naming_the_field(string json, string expected)
     {
@@ -76,6 +79,7 @@ public sealed class KeysApiInputTests : IAsyncLifetime
     [InlineData("""{ "disabled": "yes" }""", "disabled: has the wrong type")]
     [InlineData("""{ "scopes": [null] }""", "scopes[0]: must be a string, not null")]
     [InlineData("""{ "userId": "u-1" }""", "userId: is not a field")]
+    [InlineData("""{ "origins": ["https://bücher.example"] }""", "Origins: 'https://bücher.example' is not an origin")]
     public async Task A_bad_patch_body_is_a_400_naming_the_field(string json, string expected)
     {
         using var response = await Client().PatchAsync("/gateway/keys/admin", new StringContent(json, Encoding.UTF8, "application/json"), Ct);

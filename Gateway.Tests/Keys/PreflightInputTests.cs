@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
 using static Tribuo.Gateway.Tests.Keys.KeysTestBed;
@@ -94,5 +96,64 @@ public sealed class PreflightInputTests(RedisFixture redis) : IClassFixture<Redi
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal(method, response.Headers.GetValues("Access-Control-Allow-Methods").Single());
         Assert.Equal(SiteOrigin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+
+    [Fact]
+    public async Task An_internationalized_origin_works_in_the_xn_form_browsers_send()
+    {
+        const string Origin = "https://xn--bcher-kva.example";
+        const string Secret = "tgw_test-idn-site-secret-0008";
+        await _gateway.Services.GetRequiredService<KeyService>().CreateAsync(
+            new KeySpec { Id = "idn", Name = "IDN site", Secret = Secret, Scopes = ["docs:read"], Origins = [Origin] }, "test", Ct);
+        using var client = Utf8Client();
+
+        using var preflight = Preflight("/docs/x", Origin, "GET");
+        using (var response = await client.SendAsync(preflight, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+            Assert.Equal(Origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        }
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/docs/x");
+        get.Headers.TryAddWithoutValidation("Origin", Origin);
+        get.Headers.TryAddWithoutValidation("Authorization", $"KEY {Secret}");
+        using (var response = await client.SendAsync(get, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        }
+    }
+
+    /// <summary>
+    /// A key stored before non-ASCII origins were refused: its origin cannot be echoed, so it is refused before
+    /// anything is forwarded, and its preflight too, with a 403 rather than the 500 Kestrel's throw made.
+    /// </summary>
+    [Fact]
+    public async Task A_non_ASCII_origin_stored_earlier_is_refused_before_forwarding_never_a_500()
+    {
+        const string Origin = "https://bücher.example";
+        const string Secret = "tgw_test-unicode-site-secret-9";
+        await _gateway.Services.GetRequiredService<IKeyStore>().CreateAsync(new KeyRecord
+        {
+            Id = "unicode-site", Name = "Unicode site", Sha256 = KeySecrets.HashHex(Secret), Scopes = ["docs:read"],
+            Origins = [Origin], CreatedAt = DateTimeOffset.UtcNow,
+        }, Ct);
+        using var client = Utf8Client();
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/docs/unicode-origin");
+        get.Headers.TryAddWithoutValidation("Origin", Origin);
+        get.Headers.TryAddWithoutValidation("Authorization", $"KEY {Secret}");
+        using (var response = await client.SendAsync(get, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.DoesNotContain(_bed.Upstream.Received, r => r.Path == "/docs/unicode-origin");
+        }
+
+        using var preflight = Preflight("/docs/x", Origin, "GET");
+        using (var response = await client.SendAsync(preflight, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Tribuo.Gateway.RateLimits;
 
@@ -88,7 +89,8 @@ internal static partial class KeyRules
         {
             if (!IsExactOrigin(origin))
             {
-                errors.Add($"{subject}: Origins: '{origin}' is not an origin; write scheme://host[:port] with nothing after it.");
+                errors.Add($"{subject}: Origins: '{origin}' is not an origin; write scheme://host[:port] with nothing after it."
+                    + (AsciiForm(origin) is { } ascii ? $" Browsers send this host in its ASCII form: {ascii}" : ""));
             }
         }
 
@@ -108,11 +110,28 @@ internal static partial class KeyRules
         return errors;
     }
 
-    /// <summary>True for <c>https://host</c> or <c>http://host:port</c> exactly as a browser sends <c>Origin</c>.</summary>
+    /// <summary>
+    /// True for <c>https://host</c> or <c>http://host:port</c> exactly as a browser sends <c>Origin</c>: in ASCII,
+    /// an internationalized host in its <c>xn--</c> form. <see cref="Uri"/> alone keeps a Unicode host, and a
+    /// Unicode origin could never match a browser's nor be echoed in a response header (Kestrel throws: a 500).
+    /// </summary>
     public static bool IsExactOrigin(string origin) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        Ascii.IsValid(origin)
+        && Uri.TryCreate(origin, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
         && string.IsNullOrEmpty(uri.UserInfo)
         && uri.GetLeftPart(UriPartial.Authority) == origin.ToLowerInvariant()
         && origin == origin.ToLowerInvariant();
+
+    /// <summary>The <c>xn--</c> form of an origin written with a Unicode host, for the error message; null otherwise.</summary>
+    private static string? AsciiForm(string origin)
+    {
+        if (Ascii.IsValid(origin) || !Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.HostNameType != UriHostNameType.Dns)
+        {
+            return null;
+        }
+
+        var ascii = $"{uri.Scheme}://{uri.IdnHost}" + (uri.IsDefaultPort ? "" : $":{uri.Port}");
+        return IsExactOrigin(ascii) ? ascii : null;
+    }
 }

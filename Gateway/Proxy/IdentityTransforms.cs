@@ -57,7 +57,9 @@ internal static class IdentityTransforms
 
         context.AddResponseTransform(static transform =>
         {
-            if (transform.HttpContext.Features.Get<GatewayCaller>() is { CorsOrigin: { } origin } caller)
+            // The access step set only an origin that can be echoed; checked again here, where writing one that cannot
+            // would throw after the upstream answered.
+            if (transform.HttpContext.Features.Get<GatewayCaller>() is { CorsOrigin: { } origin } caller && Http.EchoedOrigin.CanEcho(origin))
             {
                 // Set, not appended: the gateway decided this origin may read the answer, whatever the upstream says.
                 var headers = transform.HttpContext.Response.Headers;

@@ -1,3 +1,4 @@
+using Tribuo.Gateway.Http;
 using Tribuo.Gateway.Keys;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Routes;
@@ -47,8 +48,9 @@ internal sealed class PolicyStep(RequestDelegate next, BrowserSession browser, A
         string? corsOrigin = null;
         if (record.Origins.Count > 0)
         {
+            // Refused before forwarding when the origin could not be echoed in the answer (EchoedOrigin).
             var origin = context.Request.Headers.Origin.ToString();
-            if (!record.Origins.Contains(origin, StringComparer.Ordinal))
+            if (!record.Origins.Contains(origin, StringComparer.Ordinal) || !EchoedOrigin.CanEcho(origin))
             {
                 return KeyProblems.ForbiddenAsync(context, "Origin not allowed for this key",
                     $"Key '{record.Id}' is a site key and may only be used from its own web origins.");

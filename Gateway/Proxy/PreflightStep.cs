@@ -52,7 +52,7 @@ internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigin
         {
             response.Headers.AccessControlAllowCredentials = "true";
         }
-        else if (policy.Auth == AuthMode.User || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
+        else if (policy.Auth == AuthMode.User || !EchoedOrigin.CanEcho(origin) || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
         {
             await KeyProblems.ForbiddenAsync(context, "Origin not allowed", $"No site key for this origin may call route '{policy.RouteId}'.");
             return;

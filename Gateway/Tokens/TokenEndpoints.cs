@@ -175,7 +175,8 @@ internal static class TokenEndpoints
     private static void AllowCors(HttpContext context, AllowedOrigins origins)
     {
         var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && origins.Contains(origin))
+        // AllowedOrigins refuses non-ASCII origins at start; EchoedOrigin keeps this write from ever throwing regardless.
+        if (origins.Contains(origin) && EchoedOrigin.CanEcho(origin))
         {
             context.Response.Headers.AccessControlAllowOrigin = origin;
             context.Response.Headers.Vary = HeaderNames.Origin;
