@@ -89,4 +89,58 @@ public sealed class HungStoreTests(RedisFixture redis) : IClassFixture<RedisFixt
         var warnings = gateway.Logs.Count(line => line.Contains("Key store unreachable", StringComparison.Ordinal));
         Assert.Equal(1, warnings);
     }
+
+    /// <summary>
+    /// An outside tester: a preflight during an outage got 403 "No site key for this origin", as if the origin had
+    /// none. The store cannot say, so the answer is a 503 with Retry-After, as for a key it cannot check; an origin
+    /// whose keys were loaded before the outage keeps its answer.
+    /// </summary>
+    [Fact]
+    public async Task A_preflight_the_hung_store_cannot_decide_is_a_503_not_a_refusal()
+    {
+        var server = redis.RequireServer();
+        var gateway = _bed.StartGateway();
+        await _bed.SeedKeysAsync(gateway);
+        using var client = gateway.NewClient();
+        client.Timeout = TimeSpan.FromSeconds(30);
+        Assert.Equal(HttpStatusCode.NoContent, await PreflightStatusAsync(client, SiteOrigin)); // loaded now
+        Assert.Equal(HttpStatusCode.Forbidden, await PreflightStatusAsync(client, "https://stranger.example"));
+
+        await server.PauseAsync();
+        try
+        {
+            using var unknown = await PreflightAsync(client, "https://elsewhere.example");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+            Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(unknown.Headers.RetryAfter);
+            Assert.False(unknown.Headers.Contains("Access-Control-Allow-Origin"));
+
+            Assert.Equal(HttpStatusCode.NoContent, await PreflightStatusAsync(client, SiteOrigin));
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        var recovered = Stopwatch.StartNew();
+        while (await PreflightStatusAsync(client, "https://elsewhere.example") != HttpStatusCode.Forbidden)
+        {
+            Assert.True(recovered.Elapsed < TimeSpan.FromSeconds(10), "preflights were not decided again within 10 s of Redis answering");
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    private static async Task<HttpStatusCode> PreflightStatusAsync(HttpClient client, string origin)
+    {
+        using var response = await PreflightAsync(client, origin);
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpResponseMessage> PreflightAsync(HttpClient client, string origin)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/docs/x");
+        request.Headers.TryAddWithoutValidation("Origin", origin);
+        request.Headers.TryAddWithoutValidation("Access-Control-Request-Method", "GET");
+        return await client.SendAsync(request, Ct);
+    }
 }

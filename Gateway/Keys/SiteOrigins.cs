@@ -6,7 +6,8 @@ namespace Tribuo.Gateway.Keys;
 /// Which site keys are bound to a browser origin: what a CORS preflight (which carries no credential) is
 /// decided on. Loaded per origin from the store's origin index, one load at a time per origin, remembered
 /// until a key changes or for <see cref="MaxAge"/>: an unauthenticated preflight costs at most one small
-/// store read, whatever the number of keys (DESIGN §4, issue 9 item 9).
+/// store read, whatever the number of keys (DESIGN §4, issue 9 item 9). A store that cannot be read is told
+/// apart from an origin without keys: what a previous load allowed stays allowed, anything else is unknown.
 /// </summary>
 internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, TimeProvider time, ILogger<SiteOrigins> logger)
 {
@@ -20,12 +21,13 @@ internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, T
 
     private readonly ConcurrentDictionary<string, Lazy<Task<Loaded>>> _byOrigin = new(StringComparer.Ordinal);
 
-    private sealed record Loaded(CachedKey[] Keys, long ExpiresAt);
+    /// <summary><paramref name="Failed"/>: the store could not be read; <paramref name="Keys"/> are the last ones it gave.</summary>
+    private sealed record Loaded(CachedKey[] Keys, long ExpiresAt, bool Failed = false);
 
     public void Invalidate() => _byOrigin.Clear();
 
-    /// <summary>True when some active key bound to <paramref name="origin"/> may call a route needing <paramref name="scopes"/>.</summary>
-    public async ValueTask<bool> AllowsAsync(string origin, IReadOnlyList<string> scopes)
+    /// <summary>Whether some active key bound to <paramref name="origin"/> may call a route needing <paramref name="scopes"/>.</summary>
+    public async ValueTask<SiteOriginAnswer> AllowsAsync(string origin, IReadOnlyList<string> scopes)
     {
         var loaded = await LoadAsync(origin);
         var now = time.GetUtcNow();
@@ -35,11 +37,11 @@ internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, T
             if (record.RevokedAt is null && !record.Disabled && (record.Expires is null || record.Expires > now)
                 && (scopes.Count == 0 ? key.HasAllScopes : key.HoldsAnyOf(scopes)))
             {
-                return true;
+                return SiteOriginAnswer.Allowed;
             }
         }
 
-        return false;
+        return loaded.Failed ? SiteOriginAnswer.StoreUnreachable : SiteOriginAnswer.Refused;
     }
 
     private Task<Loaded> LoadAsync(string origin)
@@ -75,7 +77,7 @@ internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, T
         catch (Exception ex)
         {
             Log.Unavailable(logger, ex.GetType().Name);
-            return new Loaded(previous, time.GetTimestamp() + (long)(RetryAfterFailure.TotalSeconds * time.TimestampFrequency));
+            return new Loaded(previous, time.GetTimestamp() + (long)(RetryAfterFailure.TotalSeconds * time.TimestampFrequency), Failed: true);
         }
     }
 
@@ -84,4 +86,14 @@ internal sealed partial class SiteOrigins(IKeyStore store, KeyOptions options, T
         [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "Cannot read the site keys of an origin for a CORS preflight ({Kind})")]
         public static partial void Unavailable(ILogger logger, string kind);
     }
+}
+
+/// <summary>What a preflight is decided on: a "no" only when the store said so.</summary>
+internal enum SiteOriginAnswer
+{
+    Allowed,
+    Refused,
+
+    /// <summary>The store could not be read and no earlier answer allows the origin: neither yes nor no (a 503).</summary>
+    StoreUnreachable,
 }

@@ -48,14 +48,26 @@ internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigin
         var origin = context.Request.Headers.Origin.ToString();
         var response = context.Response;
         response.Headers.Vary = "Origin";
-        if (policy.Auth != AuthMode.Key && loginOrigins.Contains(origin))
+        var byLogin = policy.Auth != AuthMode.Key && loginOrigins.Contains(origin);
+        var answer = byLogin ? SiteOriginAnswer.Allowed
+            : policy.Auth == AuthMode.User || !EchoedOrigin.CanEcho(origin) ? SiteOriginAnswer.Refused
+            : await siteOrigins.AllowsAsync(origin, policy.Scopes);
+        if (answer == SiteOriginAnswer.StoreUnreachable)
         {
-            response.Headers.AccessControlAllowCredentials = "true";
+            // Not "no key": the store did not answer, as for a key the gateway cannot check (DESIGN §8).
+            await Problem.UnavailableAsync(context, "Key store unavailable", "The gateway cannot check this origin's site keys right now.");
+            return;
         }
-        else if (policy.Auth == AuthMode.User || !EchoedOrigin.CanEcho(origin) || !await siteOrigins.AllowsAsync(origin, policy.Scopes))
+
+        if (answer != SiteOriginAnswer.Allowed)
         {
             await KeyProblems.ForbiddenAsync(context, "Origin not allowed", $"No site key for this origin may call route '{policy.RouteId}'.");
             return;
+        }
+
+        if (byLogin)
+        {
+            response.Headers.AccessControlAllowCredentials = "true";
         }
 
         response.StatusCode = StatusCodes.Status204NoContent;
