@@ -112,6 +112,47 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
     }
 
     [Fact]
+    public async Task A_login_reached_on_a_site_host_moves_to_the_hub_where_it_completes()
+    {
+        // The gateway answers the sites' hosts too; PublicUrl is http://127.0.0.1:<port>, where the provider calls back.
+        var hub = _gateway.BaseAddress.GetLeftPart(UriPartial.Authority);
+        var site = $"docs.tribuo.cloud:{_gateway.BaseAddress.Port}";
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var token = LoginBed.TokenFrom(await _bed.LoginAsync(browser, "sam.site@acme.fr"));
+        using var client = _gateway.NewClient();
+
+        // A site's own logout button: back to the login page on the hub, not on the site's host.
+        using var logout = new HttpRequestMessage(HttpMethod.Post, "/auth/logout?origin=docs.tribuo.cloud");
+        logout.Headers.Host = site;
+        logout.Headers.Add("Sec-Fetch-Site", "same-origin");
+        logout.Headers.Add("Cookie", $"tribuo_cloud_token={token}");
+        using (var loggedOut = await client.SendAsync(logout, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, loggedOut.StatusCode);
+            Assert.Equal($"{hub}/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F", loggedOut.Headers.Location!.ToString());
+        }
+
+        // The login page and a provider's button reached on the site's host: the same address on the hub, no login started there.
+        var start = $"/auth/login-datapass?origin={Uri.EscapeDataString("https://docs.tribuo.cloud/guide")}";
+        foreach (var path in new[] { "/login?origin=docs.tribuo.cloud&error=expired", start })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Host = site;
+            using var response = await client.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal(hub + path, response.Headers.Location!.ToString());
+            Assert.False(response.Headers.Contains("Set-Cookie"), path);
+        }
+
+        // On the hub the login completes.
+        using var onHub = await browser.GetAsync(hub + start, Ct);
+        Assert.StartsWith(_bed.Provider.Issuer, onHub.Headers.Location!.ToString());
+        var callback = await OidcDevLogin.LoginAsync(browser, onHub.Headers.Location!, "sam.site@acme.fr", Ct);
+        using var done = await browser.GetAsync(callback, Ct);
+        Assert.StartsWith("https://docs.tribuo.cloud/guide?token=", done.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task A_tampered_state_ends_on_the_login_page_without_a_token()
     {
         using var browser = LoginBed.NewBrowser(_gateway);

@@ -169,7 +169,7 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
             configure: r => r.Headers.Add("Sec-Fetch-Site", "same-origin")))
         {
             Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
-            Assert.Equal("/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F", logout.Headers.Location!.ToString());
+            Assert.Equal($"{Hub}/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F", logout.Headers.Location!.ToString());
             Assert.Contains(logout.Headers.GetValues("Set-Cookie"), c => c.StartsWith("tribuo_cloud_token=;", StringComparison.Ordinal));
         }
 

@@ -34,8 +34,15 @@ internal static partial class LoginEndpoints
     /// the site with that token. An <c>error</c> always shows the page, so a refused person can switch account.
     /// </summary>
     private static async Task ShowLoginAsync(HttpContext context, AllowedOrigins origins, LoginOptions options, TokenService tokens,
-        IUserStore users, LoginCompletion completion, LegacyPasswordsSwitch legacy, string? origin, string? error)
+        IUserStore users, LoginCompletion completion, LegacyPasswordsSwitch legacy, IConfiguration configuration, string? origin, string? error)
     {
+        // The page's buttons start logins, which finish only on the hub (see LoginHost); its session cookie is there too.
+        if (LoginHost.Redirect(context.Request, Hosting.PublicUrl.Read(configuration)) is { } hub)
+        {
+            context.Response.Redirect(hub);
+            return;
+        }
+
         if (origins.Check(origin, out var reason) is not { } returnUrl)
         {
             await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLoginLink, reason);
@@ -70,8 +77,15 @@ internal static partial class LoginEndpoints
         await LoginPage.WriteLoginAsync(context, returnUrl, Buttons(options), await legacy.IsOnAsync(context.RequestAborted), error, signedInAs: user);
     }
 
-    private static async Task StartProviderLoginAsync(HttpContext context, string provider, string? origin, AllowedOrigins origins, LoginOptions options, ILoggerFactory loggers)
+    private static async Task StartProviderLoginAsync(HttpContext context, string provider, string? origin, AllowedOrigins origins, LoginOptions options,
+        IConfiguration configuration, ILoggerFactory loggers)
     {
+        if (LoginHost.Redirect(context.Request, Hosting.PublicUrl.Read(configuration)) is { } hub)
+        {
+            context.Response.Redirect(hub);
+            return;
+        }
+
         if (origins.Check(origin, out var reason) is not { } returnUrl)
         {
             await LoginPage.WriteErrorAsync(context, StatusCodes.Status400BadRequest, LoginTexts.Current.InvalidLoginLink, reason);

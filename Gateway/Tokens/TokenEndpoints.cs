@@ -132,7 +132,8 @@ internal static class TokenEndpoints
         SessionCookie.Clear(context);
         if (returnUrl is not null)
         {
-            context.Response.Redirect($"/login?origin={Uri.EscapeDataString(returnUrl.Url)}");
+            // To the hub itself: a login page shown on a site's host would start a login whose callback lacks its cookies.
+            context.Response.Redirect($"{Hosting.PublicUrl.Read(configuration)}/login?origin={Uri.EscapeDataString(returnUrl.Url)}");
             return;
         }
 
