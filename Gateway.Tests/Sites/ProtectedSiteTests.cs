@@ -96,6 +96,32 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(2000, 10, "http://docs.tribuo.cloud/guide/intro?tribuo_login=")]
+    [InlineData(10, 2100, "http://docs.tribuo.cloud/?tribuo_login=")]
+    public async Task A_URL_too_long_for_a_login_link_returns_to_its_path_or_to_the_site(int query, int path, string returnsTo)
+    {
+        var url = (path > 10 ? "/" + new string('p', path) : "/guide/intro") + "?q=" + new string('x', query);
+
+        using var response = await SendAsync(url);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var origin = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(response.Headers.Location!.Query)["origin"].Single();
+        Assert.StartsWith(returnsTo, origin);
+        // The link the login page gets is one it can read (this test's site is on plain http, which it does not allow).
+        Assert.True(Tribuo.Gateway.Login.ReturnUrl.Parse(origin, out var reason) is not null, reason);
+    }
+
+    [Fact]
+    public void An_origin_too_long_is_refused_naming_the_length_limit()
+    {
+        var origin = "https://docs.tribuo.cloud/?q=" + new string('x', 2100);
+
+        Assert.Null(Tribuo.Gateway.Login.ReturnUrl.Parse(origin, out var reason));
+        Assert.Contains("2048 characters", reason);
+        Assert.DoesNotContain("not allowed", reason);
+    }
+
+    [Theory]
     [InlineData("application/json", null, null)]
     [InlineData(BrowserAccept, "X-Requested-With", "XMLHttpRequest")]
     [InlineData(BrowserAccept, "Sec-Fetch-Mode", "cors")]

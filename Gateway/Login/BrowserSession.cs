@@ -84,10 +84,27 @@ internal sealed class BrowserSession(IConfiguration configuration)
             Path = "/",
             MaxAge = BindingLifetime,
         });
-        var returnTo = QueryHelpers.AddQueryString(CleanUrl(request), HandBackBinding, binding);
+        var returnTo = ReturnTo(request, binding);
         var hub = configuration["Gateway:PublicUrl"]?.TrimEnd('/') ?? $"{request.Scheme}://{request.Host}";
         var url = $"{hub}/login?origin={Uri.EscapeDataString(returnTo)}";
         return error is null ? url : $"{url}&error={error}";
+    }
+
+    /// <summary>
+    /// The URL the login comes back to, bound: the full URL asked for when the login page accepts it as an origin
+    /// (at most <see cref="ReturnUrl.MaxLength"/> characters), else its path without the query, else the site's root.
+    /// A longer link would be refused by the login page, and the page could never be logged into.
+    /// </summary>
+    private static string ReturnTo(HttpRequest request, string binding)
+    {
+        string[] candidates =
+        [
+            CleanUrl(request),
+            UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path),
+            UriHelper.BuildAbsolute(request.Scheme, request.Host),
+        ];
+        var bound = candidates.Select(url => QueryHelpers.AddQueryString(url, HandBackBinding, binding)).ToArray();
+        return bound.FirstOrDefault(url => url.Length <= ReturnUrl.MaxLength) ?? bound[^1];
     }
 
     /// <summary>Whether this hand-back comes back from a login this gateway started for this browser.</summary>

@@ -16,6 +16,9 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
     [GeneratedRegex(@"^https?://[^/?#\\@%\s]+([/?#].*)?$", RegexOptions.IgnoreCase)]
     private static partial Regex CleanAbsolute();
 
+    /// <summary>The longest origin a login link may carry.</summary>
+    public const int MaxLength = 2048;
+
     /// <summary>Parses <paramref name="input"/> (a host or an http(s) URL); null with a reason when refused.</summary>
     public static ReturnUrl? Parse(string? input, out string reason)
     {
@@ -26,7 +29,13 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
             return null;
         }
 
-        if (input.Length > 2048 || input.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\' || c > '\u007e'))
+        if (input.Length > MaxLength)
+        {
+            reason = $"The origin is longer than {MaxLength} characters.";
+            return null;
+        }
+
+        if (input.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\' || c > '\u007e'))
         {
             reason = "The origin contains characters that are not allowed in a web address.";
             return null;
