@@ -166,6 +166,59 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
         Assert.DoesNotContain("token=", response.Headers.Location!.ToString());
     }
 
+    [Theory]
+    [InlineData("datapass")]
+    [InlineData("datapass-post")]
+    public async Task A_code_the_token_endpoint_refuses_ends_on_the_login_page_for_the_origin(string provider)
+    {
+        const string origin = "https://docs.tribuo.cloud/guide";
+        var loginPage = $"/login?origin={Uri.EscapeDataString(origin)}&error=provider";
+        using var browser = LoginBed.NewBrowser(_gateway);
+
+        // A second code before the real one: the handler reads the first, which the provider does not know.
+        var callback = await _bed.LoginAtProviderAsync(browser, "rita@acme.fr", origin, provider);
+        using (var doubled = await browser.GetAsync(new Uri(callback.ToString().Replace("code=", "code=x&code=")), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, doubled.StatusCode);
+            Assert.Equal(loginPage, doubled.Headers.Location!.ToString());
+        }
+
+        // Another provider's code with this login's state and cookies: issued to another client.
+        var mine = await _bed.LoginAtProviderAsync(browser, "rita@acme.fr", origin, provider);
+        var theirs = await _bed.LoginAtProviderAsync(browser, "rita@acme.fr", origin, provider == "datapass" ? "datapass-post" : "datapass");
+        var swapped = new UriBuilder(mine) { Query = Code(mine, theirs) }.Uri;
+        using var crossed = await browser.GetAsync(swapped, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, crossed.StatusCode);
+        Assert.Equal(loginPage, crossed.Headers.Location!.ToString());
+
+        static string Code(Uri into, Uri from)
+        {
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(into.Query);
+            query["code"] = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(from.Query)["code"];
+            return new Microsoft.AspNetCore.Http.Extensions.QueryBuilder(query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v!)))).ToString();
+        }
+    }
+
+    [Fact]
+    public async Task A_rotated_client_secret_ends_on_the_login_page_for_the_origin()
+    {
+        // The callback reaches an instance whose secret the provider no longer (or never) took.
+        var first = _gateway.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var rotated = await _bed.StartGatewayAsync(new Dictionary<string, string?>
+        {
+            ["Gateway:PublicUrl"] = first["Gateway:PublicUrl"],
+            ["Gateway:Login:Providers:datapass:ClientId"] = first["Gateway:Login:Providers:datapass:ClientId"],
+            ["Gateway:Login:Providers:datapass:ClientSecret"] = "rotated-" + first["Gateway:Login:Providers:datapass:ClientSecret"],
+        });
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "rotated@acme.fr");
+
+        using var response = await browser.GetAsync(new UriBuilder(callback) { Port = rotated.BaseAddress.Port }.Uri, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F&error=provider", response.Headers.Location!.ToString());
+    }
+
     [Fact]
     public async Task A_replayed_code_gets_no_second_token()
     {

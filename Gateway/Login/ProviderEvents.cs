@@ -48,8 +48,9 @@ internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl
         var body = await response.Content.ReadAsStringAsync(context.HttpContext.RequestAborted);
         if (!response.IsSuccessStatusCode)
         {
-            context.Fail($"The token endpoint refused the code ({(int)response.StatusCode}).");
-            return;
+            // Thrown as the handler's own redemption does: its catch fails the login with the state's properties, so
+            // the person lands on the login page for the origin (context.Fail would drop them: no origin to go back to).
+            throw new OpenIdConnectProtocolException($"The token endpoint refused the code ({(int)response.StatusCode}).");
         }
 
         context.HandleCodeRedemption(new OpenIdConnectMessage(body));
