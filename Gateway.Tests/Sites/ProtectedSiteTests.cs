@@ -271,6 +271,33 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_load_with_two_session_cookies_says_so_and_clears_the_gateways_own()
+    {
+        var first = await TokenForAsync("one.page@tribuo.fr", "tribuo");
+        var second = await TokenForAsync("two.page@tribuo.fr", "tribuo");
+
+        using var response = await SendAsync("/guide", cookie: $"tribuo_cloud_token={first}; tribuo_cloud_token={second}");
+
+        // Not "your session has expired", which logging in again would not cure (the tossed cookie stays).
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.EndsWith("&error=cookies", response.Headers.Location!.ToString());
+        var cleared = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("tribuo_cloud_token=;", StringComparison.Ordinal));
+        Assert.Contains("path=/", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("domain=", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(_upstream.Received);
+
+        // The login page has a sentence of its own for it, in both languages.
+        foreach (var texts in new[] { Tribuo.Gateway.Login.LoginTexts.English, Tribuo.Gateway.Login.LoginTexts.French })
+        {
+            Assert.True(texts.Errors.ContainsKey("cookies"), texts.Language);
+        }
+
+        Assert.Contains("two session cookies", Tribuo.Gateway.Login.LoginTexts.English.ErrorSentence("cookies"));
+    }
+
+    [Fact]
     public async Task A_logout_with_the_session_cookie_needs_proof_of_intent()
     {
         var token = await TokenForAsync("lou@tribuo.fr", "tribuo");

@@ -71,6 +71,7 @@ internal sealed record LoginTexts
         {
             ["permission"] = "Your account does not have access to that site. Log in with another account, or ask an administrator for access.",
             ["expired"] = "Your session has expired. Please log in again.",
+            ["cookies"] = "Your browser sent two session cookies for this site, so neither could be used. The gateway cleared its own; if this message comes back, clear this site's cookies in your browser, then log in again.",
             ["denied"] = "The login was cancelled at the identity provider.",
             ["provider"] = "The identity provider could not be reached or gave an answer the gateway could not accept. Please try again.",
             ["state"] = "This login link was already used or has expired. Please start again.",
@@ -112,6 +113,7 @@ internal sealed record LoginTexts
         {
             ["permission"] = "Votre compte n’a pas accès à ce site. Connectez-vous avec un autre compte, ou demandez l’accès à un administrateur.",
             ["expired"] = "Votre session a expiré. Veuillez vous reconnecter.",
+            ["cookies"] = "Votre navigateur a envoyé deux cookies de session pour ce site : aucun n’a pu être utilisé. La passerelle a effacé le sien ; si ce message revient, effacez les cookies de ce site dans votre navigateur, puis reconnectez-vous.",
             ["denied"] = "La connexion a été annulée chez le fournisseur d’identité.",
             ["provider"] = "Le fournisseur d’identité n’a pas pu être joint ou a donné une réponse que la passerelle ne peut pas accepter. Veuillez réessayer.",
             ["state"] = "Ce lien de connexion a déjà été utilisé ou a expiré. Veuillez recommencer.",

@@ -37,8 +37,11 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
                 case CredentialKind.Bearer or CredentialKind.SessionCookie:
                     return ResolveUserTokenAsync(context, credential, navigation);
                 case CredentialKind.AmbiguousCookie:
+                    // Logging in again does not cure it while the other cookie (tossed by a sibling subdomain with a
+                    // Domain) is still sent: the login page says so, and the gateway's own host cookie goes.
                     return SessionRefusedAsync(context, navigation, "Two session cookies",
-                        "The request carries more than one tribuo_cloud_token cookie. Log in again.");
+                        "The request carries more than one tribuo_cloud_token cookie; the gateway's own was cleared. Clear this site's cookies, then log in again.",
+                        clearCookie: true, error: "cookies");
                 case CredentialKind.None when navigation:
                     context.Response.Redirect(browser.LoginUrl(context.Request, error: null));
                     return Task.CompletedTask;
@@ -159,7 +162,7 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
         await next(context);
     }
 
-    private Task SessionRefusedAsync(HttpContext context, bool navigation, string title, string detail, bool clearCookie = false)
+    private Task SessionRefusedAsync(HttpContext context, bool navigation, string title, string detail, bool clearCookie = false, string error = "expired")
     {
         if (clearCookie)
         {
@@ -168,7 +171,7 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
 
         if (navigation)
         {
-            context.Response.Redirect(browser.LoginUrl(context.Request, "expired"));
+            context.Response.Redirect(browser.LoginUrl(context.Request, error));
             return Task.CompletedTask;
         }
 
