@@ -219,6 +219,30 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
         Assert.Equal("/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F&error=provider", response.Headers.Location!.ToString());
     }
 
+    [Theory]
+    [InlineData("datapass", "https://evil.example")]
+    [InlineData("datapass-post", "https://evil.example")]
+    [InlineData("datapass", null)]
+    public async Task A_callback_whose_iss_is_not_the_providers_ends_on_the_login_page(string provider, string? iss)
+    {
+        // RFC 9207: the provider advertises authorization_response_iss_parameter_supported, so iss must be there and be its issuer.
+        using var browser = LoginBed.NewBrowser(_gateway);
+        var callback = await _bed.LoginAtProviderAsync(browser, "ivy@acme.fr", provider: provider);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
+        Assert.Equal(_bed.Provider.Issuer, query["iss"].Single());
+        query.Remove("iss");
+        var pairs = query.SelectMany(p => p.Value.Select(v => KeyValuePair.Create(p.Key, v!))).ToList();
+        if (iss is not null)
+        {
+            pairs.Add(KeyValuePair.Create("iss", iss));
+        }
+
+        using var response = await browser.GetAsync(new UriBuilder(callback) { Query = new Microsoft.AspNetCore.Http.Extensions.QueryBuilder(pairs).ToString() }.Uri, Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/login?origin=https%3A%2F%2Fdocs.tribuo.cloud%2F&error=provider", response.Headers.Location!.ToString());
+    }
+
     [Fact]
     public async Task A_replayed_code_gets_no_second_token()
     {

@@ -30,6 +30,7 @@ internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl
     public override async Task AuthorizationCodeReceived(AuthorizationCodeReceivedContext context)
     {
         var configuration = await context.Options.ConfigurationManager!.GetConfigurationAsync(context.HttpContext.RequestAborted);
+        CheckResponseIssuer(context.ProtocolMessage.Iss, configuration);
         if (!UsesClientSecretBasic(configuration) || context.TokenEndpointRequest is not { } message)
         {
             return;
@@ -54,6 +55,21 @@ internal sealed class ProviderEvents(ProviderOptions provider, string? publicUrl
         }
 
         context.HandleCodeRedemption(new OpenIdConnectMessage(body));
+    }
+
+    /// <summary>
+    /// RFC 9207 (mix-up defence): a callback's <c>iss</c> must be the provider's issuer, and must be there when the
+    /// provider says it sends one, before the code goes to this provider's token endpoint. The handler ignores it.
+    /// Thrown, as the handler's own failures are, so the login fails with its state's origin (error=provider).
+    /// </summary>
+    private static void CheckResponseIssuer(string? iss, OpenIdConnectConfiguration configuration)
+    {
+        if (iss is null ? configuration.AuthorizationResponseIssParameterSupported : !string.Equals(iss, configuration.Issuer, StringComparison.Ordinal))
+        {
+            throw new OpenIdConnectProtocolException(iss is null
+                ? "The authorization response has no iss, which the provider says it sends (RFC 9207)."
+                : $"The authorization response's iss '{iss}' is not the provider's issuer '{configuration.Issuer}' (RFC 9207).");
+        }
     }
 
     public override Task TokenValidated(TokenValidatedContext context)
