@@ -8,8 +8,11 @@ namespace Tribuo.Gateway.Login;
 internal static class LoginHost
 {
     /// <summary>
-    /// The same path and query on <c>PublicUrl</c> when this request reached another scheme, host or port; null on
-    /// the hub itself, or when <c>PublicUrl</c> is unset (then whatever host the request reached is the hub).
+    /// The same path and query on <c>PublicUrl</c> when this request reached another host; null on the hub itself, or
+    /// when <c>PublicUrl</c> is unset (then whatever host the request reached is the hub). Only the host is compared:
+    /// a balancer that ends TLS or listens on another port, and is not in <c>Gateway:TrustedProxies</c>, changes the
+    /// scheme and port the gateway sees but passes the host on, and a comparison of all three sent such a gateway's
+    /// <c>/login</c> to itself forever.
     /// </summary>
     public static string? Redirect(HttpRequest request, string? publicUrl)
     {
@@ -18,11 +21,7 @@ internal static class LoginHost
             return null;
         }
 
-        // A Host without a port means the scheme's default, as Uri.Port does for PublicUrl.
-        var port = request.Host.Port ?? (request.IsHttps ? 443 : 80);
-        var onHub = request.Scheme.Equals(hub.Scheme, StringComparison.OrdinalIgnoreCase)
-            && request.Host.Host.Equals(hub.Host, StringComparison.OrdinalIgnoreCase)
-            && port == hub.Port;
+        var onHub = request.Host.Host.Equals(hub.IdnHost, StringComparison.OrdinalIgnoreCase);
         return onHub ? null : publicUrl.TrimEnd('/') + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
     }
 }
