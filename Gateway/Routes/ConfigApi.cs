@@ -13,8 +13,15 @@ internal static class ConfigApi
 internal sealed record ConfigView(string? File, DateTimeOffset? LoadedAt, string? LastError, DateTimeOffset? LastErrorAt,
     IReadOnlyList<ConfigView.Route>? Routes, IReadOnlyList<ConfigView.Cluster>? Clusters)
 {
-    internal sealed record Route(string Id, string Cluster, string? Path, IReadOnlyList<string>? Hosts, int? Order, string Auth,
-        IReadOnlyList<string> Scopes, IReadOnlyList<string> Roles, IReadOnlyList<string> Companies, bool ForwardAuthorization);
+    /// <summary>
+    /// A route as it matches and what it asks. Methods, header and query rules are shown too (an outside probe: a route
+    /// matched on a header looked here like a plain route of its path).
+    /// </summary>
+    internal sealed record Route(string Id, string Cluster, string? Path, IReadOnlyList<string>? Hosts, IReadOnlyList<string>? Methods,
+        IReadOnlyList<MatchRule>? Headers, IReadOnlyList<MatchRule>? QueryParameters, int? Order, string Auth,
+        IReadOnlyList<string> Scopes, IReadOnlyList<string> Roles, IReadOnlyList<string> Companies, bool ForwardAuthorization, string? RateLimit);
+
+    internal sealed record MatchRule(string Name, string Mode, IReadOnlyList<string>? Values, bool IsCaseSensitive);
 
     internal sealed record Cluster(string Id, Dictionary<string, string>? Destinations);
 
@@ -23,8 +30,12 @@ internal sealed record ConfigView(string? File, DateTimeOffset? LoadedAt, string
         snapshot?.Routes.Select(r =>
         {
             var policy = snapshot.Policies[r.RouteId];
-            return new Route(r.RouteId, r.ClusterId!, r.Match.Path, r.Match.Hosts, r.Order, policy.Auth.ToString().ToLowerInvariant(),
-                policy.Scopes, policy.Roles, policy.Companies, policy.ForwardAuthorization);
+            var match = r.Match;
+            return new Route(r.RouteId, r.ClusterId!, match.Path, match.Hosts, match.Methods,
+                match.Headers?.Select(h => new MatchRule(h.Name, h.Mode.ToString(), h.Values, h.IsCaseSensitive)).ToArray(),
+                match.QueryParameters?.Select(q => new MatchRule(q.Name, q.Mode.ToString(), q.Values, q.IsCaseSensitive)).ToArray(),
+                r.Order, policy.Auth.ToString().ToLowerInvariant(), policy.Scopes, policy.Roles, policy.Companies, policy.ForwardAuthorization,
+                policy.RateLimit?.Text);
         }).ToArray(),
         snapshot?.Clusters.Select(c => new Cluster(c.ClusterId, c.Destinations?.ToDictionary(d => d.Key, d => d.Value.Address))).ToArray());
 }
