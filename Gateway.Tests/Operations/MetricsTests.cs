@@ -16,8 +16,14 @@ public sealed class MetricsTests
         await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var gateway = await StartAsync(RoutesJson.With(upstream.Address,
             RoutesJson.Route("metrics-open", "/open", "public"),
-            RoutesJson.Route("metrics-api", "/api", "key", "\"Scopes\": \"api\"")));
+            RoutesJson.Route("metrics-api", "/api", "key", "\"Scopes\": \"api\""),
+            RoutesJson.Route("metrics-any", "/any", "any")),
+            new Dictionary<string, string?> { ["Gateway:Login:AllowedOrigins:0"] = "https://docs.tribuo.test" });
         using var client = gateway.NewClient();
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/any");
+        preflight.Headers.Add("Origin", "https://docs.tribuo.test");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(preflight, TestContext.Current.CancellationToken)).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/open?token=tgw_test-in-a-query")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(client, "/api")).Status);
@@ -35,6 +41,7 @@ public sealed class MetricsTests
         Assert.Equal(1, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-open"), ("status", "200"), ("auth", "public")));
         Assert.Equal(1, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-api"), ("status", "401"), ("auth", "refused")));
         Assert.Equal(2, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-api"), ("status", "200"), ("auth", "key")));
+        Assert.Equal(1, PrometheusScrape.Value(samples, "tribuo_gateway_requests_total", ("route", "metrics-any"), ("status", "204"), ("auth", "preflight")));
         Assert.Equal(3, PrometheusScrape.Value(samples, "tribuo_gateway_request_duration_seconds_count", ("route", "metrics-api")));
         Assert.Equal(3, PrometheusScrape.Value(samples, "tribuo_gateway_request_duration_seconds_bucket", ("route", "metrics-api"), ("le", "+Inf")));
         Assert.Contains(samples, s => s.Name == "tribuo_gateway_key_cache_total" && s.Labels["result"] == "hit" && s.Value >= 1);

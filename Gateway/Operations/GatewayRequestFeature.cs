@@ -10,6 +10,12 @@ internal sealed class GatewayRequestFeature
     /// <summary>Why the gateway answered instead of the upstream (scope, origin, rate limit, upstream down...): the problem's title.</summary>
     public string? Reason { get; set; }
 
+    /// <summary>
+    /// The gateway answered a CORS preflight itself (204). Its metrics and span say <c>auth="preflight"</c>: it carries
+    /// no credential by design, and was counted as <c>refused</c> beside real refusals (an outside probe).
+    /// </summary>
+    public bool AnsweredPreflight { get; set; }
+
     /// <summary>Who called one of the gateway's own endpoints (an admin key, a user logging out): the proxy path names its caller through its own features.</summary>
     public string? Caller { get; set; }
 
@@ -18,6 +24,14 @@ internal sealed class GatewayRequestFeature
         if (context.Features.Get<GatewayRequestFeature>() is { } request)
         {
             request.Caller = caller;
+        }
+    }
+
+    public static void SetAnsweredPreflight(HttpContext context)
+    {
+        if (context.Features.Get<GatewayRequestFeature>() is { } request)
+        {
+            request.AnsweredPreflight = true;
         }
     }
 

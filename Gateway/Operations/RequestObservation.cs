@@ -50,6 +50,7 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
             var auth = policy.Auth == AuthMode.Public ? "public"
                 : caller?.User is not null ? "user"
                 : caller?.KeyId is not null ? "key"
+                : request.AnsweredPreflight ? "preflight"
                 : "refused";
             metrics.Request(policy.RouteId, status, auth, elapsed);
             if (Activity.Current is { IsAllDataRequested: true } span)

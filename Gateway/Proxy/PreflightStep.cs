@@ -70,6 +70,7 @@ internal sealed class PreflightStep(RequestDelegate next, SiteOrigins siteOrigin
             response.Headers.AccessControlAllowCredentials = "true";
         }
 
+        Operations.GatewayRequestFeature.SetAnsweredPreflight(context);
         response.StatusCode = StatusCodes.Status204NoContent;
         response.Headers.AccessControlAllowOrigin = origin;
         response.Headers.AccessControlAllowMethods = method;
