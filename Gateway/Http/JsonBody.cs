@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Tribuo.Gateway.Http;
 
@@ -8,7 +7,7 @@ namespace Tribuo.Gateway.Http;
 /// <c>Content-Type</c> is a 415, a body over the limit a 413 (counted while reading, never buffered beyond it), and
 /// malformed JSON, a wrong type, an unknown field or a <c>null</c> where a value is needed a 400 naming the field.
 /// </summary>
-internal static partial class JsonBody
+internal static class JsonBody
 {
     /// <summary>What a read produced: the value, or the problem to answer with.</summary>
     internal sealed record Read<T>(T? Value, JsonDocument? Document, int Status, string Title, string Detail) where T : class
@@ -34,24 +33,69 @@ internal static partial class JsonBody
         }
 
         JsonDocument document;
-        T? value;
         try
         {
-            // A name given twice ({"id":"a","id":"b"}) is refused, not read as its last value.
-            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowDuplicateProperties = false });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return Invalid<T>("(body): must be a JSON object.");
-            }
-
-            value = document.RootElement.Deserialize(options.TypeInfo<T>());
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException ex)
         {
-            return Invalid<T>(Describe(ex));
+            return Invalid<T>($"(body): is not valid JSON (line {ex.LineNumber + 1}).");
         }
 
-        return value is null ? Invalid<T>("(body): must be a JSON object.") : new(value, document, StatusCodes.Status200OK, "", "");
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return Invalid<T>("(body): must be a JSON object.");
+        }
+
+        if (GivenTwice(document.RootElement) is { } twice)
+        {
+            return Invalid<T>(twice);
+        }
+
+        var type = options.TypeInfo<T>();
+        try
+        {
+            return document.RootElement.Deserialize(type) is { } value
+                ? new(value, document, StatusCodes.Status200OK, "", "")
+                : Invalid<T>("(body): must be a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            var steps = JsonFieldError.Steps(ex.Path);
+            var field = steps.Count == 0 ? "(body)" : JsonFieldError.Field(steps);
+            return Invalid<T>(JsonFieldError.Problem(type, document.RootElement, steps) is { } problem
+                ? $"{field}: {problem}."
+                : $"{steps.FirstOrDefault().Name ?? field}: is not a field of this request.");
+        }
+    }
+
+    /// <summary>
+    /// A name given twice, in any case ({"id":"a","Id":"b"}), is refused, not read as its last value: which one the
+    /// caller meant is not a guess to make. Bodies are flat, so only the top level can hold a field twice.
+    /// </summary>
+    private static string? GivenTwice(JsonElement body)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in body.EnumerateObject())
+        {
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // JsonDocument.Parse lets invalid UTF-8 through; reading it as text throws.
+                return "(body): a field name is not valid UTF-8 text.";
+            }
+
+            if (!seen.Add(name))
+            {
+                return $"{name}: is given twice; give each field once.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -97,35 +141,4 @@ internal static partial class JsonBody
 
         return buffer.ToArray();
     }
-
-    private static string Describe(JsonException ex)
-    {
-        var field = ex.Path is null or "$" ? "(body)" : ex.Path.TrimStart('$', '.');
-        var unknown = QuotedName().Match(ex.Message);
-        if (ex.Message.Contains("could not be mapped", StringComparison.Ordinal) && unknown.Success)
-        {
-            return $"{unknown.Groups[1].Value}: is not a field of this request.";
-        }
-
-        if (ex.Message.Contains("could not be converted to", StringComparison.Ordinal))
-        {
-            var expected = ex.Message.Contains("DateTimeOffset", StringComparison.Ordinal) ? "a date and time (2027-01-01T00:00:00Z)"
-                : ex.Message.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
-                : ex.Message.Contains("List", StringComparison.Ordinal) || ex.Message.Contains("[]", StringComparison.Ordinal) ? "a list of strings"
-                : "a string";
-            return $"{field}: has the wrong type; expected {expected}.";
-        }
-
-        if (ex.Message.Contains("uplicate", StringComparison.Ordinal))
-        {
-            // JsonDocument names the property in the message; the serializer (a second spelling in another case) in the path.
-            var name = unknown.Success ? unknown.Groups[1].Value : field;
-            return $"{name}: is given twice; give each field once.";
-        }
-
-        return ex.LineNumber is { } line ? $"{field}: is not valid JSON (line {line + 1})." : $"{field}: is not valid JSON.";
-    }
-
-    [GeneratedRegex("'([^']*)'")]
-    private static partial Regex QuotedName();
 }

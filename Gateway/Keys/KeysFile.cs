@@ -21,18 +21,38 @@ internal sealed class KeysFile
     /// <summary>Reads and checks a keys file; every problem names the file, the key and the field.</summary>
     public static (KeysFile? File, List<string> Errors) Read(string path)
     {
-        KeysFile? file;
+        string text;
         try
         {
-            file = JsonSerializer.Deserialize(File.ReadAllText(path), Options.TypeInfo<KeysFile>());
-        }
-        catch (JsonException ex)
-        {
-            return (null, [$"keys file '{path}': {ex.Path}: is not valid (line {ex.LineNumber + 1}): {ex.Message.Split(". ")[0]}."]);
+            text = File.ReadAllText(path);
         }
         catch (IOException ex)
         {
             return (null, [$"keys file '{path}': cannot be read: {ex.Message}"]);
+        }
+
+        KeysFile? file;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            // The reader's own messages name a character and a place, never a type.
+            return (null, [$"keys file '{path}': is not valid JSON (line {ex.LineNumber + 1}): {ex.Message.Split(" LineNumber:")[0]}"]);
+        }
+
+        using (document)
+        {
+            try
+            {
+                file = document.Deserialize(Options.TypeInfo<KeysFile>());
+            }
+            catch (JsonException ex)
+            {
+                return (null, [$"keys file '{path}': {Describe(ex, document.RootElement)} (line {ex.LineNumber + 1})."]);
+            }
         }
 
         if (file is null)
@@ -44,5 +64,27 @@ internal sealed class KeysFile
         var errors = file.Keys.SelectMany(k => KeyRules.Validate(k, DateTimeOffset.MinValue)).Select(e => $"keys file '{path}': {e}").ToList();
         errors.AddRange(file.Keys.GroupBy(k => k.Id).Where(g => g.Count() > 1).Select(g => $"keys file '{path}': key '{g.Key}': Id: appears {g.Count()} times."));
         return (errors.Count == 0 ? file : null, errors);
+    }
+
+    /// <summary>
+    /// The key (by its Id, else its place) and the field a value could not be read for, and what it should be: the
+    /// serializer's own message names internal types (<see cref="JsonFieldError"/>).
+    /// </summary>
+    private static string Describe(JsonException ex, JsonElement document)
+    {
+        var steps = JsonFieldError.Steps(ex.Path);
+        var problem = JsonFieldError.Problem(Options.TypeInfo<KeysFile>(), document, steps);
+        if (steps is not [{ Name: { } keys }, { Name: null, Index: var index }, ..] || !keys.Equals(nameof(Keys), StringComparison.OrdinalIgnoreCase))
+        {
+            return steps.Count == 0 ? "must be an object: { \"Keys\": [ ... ] }"
+                : $"{JsonFieldError.Field(steps)}: {problem ?? "is not a field; the file holds { \"Keys\": [ ... ] }"}";
+        }
+
+        var entry = document.TryGetProperty(keys, out var list) && index < list.GetArrayLength() ? list[index] : default;
+        var id = entry.ValueKind == JsonValueKind.Object
+            ? entry.EnumerateObject().FirstOrDefault(p => p.Name.Equals(nameof(KeySpec.Id), StringComparison.OrdinalIgnoreCase)).Value
+            : default;
+        var key = id.ValueKind == JsonValueKind.String ? $"key '{id.GetString()}'" : $"Keys[{index}]";
+        return steps.Count == 2 ? $"{key}: {problem}" : $"{key}: {JsonFieldError.Field(steps.Skip(2))}: {problem ?? "is not a field of a key"}";
     }
 }
