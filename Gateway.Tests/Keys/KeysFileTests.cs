@@ -1,4 +1,5 @@
 using Tribuo.Gateway.Keys;
+using Tribuo.Gateway.Tests.Infrastructure;
 using Xunit;
 
 namespace Tribuo.Gateway.Tests.Keys;
@@ -10,6 +11,7 @@ namespace Tribuo.Gateway.Tests.Keys;
 public sealed class KeysFileTests
 {
     private const string Secret = "tgw_keys-file-test-secret-0001";
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(60);
 
     private static string Write(string json)
     {
@@ -50,5 +52,66 @@ public sealed class KeysFileTests
         Assert.Contains(expected, error);
         Assert.DoesNotContain("Tribuo.", error);
         Assert.DoesNotContain("System.", error);
+    }
+
+    /// <summary>
+    /// An outside tester: dd1 (scopes api) and dd2 (scopes *) with one secret were "1 imported, 1 already known or
+    /// skipped" and exit 0, and a gateway started on them with a warning; which scopes the secret opened depended on the order.
+    /// </summary>
+    [Theory]
+    [InlineData("\"Secret\": \"SECRET\"", "\"Secret\": \"SECRET\"", "Secret")]
+    [InlineData("\"Sha256\": \"HASH\"", "\"Sha256\": \"HASH\"", "Sha256")]
+    [InlineData("\"Sha256\": \"HASH\"", "\"Secret\": \"SECRET\"", "Secret/Sha256")]
+    public void Two_keys_with_one_secret_are_refused_naming_both_and_the_field(string first, string second, string field)
+    {
+        var path = Write(SharedSecretFile(first, second));
+
+        var (file, errors) = KeysFile.Read(path);
+
+        Assert.Null(file);
+        var error = Assert.Single(errors);
+        Assert.Equal($"keys file '{path}': keys 'dd1' and 'dd2': {field}: hold the same secret; give each key its own.", error);
+    }
+
+    [Fact]
+    public async Task Keys_import_of_two_keys_with_one_secret_imports_nothing_and_exits_1()
+    {
+        var dataDir = $"--Gateway:DataDir={Directory.CreateTempSubdirectory("tgw-keys-file-cli-").FullName}";
+        var path = Write(SharedSecretFile("\"Secret\": \"SECRET\"", "\"Secret\": \"SECRET\""));
+
+        var import = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "import", path, dataDir);
+
+        Assert.Equal(1, import.ExitCode);
+        Assert.Contains("keys 'dd1' and 'dd2': Secret: hold the same secret", import.Error);
+        Assert.DoesNotContain("imported", import.Output);
+        Assert.DoesNotContain(Secret, import.Output + import.Error);
+        Assert.Equal(1, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "dd1", dataDir)).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_gateway_given_two_keys_with_one_secret_does_not_start()
+    {
+        var directory = Directory.CreateTempSubdirectory("tgw-keys-file-start-").FullName;
+        File.WriteAllText(Path.Combine(directory, "routes.json"), """{ "Routes": {}, "Clusters": {} }""");
+        var path = Write(SharedSecretFile("\"Secret\": \"SECRET\"", "\"Sha256\": \"HASH\""));
+
+        var start = await GatewayProcess.RunAsync(ProcessTimeout, $"--Gateway:DataDir={directory}", $"--Gateway:RoutesFile={Path.Combine(directory, "routes.json")}",
+            $"--Gateway:KeysFile={path}", "--urls=http://127.0.0.1:0");
+
+        Assert.Equal(2, start.ExitCode);
+        Assert.Contains("cannot start", start.Error);
+        Assert.Contains("keys 'dd1' and 'dd2': Secret/Sha256: hold the same secret", start.Error);
+        Assert.DoesNotContain(Secret, start.Output + start.Error);
+        Assert.DoesNotContain(KeySecrets.HashHex(Secret), start.Output + start.Error);
+    }
+
+    private static string SharedSecretFile(string first, string second)
+    {
+        string Fill(string fields) => fields.Replace("SECRET", Secret, StringComparison.Ordinal).Replace("HASH", KeySecrets.HashHex(Secret), StringComparison.Ordinal);
+        return $$"""
+            { "Keys": [
+              { "Id": "dd1", "Name": "D1", "Scopes": ["api"], {{Fill(first)}} },
+              { "Id": "dd2", "Name": "D2", "Scopes": ["*"], {{Fill(second)}} } ] }
+            """;
     }
 }

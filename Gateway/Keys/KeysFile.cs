@@ -63,8 +63,25 @@ internal sealed class KeysFile
         // No expiry check against today: a file that held a valid key last year must not stop the gateway now.
         var errors = file.Keys.SelectMany(k => KeyRules.Validate(k, DateTimeOffset.MinValue)).Select(e => $"keys file '{path}': {e}").ToList();
         errors.AddRange(file.Keys.GroupBy(k => k.Id).Where(g => g.Count() > 1).Select(g => $"keys file '{path}': key '{g.Key}': Id: appears {g.Count()} times."));
+        errors.AddRange(SharedSecrets(file.Keys).Select(e => $"keys file '{path}': {e}"));
         return (errors.Count == 0 ? file : null, errors);
     }
+
+    /// <summary>
+    /// Keys holding one secret: the same <c>Secret</c>, the same <c>Sha256</c>, or a <c>Secret</c> whose hash is another
+    /// key's <c>Sha256</c>. The store finds a key by that hash, so only the first would be imported and the others
+    /// skipped, and which scopes the secret opens would depend on the order of the file. Named by Id, never by secret.
+    /// </summary>
+    private static IEnumerable<string> SharedSecrets(IEnumerable<KeySpec> keys) =>
+        keys.Where(k => k.Secret is not null || k.Sha256 is not null)
+            .GroupBy(k => k.Secret is { } secret ? KeySecrets.HashHex(secret) : k.Sha256!.ToLowerInvariant())
+            .Where(g => g.Count() > 1)
+            .Select(g =>
+            {
+                var ids = g.Select(k => $"'{k.Id}'").ToList();
+                var fields = string.Join('/', g.Select(k => k.Secret is null ? nameof(KeySpec.Sha256) : nameof(KeySpec.Secret)).Distinct().Order(StringComparer.Ordinal));
+                return $"keys {string.Join(", ", ids[..^1])} and {ids[^1]}: {fields}: hold the same secret; give each key its own.";
+            });
 
     /// <summary>
     /// The key (by its Id, else its place) and the field a value could not be read for, and what it should be: the
