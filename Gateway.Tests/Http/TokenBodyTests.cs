@@ -158,4 +158,17 @@ public sealed class TokenBodyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/check-token", new FormUrlEncodedContent([new("token", "not-a-jwt")]))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/logout", Json("""{"token":"not-a-jwt"}"""))).Status);
     }
+
+    /// <summary>As the admin API: a quoted charset is the same charset, and a UTF-8 byte order mark is skipped (the body is read, so the token is checked).</summary>
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"", false)]
+    [InlineData("application/json", true)]
+    public async Task A_UTF8_JSON_body_is_read_with_a_quoted_charset_or_a_byte_order_mark(string contentType, bool byteOrderMark)
+    {
+        byte[] json = [.. """{"token":"not-a-jwt"}"""u8];
+        var body = new ByteArrayContent(byteOrderMark ? [0xEF, 0xBB, 0xBF, .. json] : json);
+        body.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync("/auth/check-token", body)).Status);
+    }
 }

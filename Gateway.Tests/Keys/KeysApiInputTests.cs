@@ -136,6 +136,7 @@ public sealed class KeysApiInputTests : IAsyncLifetime
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
     [InlineData("application/json; charset=utf-16")]
+    [InlineData("application/json; charset=\"utf-16\"")]
     public async Task A_body_that_is_not_JSON_is_a_415(string? contentType)
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{ "id": "a", "name": "A", "scopes": ["api"] }"""));
@@ -147,6 +148,29 @@ public sealed class KeysApiInputTests : IAsyncLifetime
         using var response = await Client().PostAsync("/gateway/keys", content, Ct);
 
         await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    /// <summary>
+    /// An outside tester: <c>charset="utf-8"</c> was a 415, the quotes compared with the name (RFC 9110 §5.6.6 makes a
+    /// quoted parameter value the same value). A byte order mark before the JSON was a 400; RFC 8259 §8.1 lets a
+    /// reader ignore one, and a stream reader of System.Text.Json does.
+    /// </summary>
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"", false)]
+    [InlineData("application/json; charset=\"UTF-8\"", false)]
+    [InlineData("application/json; charset=UTF-8", false)]
+    [InlineData("application/json", true)]
+    public async Task A_UTF8_body_is_read_whatever_the_spelling_of_its_charset_and_with_a_byte_order_mark(string contentType, bool byteOrderMark)
+    {
+        var id = $"utf8-{Guid.NewGuid():N}";
+        byte[] json = Encoding.UTF8.GetBytes($$"""{ "id": "{{id}}", "name": "Été", "scopes": ["api"] }""");
+        var content = new ByteArrayContent(byteOrderMark ? [0xEF, 0xBB, 0xBF, .. json] : json);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await Client().PostAsync("/gateway/keys", content, Ct);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("Été", (await _gateway.Services.GetRequiredService<IKeyStore>().GetAsync(id, Ct))!.Name);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ internal static class JsonBody
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes);
+            document = JsonDocument.Parse(WithoutByteOrderMark(bytes));
         }
         catch (JsonException ex)
         {
@@ -100,13 +100,20 @@ internal static class JsonBody
 
     /// <summary>
     /// JSON, and in UTF-8 (RFC 8259 §8.1): a body declared <c>charset=utf-16</c> would otherwise be read as UTF-8 and
-    /// mean something else than its sender wrote.
+    /// mean something else than its sender wrote. <c>charset="utf-8"</c> is the same value quoted (RFC 9110 §5.6.6).
     /// </summary>
     public static bool HasUtf8JsonContentType(HttpRequest request) =>
         request.HasJsonContentType()
         && (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             || type.Charset.Length == 0
-            || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || type.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+            || Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(type.Charset) is var charset
+                && (charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>
+    /// The body after a UTF-8 byte order mark, if it starts with one: RFC 8259 §8.1 lets a reader ignore it, and
+    /// System.Text.Json's stream readers do, but not JsonDocument.Parse of bytes.
+    /// </summary>
+    public static ReadOnlyMemory<byte> WithoutByteOrderMark(byte[] body) => body.AsMemory(body.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0);
 
     /// <summary>The first <c>null</c> inside a list field, named as <c>field[index]</c>, or null when there is none.</summary>
     public static string? NullInList(string field, IReadOnlyList<string?>? values)

@@ -102,7 +102,7 @@ internal static class TokenBody
 
         try
         {
-            using var document = JsonDocument.Parse(bytes);
+            using var document = JsonDocument.Parse(JsonBody.WithoutByteOrderMark(bytes));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return new(null, StatusCodes.Status400BadRequest, "(body): must be a JSON object such as {\"token\": \"...\"}.");
