@@ -40,6 +40,8 @@ public sealed class KeysFileTests
     [InlineData("""[ ]""", "must be an object")]
     [InlineData("{ \"Keys\": [\n  { \"Id\": \"dd1\",\n    \"Disabled\": \"yes\" } ] }", "key 'dd1': Disabled: must be true or false (line 3).")]
     [InlineData("""{ "Keys": [ } """, "is not valid JSON (line 1)")]
+    [InlineData("""{ "Keys": null }""", "Keys: is null")] // both crashed the gateway's start (exit 134)
+    [InlineData("""{ "Keys": [ KEY1, null ] }""", "Keys[1]: is null")]
     public void A_value_it_cannot_read_names_the_key_and_the_field_never_a_type(string json, string expected)
     {
         var path = Write(json.Replace("KEY1", Key("first", ""), StringComparison.Ordinal));

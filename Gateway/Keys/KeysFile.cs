@@ -60,6 +60,17 @@ internal sealed class KeysFile
             return (null, [$"keys file '{path}': is empty."]);
         }
 
+        // A null list or entry has no "absent" meaning here: an error naming it, never a crash (exit 134 with a stack trace).
+        if (file.Keys is null)
+        {
+            return (null, [$"keys file '{path}': Keys: is null; write a list of keys, [] for none."]);
+        }
+
+        if (file.Keys.Select((key, index) => (key, index)).Where(k => k.key is null).Select(k => $"keys file '{path}': Keys[{k.index}]: is null; remove it or write a key.").ToList() is { Count: > 0 } nulls)
+        {
+            return (null, nulls);
+        }
+
         // No expiry check against today: a file that held a valid key last year must not stop the gateway now.
         var errors = file.Keys.SelectMany(k => KeyRules.Validate(k, DateTimeOffset.MinValue)).Select(e => $"keys file '{path}': {e}").ToList();
         errors.AddRange(file.Keys.GroupBy(k => k.Id).Where(g => g.Count() > 1).Select(g => $"keys file '{path}': key '{g.Key}': Id: appears {g.Count()} times."));
