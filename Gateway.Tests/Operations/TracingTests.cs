@@ -71,6 +71,49 @@ public sealed class TracingTests
     }
 
     /// <summary>
+    /// An outside probe: the upstream call's url.full carried a JWT or a tgw_ key from the path in clear; a client's
+    /// baggage was taken into the request's trace and written to the upstream as the gateway's; YARP's proxy.forwarder was a second Server span per request; the gateway's own
+    /// endpoints' spans named no caller.
+    /// </summary>
+    [Fact]
+    public async Task Spans_mask_the_forwarded_path_name_callers_of_gateway_endpoints_and_do_not_adopt_a_clients_baggage()
+    {
+        await using var collector = await OtlpReceiver.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("traced-api", "/traced/{**rest}", "key", "\"Scopes\": \"api\"")),
+            new Dictionary<string, string?>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            });
+        using var client = gateway.NewClient();
+        const string Jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4eHgifQ.c2lnbmF0dXJlMTIz";
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/traced/{Jwt}/tgw_path-secret-0123456789");
+        request.Headers.TryAddWithoutValidation("Authorization", $"KEY {ServiceSecret}");
+        request.Headers.TryAddWithoutValidation("baggage", "session=S3CR3T-baggage");
+        using var response = await client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = EchoedRequest.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.NotNull(echoed.Header("traceparent"));
+        // The client's header reaches the upstream as it sent it, like any header; the tracer does not make it its own
+        // (it wrote "session = S3CR3T-baggage", taken into the request's activity and injected as the gateway's).
+        Assert.Equal(["session=S3CR3T-baggage"], echoed.Headers["baggage"]);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/metrics", MetricsSecret)).Status);
+
+        Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(Exported(collector)).Contains("/traced/{token}/{token}", StringComparison.Ordinal)),
+            "the upstream call's span was not exported with its path masked");
+        Assert.True(await EventuallyAsync(() => Encoding.UTF8.GetString(Exported(collector)).Contains("prometheus", StringComparison.Ordinal)),
+            "the /metrics span does not name its caller");
+        var text = Encoding.UTF8.GetString(Exported(collector));
+        Assert.DoesNotContain("eyJhbGci", text);
+        Assert.DoesNotContain("tgw_", text);
+        Assert.DoesNotContain("S3CR3T", text);
+        Assert.DoesNotContain("proxy.forwarder", text);
+    }
+
+    /// <summary>
     /// The per-signal variables switched tracing (and OTLP metrics) on, but the exporters read only the general ones: with
     /// only <c>OTEL_EXPORTER_OTLP_TRACES_ENDPOINT</c> set, spans went to the default <c>localhost:4317</c>. A signal's
     /// endpoint is used as given (no <c>/v1/traces</c> added), with its own protocol, as OpenTelemetry documents.

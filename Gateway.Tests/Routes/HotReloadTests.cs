@@ -42,6 +42,47 @@ public sealed class HotReloadTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Kubernetes mounts a ConfigMap as <c>routes.json -&gt; ..data/routes.json</c>, <c>..data -&gt; ..&lt;timestamp&gt;</c>, and
+    /// publishes an edit by writing a new timestamped folder and swapping <c>..data</c> to it. An outside probe: the
+    /// gateway watched the link's own times and never reloaded.
+    /// </summary>
+    [Fact]
+    public async Task A_configmap_style_symlink_swap_is_live_within_two_seconds()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var mount = Directory.CreateTempSubdirectory("tgw-configmap-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(mount, "..2026_01"));
+            await File.WriteAllTextAsync(Path.Combine(mount, "..2026_01", "routes.json"), Config("/a"), token);
+            File.CreateSymbolicLink(Path.Combine(mount, "..data"), "..2026_01");
+            File.CreateSymbolicLink(Path.Combine(mount, "routes.json"), Path.Combine("..data", "routes.json"));
+            await using var gateway = GatewayApp.Start(Config("/a"), new Dictionary<string, string?> { ["Gateway:RoutesFile"] = Path.Combine(mount, "routes.json") });
+            using var client = gateway.NewClient();
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/b", token)).StatusCode);
+
+            // The kubelet's swap: a new folder, a new link beside the old, renamed over it.
+            Directory.CreateDirectory(Path.Combine(mount, "..2026_02"));
+            await File.WriteAllTextAsync(Path.Combine(mount, "..2026_02", "routes.json"), Config("/a", "/b"), token);
+            File.CreateSymbolicLink(Path.Combine(mount, "..data_tmp"), "..2026_02");
+            var swapped = await ChildProcess.RunAsync(ChildProcess.NewStartInfo("mv", mount, ["-T", "..data_tmp", "..data"]), TimeSpan.FromSeconds(30), "mv");
+            Assert.Equal(0, swapped.ExitCode);
+            Directory.Delete(Path.Combine(mount, "..2026_01"), recursive: true);
+
+            var watch = Stopwatch.StartNew();
+            while ((await client.GetAsync("/b", token)).StatusCode != HttpStatusCode.OK)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "the swapped content was not served within 2 s");
+                await Task.Delay(50, token);
+            }
+        }
+        finally
+        {
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task A_reload_rebuilds_the_proxy_routes_only_not_the_gateways_own_endpoints()
     {

@@ -21,9 +21,11 @@ internal static partial class LoggedPath
     private const string CheckToken = "check-token";
     private const string Masked = "{token}";
 
-    public static string Of(HttpRequest request)
+    public static string Of(HttpRequest request) => Of(request.Path.Value is { Length: > 0 } value ? value : "/");
+
+    /// <summary>A path as logs and spans show it (the upstream call's span shows the forwarded path through this too).</summary>
+    public static string Of(string path)
     {
-        var path = request.Path.Value is { Length: > 0 } value ? value : "/";
         var checkToken = path.IndexOf(CheckToken, StringComparison.OrdinalIgnoreCase);
         if (checkToken >= 0)
         {

@@ -78,10 +78,15 @@ internal static class ObservabilityExtensions
             // W3C trace context only, injected by HttpClient itself: OpenTelemetry's default (trace context plus
             // baggage) would inject on its own, past each cluster's propagation choice, and pass clients' baggage on.
             Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
+            // ... and HttpClient injects through .NET's own propagator, which wrote the baggage ASP.NET Core had taken
+            // from the client's request (an outside probe): that one is held to trace context too.
+            TraceContextOnly.Install(builder.Services);
+            // YARP's own "proxy.forwarder" activity is not listened to: it is a second span of kind Server per request
+            // (an empty one for a refused request), which span-metrics tools count as a second request. The server span
+            // and the HttpClient span of the upstream call say what it said.
             telemetry.WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpRequest = RequestSpans.WithoutQuery)
                 .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = RequestSpans.WithoutQuery)
-                .AddSource("Yarp.ReverseProxy")
                 .AddOtlpExporter(otlp => ApplySignalSettings(otlp, builder.Configuration, "TRACES_")));
         }
 

@@ -61,6 +61,13 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
                 span.SetTag("tribuo.reason", request.Reason);
             }
         }
+        else if (Activity.Current is { IsAllDataRequested: true } span)
+        {
+            // The gateway's own endpoints: who called (an admin key, a user logging out) and why it refused, as the
+            // access log says; a trace of a key's revocation or of a refused admin call named nobody (outside probe).
+            span.SetTag("tribuo.caller", callerId);
+            span.SetTag("tribuo.reason", request.Reason);
+        }
 
         if (_access.IsEnabled(LogLevel.Information))
         {

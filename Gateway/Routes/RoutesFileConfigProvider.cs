@@ -26,7 +26,7 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     private FileSystemWatcher? _watcher;
     private ITimer? _debounceTimer;
     private ITimer? _pollTimer;
-    private (DateTime WriteTime, long Length) _lastSeen;
+    private (string? Target, DateTime WriteTime, long Length) _lastSeen;
     private byte[] _lastHash = [];
     private byte[] _lastRejected = [];
     private volatile PublishedConfig? _current;
@@ -178,10 +178,25 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
         }
     }
 
-    private (DateTime, long) FileStamp()
+    /// <summary>
+    /// What the 1 s poll compares: the file's time and length, and through a symbolic link those of its final target and
+    /// the target's path. Kubernetes mounts a ConfigMap as <c>routes.json -&gt; ..data/routes.json</c> and swaps the
+    /// <c>..data</c> link to a new folder: the link's own times never change, and neither the watcher (filtered on the
+    /// file's name in its folder) nor the poll saw a new content (an outside probe: no reload at all).
+    /// </summary>
+    private (string?, DateTime, long) FileStamp()
     {
-        var info = new FileInfo(_path);
-        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        try
+        {
+            var info = new FileInfo(_path);
+            var target = info.LinkTarget is null ? null : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo;
+            var file = target ?? info;
+            return file.Exists ? (target?.FullName, file.LastWriteTimeUtc, file.Length) : default;
+        }
+        catch (IOException)
+        {
+            return default; // a link loop or a target being swapped: the next poll looks again
+        }
     }
 
     private static byte[] Hash(string? text) => text is null ? [] : SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
