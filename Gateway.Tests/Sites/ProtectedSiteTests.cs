@@ -126,6 +126,8 @@ public sealed class ProtectedSiteTests : IAsyncLifetime
     [InlineData(BrowserAccept, "X-Requested-With", "XMLHttpRequest")]
     [InlineData(BrowserAccept, "Sec-Fetch-Mode", "cors")]
     [InlineData(null, null, null)]
+    [InlineData("text/html;q=0, application/json", null, null)] // an outside probe: "not HTML" was read as a page load
+    [InlineData("application/json, TEXT/HTML; q=0.000", null, null)]
     public async Task Scripts_and_API_clients_get_401_JSON_never_a_redirect(string? accept, string? header, string? value)
     {
         using var response = await SendAsync("/guide", accept, configure: r =>

@@ -54,7 +54,16 @@ internal sealed class BrowserSession(IConfiguration configuration)
             return false;
         }
 
-        return headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+        var accept = headers.Accept.ToString();
+        if (!accept.Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // "text/html;q=0" says "not HTML" (an outside probe: it was read as a page load and got a 302): only then parsed.
+        return !accept.Contains("q=0", StringComparison.OrdinalIgnoreCase)
+            || (Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList([accept], out var types)
+                && types.Any(t => t.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase) && t.Quality is not 0));
     }
 
     /// <summary>The URL asked for, without a <c>token</c> parameter nor a hand-back binding.</summary>
