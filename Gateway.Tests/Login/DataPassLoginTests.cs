@@ -191,6 +191,10 @@ public sealed class DataPassLoginTests(OidcProviderFixture oidc, RedisFixture re
         Assert.Equal(HttpStatusCode.Redirect, crossed.StatusCode);
         Assert.Equal(loginPage, crossed.Headers.Location!.ToString());
 
+        // Each failure is the gateway's one warning line, never a handler's error with a stack trace (an outside probe).
+        Assert.Contains(_gateway.Logs, l => l.Contains("login through", StringComparison.Ordinal) && l.Contains("failed (provider)", StringComparison.Ordinal));
+        Assert.DoesNotContain(_gateway.Logs, l => l.Contains("   at ", StringComparison.Ordinal));
+
         static string Code(Uri into, Uri from)
         {
             var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(into.Query);

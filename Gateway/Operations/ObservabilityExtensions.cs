@@ -41,6 +41,10 @@ internal static class ObservabilityExtensions
                 [$"Logging:LogLevel:{AccessLog.Category}"] = "Information",
                 // One request, one line: grep and log shippers see whole records.
                 ["Logging:Console:FormatterOptions:SingleLine"] = "true",
+                // A failed provider callback is the gateway's own one-line warning ("login through X failed"); the
+                // authentication handlers also logged it as an error with a stack trace, which anyone who starts a
+                // login could trigger at will (a callback without a code). A default: the operator's setting wins.
+                ["Logging:LogLevel:Microsoft.AspNetCore.Authentication"] = "Critical",
             },
         });
         // The access log goes to the console in batches (AccessLogConsole), not line by line through the console logger.
