@@ -42,6 +42,14 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Contains("redis", body.GetProperty("stores")[0].GetProperty("problem").GetString());
             Assert.Equal(HttpStatusCode.OK, (await gateway.NewClient().GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);
+
+            // Once the connection is known to be down, the answer comes at once, within the 1 s a Kubernetes probe waits
+            // by default (an outside probe: every unready answer took the check's whole 2 s bound).
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            (status, _) = await ReadyAsync(gateway);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"an unready /readyz took {watch.Elapsed.TotalSeconds:0.0} s");
+            Assert.DoesNotContain(gateway.Logs, l => l.Contains("HealthChecks", StringComparison.Ordinal));
         }
         finally
         {
@@ -85,8 +93,10 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
               "Clusters": { "c": { "Destinations": { "d": { "Address": "http://127.0.0.1:9/" } } } } }
             """;
 
-        // Writes wait while PING still answers: the store is reachable, and the import cannot end for 3 s.
-        Assert.StartsWith("+OK", await server.CommandAsync("CLIENT PAUSE 3000 WRITE"));
+        // Writes wait while PING still answers: the store is reachable, and the import cannot end until the test
+        // unpauses. (A 3 s pause ran out while a cold test process was still starting its first gateway: run alone,
+        // the test found the keys file imported already.)
+        Assert.StartsWith("+OK", await server.CommandAsync("CLIENT PAUSE 60000 WRITE"));
         await using var gateway = GatewayApp.Start(KeyRoute, new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = server.ConnectionString,
@@ -97,6 +107,7 @@ public sealed class ReadinessTests(RedisFixture redis, PostgresFixture postgres)
             var (status, body) = await ReadyAsync(gateway);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
             Assert.Equal("the keys file is not imported yet", body.GetProperty("keysFile").GetString());
+            Assert.StartsWith("+OK", await server.CommandAsync("CLIENT UNPAUSE"));
 
             var deadline = DateTime.UtcNow.AddSeconds(20);
             do

@@ -45,6 +45,9 @@ internal static class ObservabilityExtensions
                 // authentication handlers also logged it as an error with a stack trace, which anyone who starts a
                 // login could trigger at will (a callback without a code). A default: the operator's setting wins.
                 ["Logging:LogLevel:Microsoft.AspNetCore.Authentication"] = "Critical",
+                // An unready /readyz says why in its answer, and a store's outage is logged once when it starts and once
+                // when it ends: the health checks' two error lines per probe (every few seconds) are off by default.
+                ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Critical",
             },
         });
         // The access log goes to the console in batches (AccessLogConsole), not line by line through the console logger.

@@ -144,6 +144,13 @@ internal sealed class RedisConnection : IStoreCheck, IDisposable
 
     public async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
+        // A connection known to be down answers at once: a ping would wait for the readiness check's 2 s bound, past
+        // the 1 s a Kubernetes probe waits by default, which then saw a timeout instead of the 503 and its reason.
+        if (_multiplexer.IsValueCreated && _multiplexer.Value.IsCompletedSuccessfully && !_multiplexer.Value.Result.IsConnected)
+        {
+            return "redis is unreachable (not connected)";
+        }
+
         try
         {
             var database = await GetDatabaseAsync();
