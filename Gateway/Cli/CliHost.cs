@@ -28,13 +28,24 @@ internal static class CliHost
         return arg.StartsWith("--", StringComparison.Ordinal) && equals > 2 && arg.AsSpan(2, equals - 2).Contains(':');
     }
 
+    /// <summary>What the settings paragraph says does not happen, in place of the server's "cannot start".</summary>
+    private const string Refusal = "Tribuo Gateway cannot run this command";
+
     /// <summary>
-    /// Runs one verb against the configured stores: operation errors (unknown key, invalid change) are a sentence
-    /// on stderr and exit 1, and every audit event the verb recorded is written before the process exits.
+    /// Runs one verb against the configured stores: a setting the server would refuse is its paragraph and exit 2
+    /// before anything is read or written, operation errors (unknown key, invalid change) are a sentence on stderr
+    /// and exit 1, and every audit event the verb recorded is written before the process exits.
     /// </summary>
     public static async Task<int> RunAsync(string[] settings, Func<IServiceProvider, Task<int>> verb)
     {
         await using var app = Build(settings);
+        // The server's own check (DESIGN §2): without it a bad value surfaced as a stack trace when a verb first
+        // resolved the service reading it, or was never read at all.
+        if (!app.TryValidateSettings(Refusal))
+        {
+            return StartupSettings.InvalidConfiguration;
+        }
+
         var trail = app.Services.GetRequiredService<Operations.AuditTrail>();
         await trail.StartAsync(CancellationToken.None);
         int exitCode;
@@ -63,6 +74,16 @@ internal static class CliHost
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// The settings check alone, for a verb that uses no store (<c>routes check</c>): the same paragraph and exit 2,
+    /// without creating the data folder, the key file or a database.
+    /// </summary>
+    public static async Task<bool> SettingsAreValidAsync(string[] settings)
+    {
+        await using var app = Build(settings);
+        return app.TryValidateSettings(Refusal, openStores: false);
     }
 
     private static WebApplication Build(string[] settings)

@@ -16,7 +16,9 @@ internal static class RoutesCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "the routes file, e.g. routes.json" };
         var check = new Command("check", "Validate a routes file exactly as the server would: exit 0, or 1 with every error.") { file };
-        check.SetAction((parse, _) => CheckAsync(parse.GetRequiredValue(file).FullName));
+        check.SetAction(async (parse, _) => await CliHost.SettingsAreValidAsync(settings)
+            ? await CheckAsync(parse.GetRequiredValue(file).FullName)
+            : Hosting.StartupSettings.InvalidConfiguration);
 
         var route = new Option<string>("--route") { Description = "a route id: every active key and every role that can reach it" };
         var key = new Option<string>("--key") { Description = "a key id: every route it can reach" };

@@ -55,8 +55,11 @@ internal static class StartupSettings
     /// False, with a paragraph per invalid setting on stderr, when a setting cannot be used. The one list of every
     /// setting the gateway reads: each entry reads it the way the gateway will (binding, range, format, the file or
     /// folder it names), so whatever it cannot use stops the start here rather than later with a stack trace.
+    /// The command-line verbs run the same check (<see cref="Cli.CliHost"/>): <paramref name="refusal"/> names what
+    /// does not happen, and <paramref name="openStores"/> false leaves the data folder, the key file and the stores
+    /// untouched for a verb that uses none of them (<c>routes check</c> in an operator's CI).
     /// </summary>
-    public static bool TryValidateSettings(this WebApplication app)
+    public static bool TryValidateSettings(this WebApplication app, string refusal = "Tribuo Gateway cannot start", bool openStores = true)
     {
         var services = app.Services;
         var configuration = app.Configuration;
@@ -71,8 +74,9 @@ internal static class StartupSettings
             ("Gateway:Login", () => services.GetRequiredService<LoginOptions>()),
             ("Gateway:Tokens", () => services.GetRequiredService<TokenOptions>()),
             ("Gateway:Roles", () => services.GetRequiredService<Users.RoleScopes>()),
-            ("Gateway:Console", () => services.GetRequiredService<OperatorsConsole.ConsoleOptions>()),
-            ("Gateway:TrustedProxies", () => services.GetRequiredService<ForwardedHeaders>()),
+            // Read by the services' own readers, not resolved: the CLI's host registers no console, proxy or telemetry.
+            ("Gateway:Console", () => OperatorsConsole.ConsoleOptions.Read(configuration)),
+            ("Gateway:TrustedProxies", () => new ForwardedHeaders(configuration)),
             ("Gateway:Secrets", () => SettingValues.KnownKeys(configuration, "Gateway:Secrets", "KeyFile")),
             ("Gateway:Redis", () => SettingValues.KnownKeys(configuration, "Gateway:Redis", "TrustedCertificate")),
             ("Gateway:Audit", () => SettingValues.KnownKeys(configuration, "Gateway:Audit", "QueueSize")),
@@ -80,12 +84,12 @@ internal static class StartupSettings
             ("Gateway:Performance", () => SettingValues.KnownKeys(configuration, "Gateway:Performance", "InlineScheduling")),
             (GatewayDefaults.InlineSchedulingSetting, () => SettingValues.Flag(configuration, GatewayDefaults.InlineSchedulingSetting, false)),
             ("Gateway:Metrics", () => SettingValues.KnownKeys(configuration, "Gateway:Metrics", "Enabled", "UpstreamGauges")),
-            ("Gateway:Metrics", () => services.GetRequiredService<Operations.ObservabilitySettings>().Validated()),
+            ("Gateway:Metrics", () => Operations.ObservabilitySettings.From(configuration).Validated()),
             ("Gateway:Proxy", () => SettingValues.KnownKeys(configuration, "Gateway:Proxy", "UpstreamTimeout")),
             (UpstreamTimeout.Setting, () => UpstreamTimeout.Read(configuration)),
         };
         settings.AddRange(Operations.ObservabilitySettings.OpenTelemetrySettings().Select(s => (s.Setting, (Action)(() => s.Read(configuration)))));
-        if (stores.UsesEmbedded)
+        if (stores.UsesEmbedded && openStores)
         {
             settings.Add(("Gateway:DataDir", () => CheckDataDir(services.GetRequiredService<GatewayPaths>().DataDir)));
         }
@@ -100,8 +104,11 @@ internal static class StartupSettings
             settings.Add(("ConnectionStrings:Postgres", () => services.GetRequiredService<PostgresDatabase>()));
         }
 
-        settings.Add(("Gateway:Secrets:KeyFile", () => services.GetRequiredService<SecretsKey>().Check()));
-        settings.Add(("Gateway:Secrets:KeyFile", () => OpensStoredKeys(services.GetRequiredService<Tokens.ISigningKeyStore>())));
+        if (openStores)
+        {
+            settings.Add(("Gateway:Secrets:KeyFile", () => services.GetRequiredService<SecretsKey>().Check()));
+            settings.Add(("Gateway:Secrets:KeyFile", () => OpensStoredKeys(services.GetRequiredService<Tokens.ISigningKeyStore>())));
+        }
 
         var problems = new List<string>();
         foreach (var (name, read) in settings)
@@ -126,7 +133,7 @@ internal static class StartupSettings
             return true;
         }
 
-        Console.Error.WriteLine("Tribuo Gateway cannot start: a setting is invalid." + Environment.NewLine + string.Join(Environment.NewLine, problems.Distinct())
+        Console.Error.WriteLine($"{refusal}: a setting is invalid." + Environment.NewLine + string.Join(Environment.NewLine, problems.Distinct())
             + Environment.NewLine + "Fix it in appsettings.json, the environment (Section__Key) or the command line (--Section:Key=value). "
             + "Durations are written hh:mm:ss (00:00:15), address ranges as CIDR (10.0.0.0/8), lists as Key:0, Key:1 ... or one comma-separated value.");
         return false;
