@@ -22,6 +22,8 @@ public sealed class KeysFileTests
 
     private static string Key(string id, string more) => $$"""{ "Id": "{{id}}", "Name": "N", "Scopes": ["api"]{{more}} }""";
 
+    private static string WithSecret(string id, string secret) => Key(id, $$""", "Secret": "{{secret}}" """);
+
     /// <summary>
     /// An outside tester: <c>"Disabled": "yes"</c> was "could not be converted to Tribuo.Gateway.Keys.KeySpec", an
     /// internal type and not the field. The detail now comes from the path and the field's declared type.
@@ -88,6 +90,60 @@ public sealed class KeysFileTests
         Assert.DoesNotContain("imported", import.Output);
         Assert.DoesNotContain(Secret, import.Output + import.Error);
         Assert.Equal(1, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "dd1", dataDir)).ExitCode);
+    }
+
+    /// <summary>
+    /// An outside tester: a key holding the secret of a key already in the store was "0 imported, 1 already known or
+    /// skipped" and exit 0, naming nothing. An Id already in the store stays "already known" (a second import is a no-op).
+    /// </summary>
+    [Fact]
+    public async Task Keys_import_of_a_key_holding_the_secret_of_a_stored_key_names_it_and_exits_1()
+    {
+        var dataDir = $"--Gateway:DataDir={Directory.CreateTempSubdirectory("tgw-keys-file-taken-").FullName}";
+        var created = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "admin", "--name", "Admin", "--scopes", "*", dataDir);
+        Assert.Equal(0, created.ExitCode);
+        var secret = created.Output.Trim();
+        var path = Write($$"""{ "Keys": [ {{WithSecret("imp6", secret)}}, {{WithSecret("imp7", Secret)}} ] }""");
+
+        var import = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "import", path, dataDir);
+
+        Assert.Equal(1, import.ExitCode);
+        Assert.Contains("key 'imp6': its secret is already held by a key in the store", import.Error);
+        Assert.DoesNotContain(secret, import.Output + import.Error);
+        Assert.DoesNotContain("admin", import.Output + import.Error);
+        Assert.Contains("1 imported", import.Output);
+        Assert.Equal(1, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "imp6", dataDir)).ExitCode);
+
+        var again = await GatewayProcess.RunAsync(ProcessTimeout, "keys", "import", Write($$"""{ "Keys": [ {{WithSecret("imp7", Secret)}} ] }"""), dataDir);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("0 imported, 1 already known", again.Output);
+    }
+
+    [Fact]
+    public async Task Seeding_a_key_holding_the_secret_of_a_stored_key_is_a_warning_naming_it()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("tgw-keys-file-seed-").FullName;
+        var routes = """{ "Routes": {}, "Clusters": {} }""";
+        await using (var first = GatewayApp.Start(routes, new Dictionary<string, string?>
+        {
+            ["Gateway:DataDir"] = dataDir,
+            ["Gateway:KeysFile"] = Write($$"""{ "Keys": [ {{WithSecret("stored", Secret)}} ] }"""),
+        }))
+        {
+            await first.KeysFileImportedAsync();
+        }
+
+        await using var second = GatewayApp.Start(routes, new Dictionary<string, string?>
+        {
+            ["Gateway:DataDir"] = dataDir,
+            ["Gateway:KeysFile"] = Write($$"""{ "Keys": [ {{WithSecret("imp6", Secret)}} ] }"""),
+        });
+        await second.KeysFileImportedAsync();
+
+        var warning = Assert.Single(second.Logs, l => l.Contains("imp6", StringComparison.Ordinal));
+        Assert.Contains("Key imp6 not imported: its secret is already held by a key in the store", warning);
+        Assert.DoesNotContain(Secret, string.Join('\n', second.Logs));
+        Assert.DoesNotContain("stored", warning);
     }
 
     [Fact]

@@ -190,9 +190,14 @@ internal static class KeysCommand
                 return GatewayCli.Failed;
             }
 
-            var (imported, skipped) = await services.GetRequiredService<KeyService>().ImportAsync(contents, Actor);
-            Console.WriteLine($"{imported} imported, {skipped} already known or skipped");
-            return 0;
+            var import = await services.GetRequiredService<KeyService>().ImportAsync(contents, Actor);
+            Console.WriteLine($"{import.Imported} imported, {import.Skipped} already known or skipped");
+            foreach (var refusal in import.Refused)
+            {
+                Console.Error.WriteLine(refusal);
+            }
+
+            return import.Refused.Count == 0 ? 0 : GatewayCli.Failed;
         }));
         return command;
     }

@@ -103,8 +103,9 @@ internal sealed partial class KeySeeder(KeysFileAtStart file, KeyService keys, I
         {
             try
             {
-                var (imported, skipped) = await keys.ImportAsync(contents, "seed:" + Path.GetFileName(file.Path), stoppingToken);
-                Log.Seeded(logger, file.Path, imported, skipped);
+                // A refused key is its own warning, from the import.
+                var import = await keys.ImportAsync(contents, "seed:" + Path.GetFileName(file.Path), stoppingToken);
+                Log.Seeded(logger, file.Path, import.Imported, import.Skipped + import.Refused.Count);
                 Completed.TrySetResult();
                 return;
             }

@@ -8,6 +8,9 @@ internal sealed record IssuedKey(KeyRecord Key, string Secret);
 /// <summary>Changes to a key an operator may make after creation (null = unchanged).</summary>
 internal sealed record KeyChanges(string? Name = null, IReadOnlyList<string>? Scopes = null, IReadOnlyList<string>? Origins = null, bool? Disabled = null, DateTimeOffset? Expires = null, bool ClearExpires = false, IReadOnlyList<string>? RateLimits = null);
 
+/// <summary>What an import did: keys written, keys already known (or expired), and one sentence per key refused.</summary>
+internal sealed record KeyImport(int Imported, int Skipped, IReadOnlyList<string> Refused);
+
 internal sealed class KeyOperationException(string message) : Exception(message);
 
 /// <summary>
@@ -131,10 +134,15 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
         return updated;
     }
 
-    /// <summary>Imports the keys whose Id is not in the store yet; a revoked key stays revoked.</summary>
-    public async Task<(int Imported, int Skipped)> ImportAsync(KeysFile file, string actor, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Imports the keys whose Id is not in the store yet; a revoked key stays revoked. A key whose secret another key
+    /// already holds is refused by name: the store keeps one key per secret, and an import that counted it as
+    /// "already known" left the operator believing a key existed that no request could ever use.
+    /// </summary>
+    public async Task<KeyImport> ImportAsync(KeysFile file, string actor, CancellationToken cancellationToken = default)
     {
         var imported = 0;
+        var refused = new List<string>();
         foreach (var spec in file.Keys)
         {
             if (await store.GetAsync(spec.Id!, cancellationToken) is not null)
@@ -142,20 +150,37 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
                 continue;
             }
 
+            // The file was validated when read; what is left is an entry that has expired since, skipped with a log line.
+            if (KeyRules.Validate(spec, time.GetUtcNow()) is { Count: > 0 } errors)
+            {
+                Log.ImportSkipped(audit, spec.Id!, string.Join(' ', errors));
+                continue;
+            }
+
             try
             {
-                // An entry that has already expired fails validation and is skipped with a log line.
                 await CreateAsync(spec, actor, cancellationToken);
                 imported++;
+                continue;
             }
-            catch (KeyOperationException ex)
+            catch (KeyOperationException)
             {
-                Log.ImportSkipped(audit, spec.Id!, ex.Message);
+                // The store refused the Id or the hash; an Id created meanwhile (another gateway seeding the same
+                // file) is already known, anything else is the secret.
+            }
+
+            if (await store.GetAsync(spec.Id!, cancellationToken) is null)
+            {
+                // Neither the other key nor the secret is named: whoever reads this may not be allowed to know either.
+                Log.ImportRefused(audit, spec.Id!);
+                refused.Add($"key '{spec.Id}': {SecretTaken}");
             }
         }
 
-        return (imported, file.Keys.Count - imported);
+        return new KeyImport(imported, file.Keys.Count - imported - refused.Count, refused);
     }
+
+    private const string SecretTaken = "its secret is already held by a key in the store; not imported. Give it a secret of its own (or remove it from the file).";
 
     /// <summary>
     /// This instance forgets the key before the caller is answered (the same request path that answered the
@@ -190,5 +215,8 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
         [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "Key {KeyId} not imported: {Reason}")]
         public static partial void ImportSkipped(ILogger logger, string keyId, string reason);
+
+        [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "Key {KeyId} not imported: " + SecretTaken)]
+        public static partial void ImportRefused(ILogger logger, string keyId);
     }
 }
