@@ -11,13 +11,22 @@ internal sealed record KeyChanges(string? Name = null, IReadOnlyList<string>? Sc
 /// <summary>What an import did: keys written, keys already known (or expired), and one sentence per key refused.</summary>
 internal sealed record KeyImport(int Imported, int Skipped, IReadOnlyList<string> Refused);
 
+/// <summary>
+/// Told of a key's new secret, before the rotation is answered: a copy of the secret kept elsewhere (a user's
+/// <c>api_token</c>) would otherwise go on being handed out after it stopped working.
+/// </summary>
+internal interface IKeySecretFollower
+{
+    Task SecretChangedAsync(KeyRecord key, string secret, CancellationToken cancellationToken);
+}
+
 internal sealed class KeyOperationException(string message) : Exception(message);
 
 /// <summary>
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit)
+internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit, IKeySecretFollower? follower = null)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
 
@@ -92,6 +101,11 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
             ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
         await PublishAsync(oldHash, cancellationToken);
         await PublishAsync(newHash, cancellationToken);
+        if (follower is not null)
+        {
+            await follower.SecretChangedAsync(current with { Sha256 = newHash }, secret, cancellationToken);
+        }
+
         Log.Rotated(audit, id, current.UserId ?? "-", actor);
         await trail.RecordAsync("key.rotated", id, $"by {actor}" + BoundTo(current));
         return new IssuedKey(current with { Sha256 = newHash }, secret);

@@ -21,6 +21,8 @@ internal static partial class LoginExtensions
         services.AddSingleton<PasswordAttempts>();
         services.AddSingleton<LegacyPasswordsSwitch>();
         services.AddSingleton<RoleScopes>();
+        services.AddSingleton<UserApiTokens>();
+        services.AddSingleton<Keys.IKeySecretFollower>(sp => sp.GetRequiredService<UserApiTokens>());
         services.AddSingleton<UserAccounts>();
         services.AddSingleton<UserDirectory>();
         services.AddLoginLocalization();

@@ -148,6 +148,12 @@ internal sealed class SqlUserStore(Func<CancellationToken, Task<DbConnection>> o
         return await connection.ExecuteAsync("UPDATE users SET role = @role WHERE lower(email) = lower(@email)", new { email, role }) == 1;
     }
 
+    public async Task SetApiTokenAsync(string userId, string protectedToken, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await open(cancellationToken);
+        await connection.ExecuteAsync("UPDATE users SET api_token = @protectedToken WHERE id = @userId", new { userId, protectedToken });
+    }
+
     public async Task<string?> SetApiTokenIfMissingAsync(string userId, string protectedToken, CancellationToken cancellationToken = default)
     {
         await using var connection = await open(cancellationToken);

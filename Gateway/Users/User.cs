@@ -84,6 +84,9 @@ internal interface IUserStore
 
     Task<bool> SetRoleAsync(string email, string role, CancellationToken cancellationToken = default);
 
+    /// <summary>Stores the protected API token whatever was there: the user's key was given a new secret.</summary>
+    Task SetApiTokenAsync(string userId, string protectedToken, CancellationToken cancellationToken = default);
+
     /// <summary>Stores the protected API token unless one is already there; returns the one in force.</summary>
     Task<string?> SetApiTokenIfMissingAsync(string userId, string protectedToken, CancellationToken cancellationToken = default);
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.DataProtection;
 using Tribuo.Gateway.Keys;
 
 namespace Tribuo.Gateway.Users;
@@ -46,10 +45,8 @@ internal sealed class RoleScopes
 /// (<c>api_token</c>, a key tied to the user) whose secret is kept protected so it can be handed to the
 /// DataPass-style front ends.
 /// </summary>
-internal sealed partial class UserAccounts(IUserStore users, KeyService keys, RoleScopes roleScopes, IDataProtectionProvider protection, Operations.AuditTrail trail, ILogger<UserAccounts> logger)
+internal sealed partial class UserAccounts(IUserStore users, KeyService keys, RoleScopes roleScopes, UserApiTokens apiTokens, Operations.AuditTrail trail, ILogger<UserAccounts> logger)
 {
-    private readonly IDataProtector _apiTokens = protection.CreateProtector("Tribuo.Gateway.Users.ApiToken");
-
     public static string KeyIdFor(string userId) => "user-" + userId;
 
     /// <summary>
@@ -148,17 +145,7 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
     }
 
     /// <summary>The user's API key secret, or null when it cannot be read (e.g. the data protection keys were lost).</summary>
-    public string? ReadApiToken(User user)
-    {
-        try
-        {
-            return user.ApiTokenProtected is null ? null : _apiTokens.Unprotect(user.ApiTokenProtected);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-    }
+    public string? ReadApiToken(User user) => apiTokens.Read(user);
 
     private async Task<User> EnsureApiTokenAsync(User user, CancellationToken cancellationToken)
     {
@@ -171,7 +158,7 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
                 Scopes = roleScopes.For(user.Role),
                 UserId = user.Id,
             }, "login", cancellationToken);
-            await users.SetApiTokenIfMissingAsync(user.Id, _apiTokens.Protect(issued.Secret), cancellationToken);
+            await users.SetApiTokenIfMissingAsync(user.Id, apiTokens.Protect(issued.Secret), cancellationToken);
         }
         catch (KeyOperationException)
         {
