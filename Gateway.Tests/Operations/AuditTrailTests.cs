@@ -29,8 +29,11 @@ public sealed class AuditTrailTests
             Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/gateway/keys/audited", Ct)).StatusCode);
 
             var dataDir = Path.Combine(gateway.Directory, "data");
-            var cli = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "keys", "create", "--id", "from-cli", "--name", "CLI", "--scopes", "api", $"--Gateway:DataDir={dataDir}");
-            Assert.Equal(0, cli.ExitCode);
+            // The CLI runs with the gateway's settings, its key-encryption key included: the server's settings check, which
+            // every verb now runs, refuses a key file that cannot open the stored signing keys (exit 2).
+            var cli = await GatewayProcess.RunAsync(TimeSpan.FromSeconds(60), "keys", "create", "--id", "from-cli", "--name", "CLI", "--scopes", "api",
+                $"--Gateway:DataDir={dataDir}", $"--Gateway:Secrets:KeyFile={GatewayApp.SharedSecretsKeyFile}");
+            Assert.True(cli.ExitCode == 0, cli.Error);
 
             var rows = new List<(string Kind, string Subject, string Detail)>();
             var deadline = DateTime.UtcNow.AddSeconds(5);
