@@ -154,6 +154,55 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(_routes, await File.ReadAllTextAsync(_gateway.RoutesFile, Ct));
     }
 
+    /// <summary>
+    /// An outside tester: with routes.json on disk unreadable (cut short, a route id twice, deleted; the gateway keeps
+    /// serving its previous configuration) a preview or a save was a 500 with a stack trace in the log.
+    /// </summary>
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("duplicate")]
+    [InlineData("deleted")]
+    public async Task A_routes_file_that_cannot_be_read_is_a_console_page_naming_it_and_nothing_is_written(string damage)
+    {
+        await using var gateway = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["Gateway:Console:EditRoutes"] = "true" });
+        using var admin = await SignedInAsync(gateway, "admin");
+        var page = await PageAsync(admin, "/gateway/console/routes/api");
+        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
+        var previewHtml = await preview.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        var baseHash = BaseField().Match(previewHtml).Groups[1].Value;
+
+        var damaged = damage switch
+        {
+            "truncated" => _routes[..(_routes.Length / 2)],
+            "duplicate" => _routes.Replace("\"status\":", "\"api\":", StringComparison.Ordinal),
+            _ => null,
+        };
+        if (damaged is null)
+        {
+            File.Delete(gateway.RoutesFile);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(gateway.RoutesFile, damaged, Ct);
+        }
+
+        using var again = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
+        using var save = await PostAsync(admin, "/gateway/console/routes/api/save", previewHtml, ("scopes", "api billing"), ("base", baseHash), ("do", "save"));
+        foreach (var response in new[] { again, save })
+        {
+            var html = await response.Content.ReadAsStringAsync(Ct);
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains(WebUtility.HtmlEncode(gateway.RoutesFile), html);
+            Assert.Contains("cannot be read", html);
+            Assert.DoesNotContain("   at ", html);
+        }
+
+        Assert.Equal(damaged, File.Exists(gateway.RoutesFile) ? await File.ReadAllTextAsync(gateway.RoutesFile, Ct) : null);
+        Assert.DoesNotContain(gateway.Logs, l => l.Contains("ExceptionHandlerMiddleware", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_key_list_pages_through_every_key_and_filters_by_scope_name_and_status()
     {

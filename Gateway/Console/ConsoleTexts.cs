@@ -191,6 +191,9 @@ internal sealed class ConsoleTexts
         "La passerelle ne peut pas écrire routes.json (ou son dossier) : téléchargez le nouveau fichier et déployez-le comme d’habitude.");
     public string ConcurrentEdit => T("routes.json changed since this change was prepared (someone else edited it). Nothing was written: start again from the file as it is now.",
         "routes.json a changé depuis la préparation de cette modification (quelqu’un d’autre l’a modifié). Rien n’a été écrit : recommencez à partir du fichier actuel.");
+    public string RoutesFileUnreadable(string path, string reason) => T(
+        $"The routes file on disk ({path}) cannot be read or parsed: {reason} Nothing was written; the gateway keeps serving the routes it loaded last. Fix the file, then start again.",
+        $"Le fichier de routes sur le disque ({path}) ne peut pas être lu ou analysé : {reason} Rien n’a été écrit ; la passerelle continue de servir les routes chargées en dernier. Corrigez le fichier, puis recommencez.");
     public string StartOver => T("Start again", "Recommencer");
     public string Cancel => T("Cancel", "Annuler");
 

@@ -153,6 +153,18 @@ internal static class RoutesPages
 
     private static async Task<IResult> PreviewAsync(HttpContext context, string id, RoutesFileEditor editor, ConsoleOptions options)
     {
+        try
+        {
+            return await PreviewFromFileAsync(context, id, editor, options);
+        }
+        catch (RoutesFileUnreadableException ex)
+        {
+            return Unreadable(ConsoleTexts.Current, id, editor, ex);
+        }
+    }
+
+    private static async Task<IResult> PreviewFromFileAsync(HttpContext context, string id, RoutesFileEditor editor, ConsoleOptions options)
+    {
         var texts = ConsoleTexts.Current;
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var edit = ReadEdit(id, form);
@@ -189,10 +201,24 @@ internal static class RoutesPages
 
     private static async Task<IResult> SaveAsync(HttpContext context, string id, RoutesFileEditor editor, ConsoleOptions options, AuditTrail trail)
     {
+        try
+        {
+            return await SaveFromFileAsync(context, id, editor, options, trail);
+        }
+        catch (RoutesFileUnreadableException ex)
+        {
+            return Unreadable(ConsoleTexts.Current, id, editor, ex);
+        }
+    }
+
+    private static async Task<IResult> SaveFromFileAsync(HttpContext context, string id, RoutesFileEditor editor, ConsoleOptions options, AuditTrail trail)
+    {
         var texts = ConsoleTexts.Current;
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var edit = ReadEdit(id, form);
         var (text, hash) = await editor.ReadAsync(context.RequestAborted);
+        // A file broken on disk has changed too; saying it cannot be parsed tells the operator what to fix.
+        RoutesFileEditor.Apply(text, edit);
         if (!string.Equals(hash, form.Text("base"), StringComparison.Ordinal))
         {
             return Conflict(texts, id);
@@ -229,6 +255,12 @@ internal static class RoutesPages
         await trail.RecordAsync("routes.edited", id, $"by {ConsoleOperator.Of(context).Actor}; {changes}; {diff}", context.RequestAborted);
         return Results.Redirect($"{ConsoleExtensions.Prefix}/routes/{Q(id)}?done=" + (outcome == RoutesSaveOutcome.Saved ? "saved" : "saved-not-loaded"));
     }
+
+    /// <summary>The file on disk cannot be read or parsed: a 409 naming it and why (the running configuration is not at fault), nothing written.</summary>
+    private static ConsolePage Unreadable(ConsoleTexts texts, string id, RoutesFileEditor editor, RoutesFileUnreadableException ex) =>
+        new(texts.PreviewHeading(id), ConsoleSection.Routes,
+            $"<h1>{E(texts.PreviewHeading(id))}</h1>{Error(texts.RoutesFileUnreadable(editor.FilePath, ex.Message))}<p><a class=\"button secondary\" href=\"{ConsoleExtensions.Prefix}/routes/{Q(id)}\">{E(texts.StartOver)}</a></p>",
+            StatusCodes.Status409Conflict);
 
     private static ConsolePage Conflict(ConsoleTexts texts, string id) =>
         new(texts.PreviewHeading(id), ConsoleSection.Routes,

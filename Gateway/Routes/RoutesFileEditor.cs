@@ -33,6 +33,12 @@ internal enum RoutesSaveOutcome
 }
 
 /// <summary>
+/// <c>routes.json</c> on disk cannot be read (missing, unreadable) or parsed (cut short, a name twice): an edit cannot
+/// be made from it, and the page says so with <see cref="Exception.Message"/> (the reader's own words, no stack trace).
+/// </summary>
+internal sealed class RoutesFileUnreadableException(string reason, Exception inner) : Exception(reason, inner);
+
+/// <summary>
 /// Edits of <c>routes.json</c> from the console (DESIGN §9): an edit is applied to the file's text, validated by the
 /// same <see cref="RoutesLoader"/> as start, reload and <c>routes check</c>, and saved atomically (a temporary file in
 /// the same folder, then a rename, so the watcher never reads half a file). Every save names the SHA-256 of the text
@@ -48,18 +54,41 @@ internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, 
 
     public static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
-    /// <summary>The file as it is now, and its hash.</summary>
+    /// <summary>The file as it is now, and its hash; <see cref="RoutesFileUnreadableException"/> when it cannot be read.</summary>
     public async Task<(string Text, string Hash)> ReadAsync(CancellationToken cancellationToken = default)
     {
-        var text = await File.ReadAllTextAsync(paths.RoutesFile, cancellationToken);
-        return (text, Hash(text));
+        try
+        {
+            var text = await File.ReadAllTextAsync(paths.RoutesFile, cancellationToken);
+            return (text, Hash(text));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Deleted or unreadable while the gateway keeps serving what it loaded before: the operator's problem to fix, not a 500.
+            throw new RoutesFileUnreadableException(ex.Message, ex);
+        }
     }
 
     /// <summary>
     /// The file's text with the route's <c>Scopes</c>, <c>Roles</c>, <c>Companies</c> and <c>RateLimit</c> replaced (a
     /// name keeps the spelling the file gave it); null when the route is not in the text. Comments are not kept.
+    /// <see cref="RoutesFileUnreadableException"/> when the text is not JSON the edit can be applied to.
     /// </summary>
     public static string? Apply(string text, RouteAccessEdit edit)
+    {
+        try
+        {
+            return ApplyToJson(text, edit);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            // JsonException for text cut short or not JSON; ArgumentException when an object names a member twice
+            // (JsonObject's dictionary refuses it as it is first read): the file on disk is broken, not the request.
+            throw new RoutesFileUnreadableException(ex.Message, ex);
+        }
+    }
+
+    private static string? ApplyToJson(string text, RouteAccessEdit edit)
     {
         if (JsonNode.Parse(text, documentOptions: ReadOptions) is not JsonObject root
             || Find(root, "Routes") is not JsonObject routes
