@@ -203,6 +203,64 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.DoesNotContain(gateway.Logs, l => l.Contains("ExceptionHandlerMiddleware", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// An outside tester: a form too big, of another content type, chunked or of thousands of fields was refused with
+    /// the antiforgery sentence ("not sent from the console"), which sends the operator after the wrong cause.
+    /// </summary>
+    [Fact]
+    public async Task A_form_too_big_of_another_type_or_of_too_many_fields_is_refused_for_that_and_a_chunked_form_is_read()
+    {
+        using var admin = await SignedInAsync("admin");
+        var page = await PageAsync(admin, "/gateway/console/keys/new");
+        var csrf = CsrfField().Match(page).Groups[1].Value;
+
+        async Task<(HttpStatusCode Status, string Html)> SendAsync(HttpContent content, bool chunked = false)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/gateway/console/keys") { Content = content };
+            request.Headers.TransferEncodingChunked = chunked;
+            using var response = await admin.SendAsync(request, Ct);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+        }
+
+        FormUrlEncodedContent Form(string id, string name, int extraFields = 0) => new(
+            new[] { KeyValuePair.Create("id", id), KeyValuePair.Create("name", name), KeyValuePair.Create("scopes", "api"), KeyValuePair.Create("csrf", csrf) }
+                .Concat(Enumerable.Range(0, extraFields).Select(i => KeyValuePair.Create($"f{i}", "1"))));
+
+        var tooBig = await SendAsync(Form("big", new string('a', 70 * 1024)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.Status);
+        Assert.Contains("64 KB", tooBig.Html);
+
+        var tooBigChunked = await SendAsync(Form("big", new string('a', 70 * 1024)), chunked: true);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBigChunked.Status);
+
+        var json = await SendAsync(new StringContent($$"""{"id":"j","name":"J","scopes":"api","csrf":"{{csrf}}"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.Status);
+        Assert.Contains("application/x-www-form-urlencoded", json.Html);
+
+        var manyFields = await SendAsync(Form("many", "Many", extraFields: 5000));
+        Assert.Equal(HttpStatusCode.BadRequest, manyFields.Status);
+        Assert.Contains("too many fields", manyFields.Html);
+
+        foreach (var refused in new[] { tooBig, tooBigChunked, json, manyFields })
+        {
+            Assert.DoesNotContain("not sent from the console", refused.Html);
+        }
+
+        var chunked = await SendAsync(Form("chunked", "Chunked"), chunked: true);
+        Assert.Equal(HttpStatusCode.Created, chunked.Status);
+
+        // The antiforgery sentence stays for a form whose token is wrong, and the lock is as strict as before.
+        var forged = await SendAsync(new FormUrlEncodedContent([KeyValuePair.Create("id", "forged"), KeyValuePair.Create("name", "F"), KeyValuePair.Create("scopes", "api"), KeyValuePair.Create("csrf", "x" + csrf)]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
+        Assert.Contains("not sent from the console", forged.Html);
+        var keys = _gateway.Services.GetRequiredService<KeyService>();
+        Assert.NotNull(await keys.GetAsync("chunked", Ct));
+        foreach (var id in new[] { "big", "j", "many", "forged" })
+        {
+            Assert.Null(await keys.GetAsync(id, Ct));
+        }
+    }
+
     [Fact]
     public async Task The_key_list_pages_through_every_key_and_filters_by_scope_name_and_status()
     {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
 using Tribuo.Gateway.Login;
 using Tribuo.Gateway.Tokens;
 using Tribuo.Gateway.Users;
@@ -56,7 +57,18 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
     : IEndpointFilter
 {
     /// <summary>Form posts are small; anything larger is not one of the console's forms.</summary>
-    private const long MaxFormBytes = 64 * 1024;
+    private const int MaxFormBytes = 64 * 1024;
+
+    /// <summary>The largest console form has about ten fields; a thousand is not a form a console page sent.</summary>
+    private static readonly FormOptions FormLimits = new()
+    {
+        ValueCountLimit = 64,
+        KeyLengthLimit = 64,
+        ValueLengthLimit = MaxFormBytes,
+        MultipartBodyLengthLimit = MaxFormBytes,
+        MultipartHeadersCountLimit = 8,
+        MultipartHeadersLengthLimit = 1024,
+    };
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -120,9 +132,9 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
                 return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status403Forbidden);
             }
 
-            if (request.ContentLength is null or > MaxFormBytes || !request.HasFormContentType)
+            if (await ReadFormAsync(context, texts) is { } refused)
             {
-                return ConsolePage.Message(texts.FormRefusedTitle, texts.FormRefused, StatusCodes.Status400BadRequest);
+                return refused;
             }
 
             try
@@ -145,6 +157,52 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
             return ConsolePage.Message(texts.StoreUnavailableTitle, texts.StoreUnavailableSentence, StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    /// <summary>
+    /// Reads the form within the console's limits into <c>Request.Form</c>, where the antiforgery check and the
+    /// handlers find it, or the page refusing it for what is wrong (never the antiforgery sentence, which would send
+    /// the operator after the wrong cause): over <see cref="MaxFormBytes"/> a <c>413</c> (a chunked body is counted
+    /// as it arrives and cut there, as <see cref="Http.TokenBody"/> does), a body that is not a form a <c>415</c>, a
+    /// form that cannot be read (too many fields, a name too long, malformed) a <c>400</c>. No body at all goes on to
+    /// the antiforgery check, which refuses it for its missing token.
+    /// </summary>
+    private static async Task<IResult?> ReadFormAsync(HttpContext context, ConsoleTexts texts)
+    {
+        var request = context.Request;
+        if (request.ContentLength > MaxFormBytes)
+        {
+            return TooLarge(texts);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxFormBytes;
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Http.TokenBody.HasBody(request)
+                ? ConsolePage.Message(texts.FormTypeTitle, texts.FormType, StatusCodes.Status415UnsupportedMediaType)
+                : null;
+        }
+
+        try
+        {
+            await request.ReadFormAsync(FormLimits, context.RequestAborted);
+            return null;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(texts);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or InvalidDataException or IOException)
+        {
+            return ConsolePage.Message(texts.FormUnreadableTitle, texts.FormUnreadable, StatusCodes.Status400BadRequest);
+        }
+    }
+
+    private static ConsolePage TooLarge(ConsoleTexts texts) =>
+        ConsolePage.Message(texts.FormTooLargeTitle, texts.FormTooLarge(MaxFormBytes / 1024), StatusCodes.Status413PayloadTooLarge);
 
     /// <summary>The session's user as the store has them now (role included), or null without a valid session.</summary>
     private async Task<User?> CurrentUserAsync(HttpContext context)

@@ -45,6 +45,15 @@ internal sealed class ConsoleTexts
     public string FormRefusedTitle => T("This form was not sent from the console", "Ce formulaire n’a pas été envoyé depuis la console");
     public string FormRefused => T("The form did not come from a console page opened by you (or that page is too old). Nothing was changed: reload the page and try again.",
         "Le formulaire ne vient pas d’une page de la console que vous avez ouverte (ou cette page est trop ancienne). Rien n’a été modifié : rechargez la page et réessayez.");
+    public string FormTooLargeTitle => T("This form is too large", "Ce formulaire est trop volumineux");
+    public string FormTooLarge(int kilobytes) => T($"The console's forms take at most {kilobytes} KB. Nothing was changed: shorten what you typed and try again.",
+        $"Les formulaires de la console font au plus {kilobytes} Ko. Rien n’a été modifié : raccourcissez ce que vous avez saisi et réessayez.");
+    public string FormTypeTitle => T("This is not a form", "Ce n’est pas un formulaire");
+    public string FormType => T("The console takes forms (application/x-www-form-urlencoded or multipart/form-data), not a body of another content type. Nothing was changed.",
+        "La console reçoit des formulaires (application/x-www-form-urlencoded ou multipart/form-data), pas un corps d’un autre type. Rien n’a été modifié.");
+    public string FormUnreadableTitle => T("This form cannot be read", "Ce formulaire ne peut pas être lu");
+    public string FormUnreadable => T("The form has too many fields, a field name too long, or a malformed body. Nothing was changed.",
+        "Le formulaire a trop de champs, un nom de champ trop long ou un corps mal formé. Rien n’a été modifié.");
 
     public string Search => T("Search", "Rechercher");
     public string SearchIn => T("In", "Dans");
