@@ -277,6 +277,48 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Contains(gateway.Logs, l => l.Contains("audit: route api edited by admin@acme.fr (user ", StringComparison.Ordinal) && l.Contains("Scopes 'api' → 'api billing'", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// An outside tester: a save replaced a symbolic link (a ConfigMap's <c>routes.json -&gt; ..data/routes.json</c>, a
+    /// file kept in a deployment folder) by a regular file, detaching the gateway from the linked file, and turned 0640 into 0644.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_save_writes_through_a_symbolic_link_to_its_target_and_keeps_the_files_mode(bool linked)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix file modes and links
+        }
+
+        await using var gateway = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["Gateway:Console:EditRoutes"] = "true" });
+        var target = gateway.RoutesFile;
+        if (linked)
+        {
+            target = Path.Combine(gateway.Directory, "deployed", "routes.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllTextAsync(target, _routes, Ct);
+            File.Delete(gateway.RoutesFile);
+            File.CreateSymbolicLink(gateway.RoutesFile, Path.Combine("deployed", "routes.json"));
+        }
+
+        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        File.SetUnixFileMode(target, mode);
+        using var admin = await SignedInAsync(gateway, "admin");
+        var page = await PageAsync(admin, "/gateway/console/routes/api");
+        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
+        var html = await preview.Content.ReadAsStringAsync(Ct);
+
+        using var save = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", BaseField().Match(html).Groups[1].Value), ("do", "save"));
+
+        Assert.Equal(HttpStatusCode.Found, save.StatusCode);
+        Assert.EndsWith("done=saved", save.Headers.Location?.ToString());
+        Assert.Equal(linked, new FileInfo(gateway.RoutesFile).LinkTarget is not null);
+        Assert.Contains("\"Scopes\": \"api billing\"", await File.ReadAllTextAsync(target, Ct));
+        Assert.Equal(mode, File.GetUnixFileMode(target));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, "*.tmp"));
+    }
+
     [Fact]
     public async Task The_key_list_pages_through_every_key_and_filters_by_scope_name_and_status()
     {

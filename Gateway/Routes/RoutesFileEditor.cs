@@ -41,7 +41,8 @@ internal sealed class RoutesFileUnreadableException(string reason, Exception inn
 /// <summary>
 /// Edits of <c>routes.json</c> from the console (DESIGN §9): an edit is applied to the file's text, validated by the
 /// same <see cref="RoutesLoader"/> as start, reload and <c>routes check</c>, and saved atomically (a temporary file in
-/// the same folder, then a rename, so the watcher never reads half a file). Every save names the SHA-256 of the text
+/// the same folder, then a rename, so the watcher never reads half a file; through a symbolic link, in the folder of
+/// its final target, renamed over the target, with the replaced file's Unix mode). Every save names the SHA-256 of the text
 /// the edit was made from: when the file no longer has it, someone else changed it meanwhile, and nothing is written.
 /// </summary>
 internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, RoutesFileConfigProvider provider)
@@ -126,17 +127,29 @@ internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, 
     /// <summary>Whether a save could write the file now (its folder takes a new file, the file may be replaced).</summary>
     public bool IsWritable()
     {
-        var probe = TempPathFor(paths.RoutesFile);
         try
         {
+            var target = WrittenPath();
+            var probe = TempPathFor(target);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            return !new FileInfo(paths.RoutesFile).IsReadOnly;
+            return !new FileInfo(target).IsReadOnly;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The file a save replaces: through a symbolic link, its final target (a ConfigMap's <c>..data/routes.json</c>, a
+    /// file kept in a deployment folder). Renaming over the link itself would leave a regular file in its place, the
+    /// target untouched, and the gateway no longer reading the file the operator links to.
+    /// </summary>
+    private string WrittenPath()
+    {
+        var info = new FileInfo(paths.RoutesFile);
+        return info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
     }
 
     /// <summary>Writes <paramref name="newText"/> in place of the file if it still is what <paramref name="baseHash"/> says, then loads it.</summary>
@@ -151,20 +164,32 @@ internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, 
                 return RoutesSaveOutcome.Conflict;
             }
 
-            var temp = TempPathFor(paths.RoutesFile);
+            string? temp = null;
             try
             {
+                var target = WrittenPath();
+                temp = TempPathFor(target);
                 await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
                 {
                     await stream.WriteAsync(Encoding.UTF8.GetBytes(newText), cancellationToken);
                     stream.Flush(flushToDisk: true);
                 }
 
-                File.Move(temp, paths.RoutesFile, overwrite: true);
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The new file would have the process's umask (0644); the file it replaces may have been 0640 on purpose.
+                    File.SetUnixFileMode(temp, File.GetUnixFileMode(target));
+                }
+
+                File.Move(temp, target, overwrite: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                File.Delete(temp);
+                if (temp is not null)
+                {
+                    File.Delete(temp);
+                }
+
                 return RoutesSaveOutcome.NotWritable;
             }
 
