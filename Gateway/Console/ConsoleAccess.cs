@@ -93,8 +93,9 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         {
             user = await CurrentUserAsync(context);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
+            // Only the request's own abort is not an answer to give; a cancellation from a hung store is one.
             return ConsolePage.Message(texts.UnavailableTitle, texts.UnavailableSentence, StatusCodes.Status503ServiceUnavailable);
         }
 
@@ -151,9 +152,9 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         {
             return await next(invocation);
         }
-        catch (Exception ex) when (Storage.StoreErrors.IsUnreachable(ex))
+        catch (Exception ex) when (Storage.StoreErrors.IsUnreachable(ex, context.RequestAborted))
         {
-            // A store the page needs is down: say so and that nothing was changed, never a 500.
+            // A store the page needs is down or hung: say so and that nothing was changed, never a 500.
             return ConsolePage.Message(texts.StoreUnavailableTitle, texts.StoreUnavailableSentence, StatusCodes.Status503ServiceUnavailable);
         }
     }

@@ -5,4 +5,23 @@ internal static class StoreErrors
 {
     public static bool IsUnreachable(Exception ex) =>
         ex is StackExchange.Redis.RedisException or TimeoutException or System.Data.Common.DbException or System.Net.Sockets.SocketException;
+
+    /// <summary>
+    /// The same for a store call made for a request (the console's pages), which also meets what a hung Redis throws
+    /// while its client tears the connection down: a cancellation the request did not ask for (its own abort stays an
+    /// abort), and the client's <see cref="InvalidOperationException"/> ("Reading is not allowed after reader was
+    /// completed", from <c>PhysicalConnection.ReadFromPipe</c>). The proxy path counts both as store failures too
+    /// (<c>RateLimiter</c>, <c>KeyAuthenticator</c>).
+    /// </summary>
+    public static bool IsUnreachable(Exception ex, CancellationToken requestAborted) =>
+        IsUnreachable(ex)
+        || (ex is OperationCanceledException && !requestAborted.IsCancellationRequested)
+        || IsRedisClientFailure(ex);
+
+    /// <summary>
+    /// Only an <see cref="InvalidOperationException"/> raised inside the Redis client (its frames in the trace, which
+    /// the native binary keeps too): one from the gateway's own code is a bug and stays a 500.
+    /// </summary>
+    private static bool IsRedisClientFailure(Exception ex) =>
+        ex is InvalidOperationException && ex.StackTrace is { } trace && trace.Contains("at StackExchange.Redis.", StringComparison.Ordinal);
 }
