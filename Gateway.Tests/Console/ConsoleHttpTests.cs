@@ -319,6 +319,37 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, "*.tmp"));
     }
 
+    /// <summary>An outside tester: enable, disable or an edit of a revoked key answered "done" and wrote key.updated events (the key stayed revoked).</summary>
+    [Fact]
+    public async Task Enabling_disabling_or_editing_a_revoked_key_is_a_409_and_records_nothing()
+    {
+        var keys = _gateway.Services.GetRequiredService<KeyService>();
+        await keys.CreateAsync(new KeySpec { Id = "gone", Name = "Gone", Scopes = ["api"] }, "test", Ct);
+        await keys.RevokeAsync("gone", "test", Ct);
+        using var admin = await SignedInAsync("admin");
+        // A revoked key's page offers none of these: the posts come from a page opened before the revocation (any console page's token does).
+        var page = await PageAsync(admin, "/gateway/console/keys/new");
+
+        foreach (var (path, fields) in new[]
+        {
+            ("/gateway/console/keys/gone/enable", Array.Empty<(string, string)>()),
+            ("/gateway/console/keys/gone/disable", []),
+            ("/gateway/console/keys/gone", [("name", "Gone"), ("scopes", "api admin")]),
+        })
+        {
+            using var refused = await PostAsync(admin, path, page, fields);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("is revoked", await refused.Content.ReadAsStringAsync(Ct));
+        }
+
+        var key = (await keys.GetAsync("gone", Ct))!;
+        Assert.Equal(["api"], key.Scopes);
+        Assert.False(key.Disabled);
+        var audit = _gateway.Services.GetRequiredService<Tribuo.Gateway.Operations.AuditLog>();
+        await Task.Delay(500, Ct); // the audit writer's batch
+        Assert.DoesNotContain((await audit.ListAsync(new(Key: "gone"), Ct)).Entries, e => e.Kind == "key.updated");
+    }
+
     [Fact]
     public async Task The_key_list_pages_through_every_key_and_filters_by_scope_name_and_status()
     {

@@ -109,6 +109,8 @@ internal sealed class ConsoleTexts
     public string Copied => T("Copied", "Copié");
     public string BackToKey(string id) => T($"Back to key {id}", $"Revenir à la clé {id}");
     public string KeyHeading(string id) => T($"Key {id}", $"Clé {id}");
+    public string KeyIsRevoked(string id) => T($"Key {id} is revoked: it cannot be enabled, disabled or edited. Nothing was changed; create a new key instead.",
+        $"La clé {id} est révoquée : elle ne peut être ni activée, ni désactivée, ni modifiée. Rien n’a été modifié ; créez plutôt une nouvelle clé.");
     public string NoSuchKey(string id) => T($"There is no key '{id}'.", $"Il n’existe pas de clé « {id} ».");
     public string Rotate => T("Rotate (new secret)", "Renouveler le secret");
     public string Disable => T("Disable", "Désactiver");
