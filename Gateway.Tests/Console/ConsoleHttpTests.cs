@@ -261,17 +261,22 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         }
     }
 
+    /// <summary>What an operator does on route <c>api</c>: its page, a preview of <paramref name="scopes"/>, then Save.</summary>
+    private static async Task<HttpResponseMessage> PreviewAndSaveAsync(HttpClient admin, string scopes)
+    {
+        var page = await PageAsync(admin, "/gateway/console/routes/api");
+        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", scopes));
+        var html = await preview.Content.ReadAsStringAsync(Ct);
+        return await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", scopes), ("base", BaseField().Match(html).Groups[1].Value), ("do", "save"));
+    }
+
     /// <summary>An outside tester: a saved route edit wrote its audit_events row but, unlike key and role changes, no <c>audit:</c> log line.</summary>
     [Fact]
     public async Task A_saved_route_edit_is_an_audit_log_line_naming_the_person_and_the_change()
     {
         await using var gateway = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["Gateway:Console:EditRoutes"] = "true" });
         using var admin = await SignedInAsync(gateway, "admin");
-        var page = await PageAsync(admin, "/gateway/console/routes/api");
-        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
-        var html = await preview.Content.ReadAsStringAsync(Ct);
-
-        using var save = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", BaseField().Match(html).Groups[1].Value), ("do", "save"));
+        using var save = await PreviewAndSaveAsync(admin, "api billing");
 
         Assert.Equal(HttpStatusCode.Found, save.StatusCode);
         Assert.Contains(gateway.Logs, l => l.Contains("audit: route api edited by admin@acme.fr (user ", StringComparison.Ordinal) && l.Contains("Scopes 'api' → 'api billing'", StringComparison.Ordinal));
@@ -305,11 +310,7 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
         File.SetUnixFileMode(target, mode);
         using var admin = await SignedInAsync(gateway, "admin");
-        var page = await PageAsync(admin, "/gateway/console/routes/api");
-        using var preview = await PostAsync(admin, "/gateway/console/routes/api/preview", page, ("scopes", "api billing"));
-        var html = await preview.Content.ReadAsStringAsync(Ct);
-
-        using var save = await PostAsync(admin, "/gateway/console/routes/api/save", html, ("scopes", "api billing"), ("base", BaseField().Match(html).Groups[1].Value), ("do", "save"));
+        using var save = await PreviewAndSaveAsync(admin, "api billing");
 
         Assert.Equal(HttpStatusCode.Found, save.StatusCode);
         Assert.EndsWith("done=saved", save.Headers.Location?.ToString());

@@ -60,15 +60,7 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
     private const int MaxFormBytes = 64 * 1024;
 
     /// <summary>The largest console form has about ten fields; a thousand is not a form a console page sent.</summary>
-    private static readonly FormOptions FormLimits = new()
-    {
-        ValueCountLimit = 64,
-        KeyLengthLimit = 64,
-        ValueLengthLimit = MaxFormBytes,
-        MultipartBodyLengthLimit = MaxFormBytes,
-        MultipartHeadersCountLimit = 8,
-        MultipartHeadersLengthLimit = 1024,
-    };
+    private static readonly FormOptions FormLimits = Http.TokenBody.SmallFormLimits(MaxFormBytes, fields: 64);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {

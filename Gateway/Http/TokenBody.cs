@@ -13,12 +13,15 @@ internal static class TokenBody
 {
     public const int MaxBytes = 16 * 1024;
 
-    private static readonly FormOptions SmallForm = new()
+    private static readonly FormOptions SmallForm = SmallFormLimits(MaxBytes, fields: 16);
+
+    /// <summary>The limits of a small form a page of the gateway posts (check-token, logout, the console's forms): its bytes and fields.</summary>
+    public static FormOptions SmallFormLimits(int maxBytes, int fields) => new()
     {
-        ValueCountLimit = 16,
+        ValueCountLimit = fields,
         KeyLengthLimit = 64,
-        ValueLengthLimit = MaxBytes,
-        MultipartBodyLengthLimit = MaxBytes,
+        ValueLengthLimit = maxBytes,
+        MultipartBodyLengthLimit = maxBytes,
         MultipartHeadersCountLimit = 8,
         MultipartHeadersLengthLimit = 1024,
         BufferBody = false,
