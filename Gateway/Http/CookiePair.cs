@@ -12,15 +12,23 @@ internal static class CookiePair
     /// </summary>
     public static bool TryRead(string pair, string name, out string sentName, out string value)
     {
-        value = "";
-        var equals = pair.IndexOf('=');
-        sentName = (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
-        if (!sentName.Equals(name, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
+        sentName = NameOf(pair);
+        var named = sentName.Equals(name, StringComparison.OrdinalIgnoreCase);
+        value = named ? ValueOf(pair) : "";
+        return named;
+    }
 
-        value = equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
-        return true;
+    /// <summary>The pair's name, trimmed.</summary>
+    public static string NameOf(string pair)
+    {
+        var equals = pair.IndexOf('=');
+        return (equals < 0 ? pair : pair[..equals]).Trim(' ', '\t');
+    }
+
+    /// <summary>The pair's value, trimmed and unquoted; "" without one.</summary>
+    public static string ValueOf(string pair)
+    {
+        var equals = pair.IndexOf('=');
+        return equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
     }
 }

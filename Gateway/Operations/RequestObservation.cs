@@ -45,26 +45,27 @@ internal sealed class RequestObservation(RequestDelegate next, GatewayMetrics me
         var policy = context.GetEndpoint()?.Metadata.GetMetadata<RoutePolicy>();
         var caller = context.Features.Get<GatewayCaller>();
         var callerId = caller is not null ? caller.KeyId ?? caller.User?.Id : CallerOf(context.Features.Get<ResolvedCaller>()) ?? request.Caller;
+        string? auth = null;
         if (policy is not null)
         {
-            var auth = policy.Auth == AuthMode.Public ? "public"
+            auth = policy.Auth == AuthMode.Public ? "public"
                 : caller?.User is not null ? "user"
                 : caller?.KeyId is not null ? "key"
                 : request.AnsweredPreflight ? "preflight"
                 : "refused";
             metrics.Request(policy.RouteId, status, auth, elapsed);
-            if (Activity.Current is { IsAllDataRequested: true } span)
+        }
+
+        if (Activity.Current is { IsAllDataRequested: true } span)
+        {
+            if (policy is not null)
             {
                 span.SetTag("tribuo.route", policy.RouteId);
                 span.SetTag("tribuo.auth", auth);
-                span.SetTag("tribuo.caller", callerId);
-                span.SetTag("tribuo.reason", request.Reason);
             }
-        }
-        else if (Activity.Current is { IsAllDataRequested: true } span)
-        {
-            // The gateway's own endpoints: who called (an admin key, a user logging out) and why it refused, as the
-            // access log says; a trace of a key's revocation or of a refused admin call named nobody (outside probe).
+
+            // On the gateway's own endpoints too: who called (an admin key, a user logging out) and why it refused, as
+            // the access log says; a trace of a key's revocation or of a refused admin call named nobody (outside probe).
             span.SetTag("tribuo.caller", callerId);
             span.SetTag("tribuo.reason", request.Reason);
         }

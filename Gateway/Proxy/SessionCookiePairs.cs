@@ -84,16 +84,9 @@ internal static class SessionCookiePairs
 
     private static bool IsSessionPair(string pair, out string value)
     {
-        value = "";
-        var equals = pair.IndexOf('=');
-        var name = equals < 0 ? pair : pair[..equals];
-        if (!AsPhpReadsIt(name).Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        value = equals < 0 ? "" : pair[(equals + 1)..].Trim(' ', '\t').Trim('"');
-        return true;
+        var isSession = AsPhpReadsIt(Http.CookiePair.NameOf(pair)).Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase);
+        value = isSession ? Http.CookiePair.ValueOf(pair) : "";
+        return isSession;
     }
 
     /// <summary>

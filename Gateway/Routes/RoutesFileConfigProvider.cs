@@ -188,10 +188,8 @@ internal sealed partial class RoutesFileConfigProvider : IProxyConfigProvider, I
     {
         try
         {
-            var info = new FileInfo(_path);
-            var target = info.LinkTarget is null ? null : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo;
-            var file = target ?? info;
-            return file.Exists ? (target?.FullName, file.LastWriteTimeUtc, file.Length) : default;
+            var file = FinalFile.Of(_path);
+            return file.Exists ? (file.FullName, file.LastWriteTimeUtc, file.Length) : default;
         }
         catch (IOException)
         {

@@ -146,11 +146,7 @@ internal sealed class RoutesFileEditor(GatewayPaths paths, RoutesLoader loader, 
     /// file kept in a deployment folder). Renaming over the link itself would leave a regular file in its place, the
     /// target untouched, and the gateway no longer reading the file the operator links to.
     /// </summary>
-    private string WrittenPath()
-    {
-        var info = new FileInfo(paths.RoutesFile);
-        return info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
-    }
+    private string WrittenPath() => FinalFile.Of(paths.RoutesFile).FullName;
 
     /// <summary>Writes <paramref name="newText"/> in place of the file if it still is what <paramref name="baseHash"/> says, then loads it.</summary>
     public async Task<RoutesSaveOutcome> SaveAsync(string baseHash, string newText, CancellationToken cancellationToken = default)
