@@ -148,4 +148,24 @@ public sealed class CliTests
         Assert.Equal(2, both.ExitCode);
         Assert.Contains("cannot be combined", both.Error);
     }
+
+    /// <summary>An outside review: <c>keys update</c>, <c>enable</c> and <c>disable</c> of a revoked key said "updated".</summary>
+    [Fact]
+    public async Task Keys_update_enable_and_rotate_refuse_a_revoked_key()
+    {
+        var dataDir = NewDataDir();
+        Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "create", "--id", "old", "--name", "Old", "--scopes", "api", dataDir)).ExitCode);
+        Assert.Equal(0, (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "revoke", "old", dataDir)).ExitCode);
+
+        foreach (var verb in new[] { new[] { "update", "old", "--name", "New" }, ["enable", "old"], ["disable", "old"], ["rotate", "old"] })
+        {
+            var refused = await GatewayProcess.RunAsync(ProcessTimeout, ["keys", .. verb, dataDir]);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("key 'old' is revoked", refused.Error);
+        }
+
+        var shown = (await GatewayProcess.RunAsync(ProcessTimeout, "keys", "show", "old", dataDir)).Output;
+        Assert.Contains("Old", shown);
+        Assert.DoesNotContain("New", shown);
+    }
 }

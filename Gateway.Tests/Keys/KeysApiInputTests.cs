@@ -297,4 +297,33 @@ public sealed class KeysApiInputTests : IAsyncLifetime
         await ProblemAsync(await client.PostAsJsonAsync("/gateway/keys", new { id = "x", name = "X", scopes = new[] { "api" } }, Ct), HttpStatusCode.ServiceUnavailable);
         await ProblemAsync(await client.DeleteAsync("/gateway/keys/admin", Ct), HttpStatusCode.ServiceUnavailable);
     }
+
+    /// <summary>
+    /// An outside review: an edit, an enable or a disable of a revoked key was answered 200 with the key (and recorded as
+    /// key.updated) though the key stayed revoked; only the console refused it. Now every way in answers 409.
+    /// </summary>
+    [Fact]
+    public async Task A_revoked_key_cannot_be_edited_enabled_or_rotated_and_the_answer_is_409()
+    {
+        var store = _gateway.Services.GetRequiredService<IKeyStore>();
+        using var root = Client();
+        Assert.Equal(HttpStatusCode.Created, (await root.PostAsJsonAsync("/gateway/keys", new { id = "gone", name = "Gone", scopes = new[] { "api" }, disabled = true }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await root.DeleteAsync("/gateway/keys/gone", Ct)).StatusCode);
+
+        foreach (var change in new object[] { new { name = "Renamed" }, new { disabled = false }, new { scopes = new[] { "api", "more" } } })
+        {
+            using var edited = await root.PatchAsJsonAsync("/gateway/keys/gone", change, Ct);
+            var problem = await ProblemAsync(edited, HttpStatusCode.Conflict);
+            Assert.Contains("key 'gone' is revoked", problem.GetProperty("detail").GetString());
+        }
+
+        using var rotated = await root.PostAsync("/gateway/keys/gone/rotate", null, Ct);
+        await ProblemAsync(rotated, HttpStatusCode.Conflict);
+        Assert.DoesNotContain("secret", await rotated.Content.ReadAsStringAsync(Ct), StringComparison.OrdinalIgnoreCase);
+
+        var kept = (await store.GetAsync("gone", Ct))!;
+        Assert.Equal(("Gone", true, "api"), (kept.Name, kept.Disabled, string.Join(' ', kept.Scopes)));
+        Assert.NotNull(kept.RevokedAt);
+        Assert.DoesNotContain(_gateway.Logs, l => l.Contains("audit: key gone (user -) updated", StringComparison.Ordinal));
+    }
 }

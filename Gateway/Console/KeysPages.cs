@@ -235,11 +235,6 @@ internal static class KeysPages
             return await RenderAsync(context, id, null, texts.BadDate);
         }
 
-        if (await RevokedAsync(keys, id, context.RequestAborted) is { } revoked)
-        {
-            return revoked;
-        }
-
         // The form shows the expiry's day only: an expiry whose day was not touched keeps its exact time.
         var expiryChanged = form.Text("expires") != form.Text("expiresWas");
         try
@@ -251,6 +246,10 @@ internal static class KeysPages
                 Expires: expiryChanged ? expires : null,
                 ClearExpires: expiryChanged && expires is null,
                 RateLimits: form.Words("rateLimits")), ConsoleOperator.Of(context).Actor, context.RequestAborted);
+        }
+        catch (KeyOperationException ex) when (ex.Conflict)
+        {
+            return Revoked(id);
         }
         catch (Exception ex) when (ex is KeyOperationException or KeyNotFoundException)
         {
@@ -275,14 +274,13 @@ internal static class KeysPages
                     await keys.RevokeAsync(id, actor, context.RequestAborted);
                     break;
                 default:
-                    if (await RevokedAsync(keys, id, context.RequestAborted) is { } revoked)
-                    {
-                        return revoked;
-                    }
-
                     await keys.UpdateAsync(id, new KeyChanges(Disabled: action == "disable"), actor, context.RequestAborted);
                     break;
             }
+        }
+        catch (KeyOperationException ex) when (ex.Conflict)
+        {
+            return Revoked(id);
         }
         catch (Exception ex) when (ex is KeyOperationException or KeyNotFoundException)
         {
@@ -293,17 +291,12 @@ internal static class KeysPages
     }
 
     /// <summary>
-    /// A revoked key stays revoked whatever is changed on it, so enabling, disabling or editing it changes nothing a
-    /// client sees: a 409 saying so, rather than "done" and <c>key.updated</c> events for a change that is not one.
-    /// (The key's page offers none of these once revoked; a page opened before the revocation still posts them.)
+    /// A revoked key stays revoked whatever is changed on it (<see cref="KeyOperationException.Revoked"/>): a 409 page
+    /// saying so, rather than "done" for a change that is not one. (The key's page offers none of these once revoked; a
+    /// page opened before the revocation still posts them.)
     /// </summary>
-    private static async Task<IResult?> RevokedAsync(KeyService keys, string id, CancellationToken cancellationToken)
+    private static IResult Revoked(string id)
     {
-        if (await keys.GetAsync(id, cancellationToken) is not { RevokedAt: not null })
-        {
-            return null;
-        }
-
         var texts = ConsoleTexts.Current;
         return new ConsolePage(texts.KeyHeading(id), ConsoleSection.Keys,
             $"<h1>{E(texts.KeyHeading(id))}</h1>{Error(texts.KeyIsRevoked(id))}<p><a class=\"button secondary\" href=\"{ConsoleExtensions.Prefix}/keys/{Q(id)}\">{E(texts.BackToKey(id))}</a></p>",

@@ -20,7 +20,20 @@ internal interface IKeySecretFollower
     Task SecretChangedAsync(KeyRecord key, string secret, CancellationToken cancellationToken);
 }
 
-internal sealed class KeyOperationException(string message) : Exception(message);
+/// <summary>
+/// A change the operator asked for that cannot be made, in a sentence that names the key and never its secret.
+/// <paramref name="conflict"/>: the request is well-formed but the key's state refuses it (a revoked key), a 409 over HTTP.
+/// </summary>
+internal sealed class KeyOperationException(string message, bool conflict = false) : Exception(message)
+{
+    public bool Conflict => conflict;
+
+    /// <summary>
+    /// A revoked key stays revoked whatever is changed on it: an edit, an enable or a rotation would change nothing a
+    /// client sees, and was answered as done (with a <c>key.updated</c> event) by the admin API and the CLI.
+    /// </summary>
+    public static KeyOperationException Revoked(string id, string instead) => new($"key '{id}' is revoked; {instead}", conflict: true);
+}
 
 /// <summary>
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
@@ -92,7 +105,7 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
         var current = await store.GetAsync(id, cancellationToken) ?? throw new KeyNotFoundException($"key '{id}' does not exist.");
         if (current.RevokedAt is not null)
         {
-            throw new KeyOperationException($"key '{id}' is revoked; create a new key instead of rotating it.");
+            throw KeyOperationException.Revoked(id, "create a new key instead of rotating it.");
         }
 
         var secret = KeySecrets.Generate();
@@ -114,6 +127,11 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
     public async Task<KeyRecord> UpdateAsync(string id, KeyChanges edit, string actor, CancellationToken cancellationToken = default)
     {
         var current = await store.GetAsync(id, cancellationToken) ?? throw new KeyNotFoundException($"key '{id}' does not exist.");
+        if (current.RevokedAt is not null)
+        {
+            throw KeyOperationException.Revoked(id, "it cannot be changed, enabled or disabled; create a new key instead.");
+        }
+
         var updated = current with
         {
             Name = edit.Name ?? current.Name,

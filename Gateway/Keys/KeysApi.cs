@@ -172,7 +172,7 @@ internal static class KeysApi
         }
         catch (KeyOperationException ex)
         {
-            return Invalid(ex.Message);
+            return ex.Conflict ? ProblemResult(StatusCodes.Status409Conflict, "Key revoked", ex.Message) : Invalid(ex.Message);
         }
         catch (KeyNotFoundException ex)
         {

@@ -134,7 +134,8 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
             return null;
         }
 
-        if (await keys.GetAsync(KeyIdFor(before.Id), cancellationToken) is not null)
+        // A revoked API token keeps its scopes: it answers nothing whatever they are, and cannot be changed.
+        if (await keys.GetAsync(KeyIdFor(before.Id), cancellationToken) is { RevokedAt: null })
         {
             await keys.UpdateAsync(KeyIdFor(before.Id), new KeyChanges(Scopes: roleScopes.For(role)), actor, cancellationToken);
         }
