@@ -167,6 +167,23 @@ public sealed class AccessLogTests
         Assert.True(await EventuallyAsync(() => AccessLines(gateway).Any(l => l.Contains("GET /loud 200", StringComparison.Ordinal))), "no access line");
     }
 
+    /// <summary>An outside probe: the decoded path's spaces let a client write fields of its choosing ahead of the real ones.</summary>
+    [Fact]
+    public async Task A_path_with_encoded_spaces_cannot_forge_access_log_fields()
+    {
+        await using var upstream = await EchoUpstream.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var gateway = await StartAsync(RoutesJson.With(upstream.Address, RoutesJson.Route("open", "/open/{**rest}", "public")));
+        using var client = gateway.NewClient();
+
+        var forged = "/open/a%20404%200.1ms%20client=10.9.9.9%20route=admin%E2%80%AFcaller=adm";
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, forged)).Status);
+
+        Assert.True(await EventuallyAsync(() => AccessLines(gateway).Any(l => l.Contains("GET /open/a", StringComparison.Ordinal))), "no access line");
+        var line = AccessLines(gateway).Single(l => l.Contains("GET /open/a", StringComparison.Ordinal));
+        Assert.Contains("GET /open/a%20404%200.1ms%20client=10.9.9.9%20route=admin%E2%80%AFcaller=adm 200 ", line);
+        Assert.DoesNotContain(" client=10.9.9.9", line);
+    }
+
     private static List<string> AccessLines(GatewayApp gateway) => gateway.Logs.Where(l => l.Contains($" {Category}[", StringComparison.Ordinal)).ToList();
 
 }

@@ -199,6 +199,9 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/open/x.")]
     [InlineData("/open/.../closed")]
     [InlineData("/auth./x")]
+    [InlineData("/auth/../closed./x")] // an outside probe: a gateway path as sent skipped the check, /closed./x was forwarded
+    [InlineData("/healthz/../open/x.")]
+    [InlineData("/login/../closed%20/x")]
     public async Task Ambiguous_paths_are_refused_before_routing(string target)
     {
         _upstream.ClearReceived();
@@ -206,6 +209,52 @@ public sealed class ForwardingTests : IAsyncLifetime
 
         Assert.StartsWith("HTTP/1.1 400", response);
         Assert.Empty(_upstream.Received);
+    }
+
+    /// <summary>
+    /// An outside probe: <c>head</c> went to the GET route and reached the upstream as HEAD, while Kestrel, reading it as a
+    /// method of its own, expected a body and answered 500. Standard methods in another case are refused, as nginx does.
+    /// </summary>
+    [Theory]
+    [InlineData("head", "HEAD")]
+    [InlineData("Get", "GET")]
+    [InlineData("pOST", "POST")]
+    public async Task A_standard_method_in_another_case_is_refused_before_routing(string sent, string standard)
+    {
+        _upstream.ClearReceived();
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, $"{sent} /open/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400", response);
+        Assert.Contains($"send {standard}", response);
+        Assert.Empty(_upstream.Received);
+    }
+
+    /// <summary>An outside probe: a header with UTF-8 in its value was a 502 "Upstream unreachable" (HttpClient sends ASCII only).</summary>
+    [Fact]
+    public async Task A_header_value_with_UTF8_reaches_the_upstream_as_sent()
+    {
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 };
+        using var client = new HttpClient(handler) { BaseAddress = _gateway.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/open/utf8");
+        request.Headers.TryAddWithoutValidation("X-Name", "Élodie Ørsted");
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Élodie Ørsted", EchoedRequest.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Header("X-Name"));
+    }
+
+    /// <summary>An outside probe: Kestrel lets a raw tab through in a query, and <c>token&lt;TAB&gt;=</c> reached the upstream.</summary>
+    [Fact]
+    public async Task A_token_parameter_with_a_raw_tab_in_its_name_is_removed()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, "GET /open/tab?a=1&token\t=leak1&\ttoken=leak2&b=2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var echoed = _upstream.Received.Last(r => r.Path == "/open/tab");
+        Assert.DoesNotContain("leak", echoed.Query);
+        Assert.Contains("a=1", echoed.Query);
+        Assert.Contains("b=2", echoed.Query);
     }
 
     [Fact]

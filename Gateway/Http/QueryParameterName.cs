@@ -14,7 +14,7 @@ internal static class QueryParameterName
         var name = equals < 0 ? parameter : parameter[..equals];
         if (name.AsSpan().IndexOfAny('%', '+', '[') < 0)
         {
-            return name;
+            return name.Trim(); // a raw tab, which Kestrel lets through in a query, as the decoded one is (outside probe)
         }
 
         var decoded = Uri.UnescapeDataString(name.Replace('+', ' '));

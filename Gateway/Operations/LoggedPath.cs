@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Tribuo.Gateway.Keys;
 
@@ -21,7 +22,39 @@ internal static partial class LoggedPath
     private const string CheckToken = "check-token";
     private const string Masked = "{token}";
 
-    public static string Of(HttpRequest request) => Of(request.Path.Value is { Length: > 0 } value ? value : "/");
+    public static string Of(HttpRequest request) => Of(request.Path.Value is { Length: > 0 } value ? WithoutSpaces(value) : "/");
+
+    /// <summary>
+    /// The decoded path's spaces (a <c>%20</c> sent) percent-encoded again: the text access log separates its fields with
+    /// spaces, and <c>/x%20404%200.1ms%20client=10.9.9.9%20route=admin</c> wrote fields of the client's choosing ahead of
+    /// the real ones (an outside probe). Other Unicode spaces too; control characters are the log writers' to escape.
+    /// </summary>
+    private static string WithoutSpaces(string path)
+    {
+        if (!path.AsSpan().ContainsAnyExceptInRange('!', '~'))
+        {
+            return path;
+        }
+
+        var builder = new System.Text.StringBuilder(path.Length + 8);
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in path.EnumerateRunes())
+        {
+            if (Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.Format)
+            {
+                foreach (var b in utf8[..rune.EncodeToUtf8(utf8)])
+                {
+                    builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            else
+            {
+                builder.Append(rune.ToString());
+            }
+        }
+
+        return builder.ToString();
+    }
 
     /// <summary>A path as logs and spans show it (the upstream call's span shows the forwarded path through this too).</summary>
     public static string Of(string path)

@@ -20,6 +20,11 @@ internal static class RequestTargetGuard
         var routes = app.ApplicationServices.GetRequiredService<Routes.RoutesFileConfigProvider>();
         return app.Use((context, next) =>
         {
+            if (IsMisspeltStandardMethod(context.Request.Method) is { } standard)
+            {
+                return Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Method name not in its case", $"Method names are case-sensitive; send {standard}.");
+            }
+
             if (IsRefusedMethod(context.Request.Method)
                 && !(HttpMethods.IsConnect(context.Request.Method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true))
             {
@@ -52,6 +57,32 @@ internal static class RequestTargetGuard
     /// </summary>
     public static bool IsRefusedMethod(string method) =>
         HttpMethods.IsTrace(method) || method.Equals("TRACK", StringComparison.OrdinalIgnoreCase) || HttpMethods.IsConnect(method);
+
+    private static readonly string[] StandardMethods =
+        [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Options, HttpMethods.Patch];
+
+    /// <summary>
+    /// <c>head</c> for <c>HEAD</c>: a method of its own to HTTP and to Kestrel, which then expected the body a HEAD answer
+    /// has not (a 500), while routing and YARP read it as HEAD, and <c>get</c> reached a GET route. nginx refuses them too.
+    /// The standard spelling to send, or null.
+    /// </summary>
+    public static string? IsMisspeltStandardMethod(string method)
+    {
+        if (!method.AsSpan().ContainsAnyInRange('a', 'z'))
+        {
+            return null;
+        }
+
+        foreach (var standard in StandardMethods)
+        {
+            if (method.Equals(standard, StringComparison.OrdinalIgnoreCase))
+            {
+                return standard;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Removes <c>X_Mode</c> when a route matches on <c>X-Mode</c>: routing would not see it, the upstream would read
@@ -152,23 +183,27 @@ internal static class RequestTargetGuard
     /// </summary>
     private static string? FindTrailingDotOrSpace(ReadOnlySpan<char> path)
     {
+        var climbs = false;
+        var ending = false;
         foreach (var range in path.Split('/'))
         {
             var segment = path[range];
-            if (segment is "." or ".." || segment.IsEmpty)
+            if (segment is "." or "..")
             {
-                continue;
+                climbs = true;
             }
-
-            // The gateway's own paths are never forwarded, and an unsigned JWT ends with '.' (/check-token/<header>.<payload>.
-            // stays a 401, not a 400).
-            if ((segment[^1] == '.' || segment.EndsWith("%20", StringComparison.Ordinal)) && ReservedPaths.ClaimedBy(path.ToString()) is null)
+            else if (!segment.IsEmpty && (segment[^1] == '.' || segment.EndsWith("%20", StringComparison.Ordinal)))
             {
-                return "A path segment ends with '.' or a space; some servers drop it and would serve another path.";
+                ending = true;
             }
         }
 
-        return null;
+        // The gateway's own paths are never forwarded, and an unsigned JWT ends with '.' (/check-token/<header>.<payload>.
+        // stays a 401, not a 400). Only a path that is the gateway's as sent: /auth/../admin./x is /admin./x once Kestrel
+        // has removed the dot segments, and was forwarded to a public catch-all (an outside probe).
+        return ending && (climbs || ReservedPaths.ClaimedBy(path.ToString()) is null)
+            ? "A path segment ends with '.' or a space; some servers drop it and would serve another path."
+            : null;
     }
 
     /// <summary>

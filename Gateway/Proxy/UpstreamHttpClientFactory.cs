@@ -19,6 +19,11 @@ internal sealed class UpstreamHttpClientFactory(ILogger<ForwarderHttpClientFacto
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
+
+        // Header values as the client sent them: Kestrel reads UTF-8 in request headers, and HttpClient then refused to
+        // send them (ASCII only), a 502 blamed on the upstream for something the client sent (outside probe). nginx
+        // forwards the bytes too. A cluster's own HttpClient.RequestHeaderEncoding still wins.
+        handler.RequestHeaderEncodingSelector ??= static (_, _) => System.Text.Encoding.UTF8;
         if (!observability.Tracing || IsOff(context.NewMetadata?.GetValueOrDefault(PropagateMetadata)))
         {
             handler.ActivityHeadersPropagator = null;
