@@ -32,6 +32,8 @@ public sealed class RouteAgreementTests : IAsyncLifetime
                 "broad":  { "ClusterId": "up", "Match": { "Path": "/svc/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "a" } },
                 "report": { "ClusterId": "up", "Match": { "Path": "/svc/report", "Methods": [ "GET" ] }, "Metadata": { "Auth": "key", "Scopes": "b" } },
                 "mode":   { "ClusterId": "up", "Match": { "Path": "/svc/h", "Headers": [ { "Name": "X-Mode", "Values": [ "admin" ] } ] }, "Metadata": { "Auth": "key", "Scopes": "b" } },
+                "pubmode": { "ClusterId": "up", "Match": { "Path": "/svc/p", "Headers": [ { "Name": "X-Mode", "Values": [ "public" ] } ] }, "Metadata": { "Auth": "public" } },
+                "pubq":   { "ClusterId": "up", "Match": { "Path": "/svc/q", "QueryParameters": [ { "Name": "mode", "Values": [ "public" ] } ] }, "Metadata": { "Auth": "public" } },
                 "secure": { "ClusterId": "up", "Match": { "Hosts": [ "secure.test" ], "Path": "/{**rest}" }, "Metadata": { "Auth": "key", "Scopes": "b" } },
                 "open":   { "ClusterId": "up", "Order": 10, "Match": { "Path": "/{**rest}" }, "Metadata": { "Auth": "public" } }
               },
@@ -68,6 +70,33 @@ public sealed class RouteAgreementTests : IAsyncLifetime
         var echoed = _upstream.Received.Last(r => r.Path == "/svc/h");
         Assert.DoesNotContain(echoed.Headers.Keys, k => k.Equals("X_Mode", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("kept", echoed.Header("X_Other"));
+    }
+
+    /// <summary>
+    /// An outside probe: a public route chosen by <c>X-Mode: public</c> (or <c>?mode=public</c>) was also chosen when the
+    /// request sent <c>admin</c> beside it, and the upstream got both, reading the first.
+    /// </summary>
+    [Theory]
+    [InlineData("GET /svc/p", "X-Mode: admin\r\nX-Mode: public\r\n")]
+    [InlineData("GET /svc/p", "X-Mode: admin, public\r\n")]
+    [InlineData("GET /svc/p", "X-Mode: \"public\"\r\n")]
+    [InlineData("GET /svc/q?mode=admin&mode=public", "")]
+    [InlineData("GET /svc/q?MODE=admin&mode=public", "")]
+    public async Task A_value_a_route_matched_on_sent_twice_or_as_a_list_is_refused(string requestLine, string headers)
+    {
+        var answer = await RawHttp.SendAsync(_gateway.BaseAddress, $"{requestLine} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.Contains("send it once", answer);
+        Assert.DoesNotContain(_upstream.Received, r => r.Path is "/svc/p" or "/svc/q" && (r.Header("X-Mode") ?? "").Contains("admin") || r.Query.Contains("admin"));
+    }
+
+    [Fact]
+    public async Task A_single_matched_value_still_reaches_its_route()
+    {
+        Assert.StartsWith("HTTP/1.1 200", await RawHttp.SendAsync(_gateway.BaseAddress, "GET /svc/p HTTP/1.1\r\nHost: localhost\r\nX-Mode: public\r\nConnection: close\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200", await RawHttp.SendAsync(_gateway.BaseAddress, "GET /svc/q?mode=public&other=1&other=2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 401", await RawHttp.SendAsync(_gateway.BaseAddress, "GET /svc/p HTTP/1.1\r\nHost: localhost\r\nX-Mode: admin\r\nConnection: close\r\n\r\n"));
     }
 
     [Fact]

@@ -33,6 +33,9 @@ internal sealed record RoutePolicy
     /// <summary>Per caller on this route (<c>Metadata.RateLimit</c>); null when the route sets none.</summary>
     public RateLimits.RateLimit? RateLimit { get; init; }
 
+    /// <summary>The headers and query parameters the route matches on by value, which a request must send once; null for none.</summary>
+    public MatchedValues? MatchedValues { get; init; }
+
     /// <summary>Parses a route's metadata; <paramref name="errors"/> collects every problem found.</summary>
     public static RoutePolicy Parse(RouteConfig route, ICollection<ConfigError> errors)
     {
@@ -81,6 +84,7 @@ internal sealed record RoutePolicy
             Companies = SpaceSeparated(metadata, MetadataKeys.Companies, subject, errors),
             ForwardAuthorization = forward,
             RateLimit = rateLimit,
+            MatchedValues = MatchedValues.Of(route.Match),
         };
     }
 
