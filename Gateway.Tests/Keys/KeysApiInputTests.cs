@@ -326,4 +326,78 @@ public sealed class KeysApiInputTests : IAsyncLifetime
         Assert.NotNull(kept.RevokedAt);
         Assert.DoesNotContain(_gateway.Logs, l => l.Contains("audit: key gone (user -) updated", StringComparison.Ordinal));
     }
+
+    private async Task<List<string>> AuditDetailsAsync(string kind, string subject, int atLeast, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            await using var db = new SqliteConnection($"Data Source={Path.Combine(_gateway.Directory, "data", "gateway.db")}");
+            var details = (await db.QueryAsync<string>("SELECT detail FROM audit_events WHERE kind = @kind AND subject = @subject ORDER BY id", new { kind, subject })).ToList();
+            if (details.Count >= atLeast || DateTime.UtcNow > deadline)
+            {
+                return details;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    /// <summary>
+    /// An outside probe: an admin key created <c>user-&lt;a Zoho user's public id&gt;</c>; the user then got no API token,
+    /// and a role change gave the squatting key the role's scopes. The login hub alone creates these ids.
+    /// </summary>
+    [Theory]
+    [InlineData("user-20078284501")]
+    [InlineData("USER-42")]
+    public async Task An_id_of_a_users_API_token_cannot_be_taken_by_an_admin(string id)
+    {
+        using var refused = await Client().PostAsJsonAsync("/gateway/keys", new { id, name = "Innocent", scopes = new[] { "docs:read" } }, Ct);
+        var problem = await ProblemAsync(refused, HttpStatusCode.BadRequest);
+        Assert.Contains("only the login hub creates", problem.GetProperty("detail").GetString());
+        Assert.Null(await _gateway.Services.GetRequiredService<IKeyStore>().GetAsync(id, Ct));
+    }
+
+    /// <summary>An outside probe: the answers carrying a secret had no Cache-Control.</summary>
+    [Fact]
+    public async Task The_answers_that_carry_a_secret_are_not_stored()
+    {
+        using var created = await Client().PostAsJsonAsync("/gateway/keys", new { id = "cached", name = "Cached", scopes = new[] { "api" } }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("no-store", created.Headers.CacheControl?.ToString());
+
+        using var rotated = await Client().PostAsync("/gateway/keys/cached/rotate", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        Assert.Equal("no-store", rotated.Headers.CacheControl?.ToString());
+    }
+
+    /// <summary>
+    /// An outside probe: a second revocation wrote a second key.revoked event (naming another actor), and an edit of
+    /// origins, expiry or limits was recorded as "scopes ...; disabled ..." only.
+    /// </summary>
+    [Fact]
+    public async Task The_audit_trail_names_what_an_edit_changed_and_a_second_revocation_records_nothing()
+    {
+        using var root = Client();
+        Assert.Equal(HttpStatusCode.Created, (await root.PostAsJsonAsync("/gateway/keys", new { id = "site", name = "Site", scopes = new[] { "api" }, origins = new[] { "https://docs.example" } }, Ct)).StatusCode);
+        using var edited = await root.PatchAsJsonAsync("/gateway/keys/site", new { origins = Array.Empty<string>(), rateLimits = new[] { "10/1s" } }, Ct);
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        var updated = Assert.Single(await AuditDetailsAsync("key.updated", "site", 1));
+        Assert.Contains("changed origins []", updated);
+        Assert.Contains("rate limits [10/1s]", updated);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await root.DeleteAsync("/gateway/keys/site", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client(AdminSecret).DeleteAsync("/gateway/keys/site", Ct)).StatusCode);
+        Assert.Single(await AuditDetailsAsync("key.revoked", "site", 1));
+        var revoked = Assert.Single(await AuditDetailsAsync("key.revoked", "site", 2, seconds: 3)); // the second would have come with the first
+        Assert.Contains("key:root", revoked);
+    }
+
+    [Fact]
+    public async Task A_name_with_bidirectional_controls_is_refused()
+    {
+        using var refused = await Client().PostAsJsonAsync("/gateway/keys", new { id = "rtl", name = "invoice\u202Efdp.exe", scopes = new[] { "api" } }, Ct);
+        var problem = await ProblemAsync(refused, HttpStatusCode.BadRequest);
+        Assert.Contains("bidirectional", problem.GetProperty("detail").GetString());
+    }
 }

@@ -74,7 +74,7 @@ public sealed class ConsoleLogFormatTests
         Assert.All(lines.Where(l => l.Contains(" /nowhere/")), l => Assert.Matches(
             @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info: Tribuo\.Gateway\.Access\[900\] GET /nowhere/\d+ 404 \d+\.\dms client=127\.0\.0\.1 route=- caller=- upstream=- reason=Not Found\r?$", l));
         var forgedLine = Assert.Single(lines, l => l.Contains("/forged/"));
-        Assert.Contains("GET /x%0A2026-01-01T00:00:00.000Z info: Tribuo.Gateway.Access[900] GET /forged/é ", forgedLine);
+        Assert.Contains("GET /x%0A2026-01-01T00:00:00.000Z%20info:%20Tribuo.Gateway.Access[900]%20GET%20/forged/é ", forgedLine);
         Assert.DoesNotContain(gateway.RecentLog.Split('\n'), l => l.StartsWith("2026-01-01T00:00:00.000Z"));
         Assert.Contains(lines, l => l.Contains("GET /breaks/a%E2%80%A8b%C2%85c ", StringComparison.Ordinal));
         Assert.DoesNotContain("tgw_test", gateway.RecentLog);

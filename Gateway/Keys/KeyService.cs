@@ -49,7 +49,15 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
     public Task<KeyRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => store.GetAsync(id, cancellationToken);
 
     /// <summary>Creates a key; the secret is generated unless the spec brings one (or only its hash).</summary>
-    public async Task<IssuedKey> CreateAsync(KeySpec spec, string actor, CancellationToken cancellationToken = default)
+    public Task<IssuedKey> CreateAsync(KeySpec spec, string actor, CancellationToken cancellationToken = default) =>
+        KeyRules.IsUserTokenId(spec.Id) ? throw new KeyOperationException(KeyRules.UserTokenReserved(spec.Id)) : CreateAnyAsync(spec, actor, cancellationToken);
+
+    /// <summary>A user's API token (<see cref="KeyRules.UserTokenPrefix"/>), which only the login hub creates.</summary>
+    public Task<IssuedKey> CreateUserTokenAsync(KeySpec spec, CancellationToken cancellationToken = default) =>
+        KeyRules.IsUserTokenId(spec.Id) && spec.UserId is not null ? CreateAnyAsync(spec, "login", cancellationToken)
+            : throw new KeyOperationException($"key '{spec.Id}': not a user's API token.");
+
+    private async Task<IssuedKey> CreateAnyAsync(KeySpec spec, string actor, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var errors = KeyRules.Validate(spec, now);
@@ -87,6 +95,12 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
     public async Task<KeyRecord> RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
     {
+        // Revoking a revoked key changes nothing: no second key.revoked event crediting someone who changed nothing.
+        if (await store.GetAsync(id, cancellationToken) is { RevokedAt: not null } revoked)
+        {
+            return revoked;
+        }
+
         if (!await store.RevokeAsync(id, time.GetUtcNow(), cancellationToken))
         {
             throw new KeyNotFoundException($"key '{id}' does not exist.");
@@ -162,7 +176,7 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
         await PublishAsync(updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, updated.UserId ?? "-", actor);
-        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}" + BoundTo(updated));
+        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}" + BoundTo(updated) + ChangedFields(current, updated));
         return updated;
     }
 
@@ -227,6 +241,36 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
     /// <summary>Already validated by <see cref="KeyRules"/>; the same limit written twice counts once.</summary>
     private static RateLimits.RateLimit[] ParseRateLimits(IReadOnlyList<string>? texts) =>
         (texts ?? []).Select(RateLimits.RateLimit.Parse).Distinct().ToArray();
+
+    /// <summary>
+    /// What else an update changed, for the audit detail: removing a site key's origins makes its public secret a server
+    /// key, and an expiry lifted or a limit raised left no trace when only scopes and the disabled flag were recorded.
+    /// </summary>
+    private static string ChangedFields(KeyRecord before, KeyRecord after)
+    {
+        var changed = new List<string>();
+        if (before.Name != after.Name)
+        {
+            changed.Add("name");
+        }
+
+        if (!before.Origins.SequenceEqual(after.Origins, StringComparer.Ordinal))
+        {
+            changed.Add($"origins [{string.Join(' ', after.Origins)}]");
+        }
+
+        if (before.Expires != after.Expires)
+        {
+            changed.Add($"expires {after.Expires?.ToString("O") ?? "never"}");
+        }
+
+        if (!before.RateLimits.SequenceEqual(after.RateLimits))
+        {
+            changed.Add($"rate limits [{string.Join(' ', after.RateLimits.Select(l => l.ToString()))}]");
+        }
+
+        return changed.Count == 0 ? "" : "; changed " + string.Join(", ", changed);
+    }
 
     /// <summary>The audit detail's mention of the user a key acts as: such a key is a person's credential.</summary>
     private static string BoundTo(KeyRecord key) => key.UserId is null ? "" : $"; bound to user {key.UserId}";

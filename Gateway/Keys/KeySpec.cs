@@ -37,6 +37,21 @@ internal static partial class KeyRules
 
     public const int MaxNameLength = 200;
 
+    /// <summary>
+    /// Ids a user's API token has (<c>user-&lt;user id&gt;</c>): only the login hub creates them. A Zoho user's id is
+    /// public (their picture's URL, the JWT's <c>id</c>); a key created under it by an admin key kept the user from
+    /// getting a token, and a role change then gave that key the role's scopes, up to <c>*</c> (an outside probe).
+    /// </summary>
+    public const string UserTokenPrefix = "user-";
+
+    public static bool IsUserTokenId(string? id) => id is not null && id.StartsWith(UserTokenPrefix, StringComparison.OrdinalIgnoreCase);
+
+    public static string UserTokenReserved(string? id) =>
+        $"key '{id}': Id: ids starting with '{UserTokenPrefix}' are users' API tokens, which only the login hub creates; choose another.";
+
+    /// <summary>Bidirectional controls (U+202E and its kin): a name that reads one way in the console and another in a log.</summary>
+    private static bool IsBidiControl(char c) => c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+
     public static List<string> Validate(KeySpec spec, DateTimeOffset now)
     {
         var errors = new List<string>();
@@ -50,10 +65,10 @@ internal static partial class KeyRules
         {
             errors.Add($"{subject}: Name: is required.");
         }
-        else if (spec.Name.Length > MaxNameLength || spec.Name.Any(char.IsControl))
+        else if (spec.Name.Length > MaxNameLength || spec.Name.Any(c => char.IsControl(c) || IsBidiControl(c)))
         {
-            // A name is shown in lists, audit lines and the console: bounded, and one line.
-            errors.Add($"{subject}: Name: must be at most {MaxNameLength} characters, without control characters.");
+            // A name is shown in lists, audit lines and the console: bounded, one line, read in one direction.
+            errors.Add($"{subject}: Name: must be at most {MaxNameLength} characters, without control or bidirectional-control characters.");
         }
 
         if (spec.Secret is not null && spec.Sha256 is not null)

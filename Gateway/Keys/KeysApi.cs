@@ -68,6 +68,7 @@ internal static class KeysApi
             return await Try(async () =>
             {
                 var issued = await service.CreateAsync(spec, AdminAccess.Actor(context), context.RequestAborted);
+                NotStored(context);
                 return Results.Created($"/gateway/keys/{issued.Key.Id}", KeyView.From(issued.Key) with { Secret = issued.Secret });
             });
         });
@@ -120,6 +121,7 @@ internal static class KeysApi
             }
 
             var issued = await service.RotateAsync(id, AdminAccess.Actor(context), context.RequestAborted);
+            NotStored(context);
             return Results.Ok(KeyView.From(issued.Key) with { Secret = issued.Secret });
         }));
     }
@@ -183,6 +185,9 @@ internal static class KeysApi
             return new UnavailableResult();
         }
     }
+
+    /// <summary>An answer holding a secret is kept by no cache (problem+json answers and the console's pages already say so).</summary>
+    private static void NotStored(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
 
     private static IResult NotFound(string id) => ProblemResult(StatusCodes.Status404NotFound, "No such key", $"key '{id}' does not exist.");
 

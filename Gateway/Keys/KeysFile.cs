@@ -73,6 +73,7 @@ internal sealed class KeysFile
 
         // No expiry check against today: a file that held a valid key last year must not stop the gateway now.
         var errors = file.Keys.SelectMany(k => KeyRules.Validate(k, DateTimeOffset.MinValue)).Select(e => $"keys file '{path}': {e}").ToList();
+        errors.AddRange(file.Keys.Where(k => KeyRules.IsUserTokenId(k.Id)).Select(k => $"keys file '{path}': {KeyRules.UserTokenReserved(k.Id)}"));
         errors.AddRange(file.Keys.GroupBy(k => k.Id).Where(g => g.Count() > 1).Select(g => $"keys file '{path}': key '{g.Key}': Id: appears {g.Count()} times."));
         errors.AddRange(SharedSecrets(file.Keys).Select(e => $"keys file '{path}': {e}"));
         return (errors.Count == 0 ? file : null, errors);

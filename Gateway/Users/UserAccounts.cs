@@ -47,7 +47,7 @@ internal sealed class RoleScopes
 /// </summary>
 internal sealed partial class UserAccounts(IUserStore users, KeyService keys, RoleScopes roleScopes, UserApiTokens apiTokens, Operations.AuditTrail trail, ILogger<UserAccounts> logger)
 {
-    public static string KeyIdFor(string userId) => "user-" + userId;
+    public static string KeyIdFor(string userId) => KeyRules.UserTokenPrefix + userId;
 
     /// <summary>
     /// The user this login is (DESIGN §5 "Who is who"): the one its identity (provider, sub) belongs to; else,
@@ -135,7 +135,7 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
         }
 
         // A revoked API token keeps its scopes: it answers nothing whatever they are, and cannot be changed.
-        if (await keys.GetAsync(KeyIdFor(before.Id), cancellationToken) is { RevokedAt: null })
+        if (await keys.GetAsync(KeyIdFor(before.Id), cancellationToken) is { RevokedAt: null } token && token.UserId == before.Id)
         {
             await keys.UpdateAsync(KeyIdFor(before.Id), new KeyChanges(Scopes: roleScopes.For(role)), actor, cancellationToken);
         }
@@ -152,17 +152,25 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
     {
         try
         {
-            var issued = await keys.CreateAsync(new KeySpec
+            var issued = await keys.CreateUserTokenAsync(new KeySpec
             {
                 Id = KeyIdFor(user.Id),
                 Name = $"API token of {user.Email}",
                 Scopes = roleScopes.For(user.Role),
                 UserId = user.Id,
-            }, "login", cancellationToken);
+            }, cancellationToken);
             await users.SetApiTokenIfMissingAsync(user.Id, apiTokens.Protect(issued.Secret), cancellationToken);
         }
         catch (KeyOperationException)
         {
+            // Another key under this id, not the user's (created before ids were reserved): no token, said once per login
+            // rather than two seconds of waiting for a concurrent login that will never store one.
+            if (await keys.GetAsync(KeyIdFor(user.Id), cancellationToken) is { } held && held.UserId != user.Id)
+            {
+                Log.TokenIdTaken(logger, user.Id, KeyIdFor(user.Id));
+                return user;
+            }
+
             // A concurrent first login of the same person created the key; its request stores the token.
             for (var attempt = 0; attempt < 20 && (await users.GetAsync(user.Id, cancellationToken))?.ApiTokenProtected is null; attempt++)
             {
@@ -184,6 +192,9 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
 
         [LoggerMessage(EventId = 602, Level = LogLevel.Information, Message = "audit: user {UserId} role changed from {OldRole} to {NewRole} by {Actor}")]
         public static partial void RoleChanged(ILogger logger, string userId, string oldRole, string newRole, string actor);
+
+        [LoggerMessage(EventId = 603, Level = LogLevel.Warning, Message = "User {UserId} has no API token: the key id {KeyId} is held by a key that is not bound to them; revoke it and rename it.")]
+        public static partial void TokenIdTaken(ILogger logger, string userId, string keyId);
 
         [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "audit: user {UserId} created at first login through {Provider}")]
         public static partial void UserCreated(ILogger logger, string userId, string provider);
