@@ -91,6 +91,48 @@ public sealed class HungStoreTests(RedisFixture redis) : IClassFixture<RedisFixt
     }
 
     /// <summary>
+    /// Two outside probes: an instance serving only cached keys kept its outage for minutes after Redis answered again
+    /// (nothing asked the store), and the first burst that then needed it got 503s for valid keys.
+    /// </summary>
+    [Fact]
+    public async Task The_outage_ends_when_the_store_answers_again_even_without_traffic()
+    {
+        var server = redis.RequireServer();
+        var gateway = _bed.StartGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:Keys:RevalidateAfter"] = "00:00:01",
+            ["Gateway:Keys:StaleWhileUnreachable"] = "00:00:02",
+        });
+        await _bed.SeedKeysAsync(gateway);
+        using var client = gateway.NewClient();
+        client.Timeout = TimeSpan.FromSeconds(30);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(client, ReaderSecret));
+
+        await server.PauseAsync();
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await GetAsync(client, "tgw_never-seen-0000000001")); // the outage starts
+            await Task.Delay(TimeSpan.FromSeconds(3), Ct); // past StaleWhileUnreachable: the cached key is refused now
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await GetAsync(client, ReaderSecret));
+        }
+        finally
+        {
+            await server.ResumeAsync();
+        }
+
+        // No request meanwhile: the gateway finds out by itself.
+        var resumed = Stopwatch.StartNew();
+        while (!gateway.Logs.Any(line => line.Contains("Key store answering again", StringComparison.Ordinal)))
+        {
+            Assert.True(resumed.Elapsed < TimeSpan.FromSeconds(5), "the outage did not end within 5 s of Redis answering, with no traffic");
+            await Task.Delay(100, Ct);
+        }
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => GetAsync(client, ReaderSecret)));
+        Assert.All(burst, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    /// <summary>
     /// An outside tester: a preflight during an outage got 403 "No site key for this origin", as if the origin had
     /// none. The store cannot say, so the answer is a 503 with Retry-After, as for a key it cannot check; an origin
     /// whose keys were loaded before the outage keeps its answer.

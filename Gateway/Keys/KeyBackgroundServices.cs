@@ -10,6 +10,44 @@ internal sealed class KeyCacheSync(IChangeFeed feed, KeyChangeFanout fanout) : B
 }
 
 /// <summary>
+/// Asks the key store once a second while the key path's circuit is open, so an outage ends when the store answers
+/// again, not when a request next needs it. Before, an instance serving only cached keys kept its outage for minutes
+/// after Redis recovered, and the first burst that then needed the store got 503s for keys that were fine (two outside
+/// probes). The probe goes through the circuit like any request's (one at a time) and reads a hash no key has.
+/// </summary>
+internal sealed class KeyStoreProbe(KeyStoreCircuit circuit, IKeyStore store, KeyOptions options, TimeProvider time) : BackgroundService
+{
+    private static readonly string NoKey = new('0', 64);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (!circuit.InOutage || !circuit.MayAsk())
+            {
+                continue;
+            }
+
+            try
+            {
+                await store.FindByHashAsync(NoKey, stoppingToken).WaitAsync(options.StoreTimeout, time, stoppingToken);
+                circuit.Succeeded();
+            }
+            catch (Exception ex) when (StoreErrors.IsNotOwnCancellation(ex, stoppingToken))
+            {
+                circuit.Failed(ex.GetType().Name);
+            }
+            catch (OperationCanceledException)
+            {
+                circuit.Abandoned();
+                throw;
+            }
+        }
+    }
+}
+
+/// <summary>
 /// Writes last-use times in batches: the hot path only stamps the cached entry, and this writes what was
 /// stamped since the previous flush, so no request waits on a store write.
 /// </summary>
@@ -61,7 +99,7 @@ internal sealed partial class KeyUsageRecorder(KeyCache cache, IKeyStore store, 
 
             _flushedUpTo = newest;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             // Nothing is marked written: the next flush writes these times again (a later time never loses).
             Log.FlushFailed(logger, written, ex.GetType().Name);
@@ -109,7 +147,7 @@ internal sealed partial class KeySeeder(KeysFileAtStart file, KeyService keys, I
                 Completed.TrySetResult();
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, stoppingToken))
             {
                 Log.SeedRetry(logger, ex.GetType().Name);
                 await Task.Delay(RetryDelay, stoppingToken);

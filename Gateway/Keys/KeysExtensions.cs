@@ -21,6 +21,7 @@ internal static class KeysExtensions
         services.AddSingleton<KeySeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());
         services.AddHostedService<KeyCacheSync>();
+        services.AddHostedService<KeyStoreProbe>();
         services.AddSingleton<KeyUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeyUsageRecorder>());
         return services;

@@ -131,7 +131,7 @@ internal sealed partial class AuditTrail : BackgroundService
             Volatile.Write(ref _inBatch, 0);
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             Log.WriteFailed(_logger, batch.Count, ex.GetType().Name);
             return false;

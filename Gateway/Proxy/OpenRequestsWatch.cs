@@ -23,7 +23,7 @@ internal sealed partial class OpenRequestsWatch(OpenRequests open, KeyAuthentica
             {
                 await CheckAsync();
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, stoppingToken))
             {
                 Log.CheckFailed(logger, ex.GetType().Name);
             }

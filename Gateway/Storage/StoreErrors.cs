@@ -19,6 +19,15 @@ internal static class StoreErrors
         || IsRedisClientFailure(ex);
 
     /// <summary>
+    /// For the background loops: anything but their own cancellation (<paramref name="own"/>, the host stopping) is a
+    /// failure to log and retry. A hung Redis's client, tearing the connection down after about 20 s, fails the calls it
+    /// held with a <see cref="TaskCanceledException"/> nobody asked for; a loop that let it through stopped the host
+    /// (BackgroundServiceExceptionBehavior.StopHost), with exit code 0, on several instances at once (an outside probe).
+    /// </summary>
+    public static bool IsNotOwnCancellation(Exception ex, CancellationToken own) =>
+        ex is not OperationCanceledException || !own.IsCancellationRequested;
+
+    /// <summary>
     /// Only an <see cref="InvalidOperationException"/> raised inside the Redis client (its frames in the trace, which
     /// the native binary keeps too): one from the gateway's own code is a bug and stays a 500.
     /// </summary>

@@ -38,7 +38,7 @@ internal sealed partial class StoreInitializer(IServiceProvider services, StoreS
                 await postgres.EnsureMigratedAsync(stoppingToken);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (StoreErrors.IsNotOwnCancellation(ex, stoppingToken))
             {
                 Log.PostgresNotReady(logger, ex.GetType().Name, ex.Message);
                 await Task.Delay(RetryDelay, stoppingToken);

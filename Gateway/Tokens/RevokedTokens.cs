@@ -71,7 +71,7 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
             {
                 await StoreAndAnnounceAsync(jti, expires, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
             {
                 return; // the store still does not answer: next tick
             }
@@ -148,7 +148,7 @@ internal sealed partial class RevokedTokens(IRevokedTokenStore store, IChangeFee
 
             _loaded = true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             Log.ReloadFailed(logger, ex.GetType().Name);
         }

@@ -57,7 +57,7 @@ internal sealed partial class SigningKeysLoader(SigningKeys keys, IChangeFeed ch
         {
             await keys.LoadAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             Log.NotLoaded(logger, ex.GetType().Name);
         }
@@ -74,7 +74,7 @@ internal sealed partial class SigningKeysLoader(SigningKeys keys, IChangeFeed ch
                 await keys.LoadAsync(stoppingToken);
                 break;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, stoppingToken))
             {
                 Log.NotLoaded(logger, ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
@@ -92,7 +92,7 @@ internal sealed partial class SigningKeysLoader(SigningKeys keys, IChangeFeed ch
         {
             await keys.LoadAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             Log.NotLoaded(logger, ex.GetType().Name);
         }

@@ -64,9 +64,10 @@ internal sealed partial class RedisChangeFeed(RedisConnection redis, TimeProvide
                 {
                     await PublishAsync(topic, ChangeFeedLiveness.Heartbeat, cancellationToken);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
                 {
-                    // Not heard, so not live: the caches fall back to their short revalidation on their own.
+                    // Not heard, so not live: the caches fall back to their short revalidation on their own. Any failure,
+                    // a cancellation from the client tearing a hung connection down too: it ended this loop for good.
                 }
             }
         }

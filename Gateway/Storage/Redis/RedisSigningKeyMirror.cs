@@ -24,7 +24,7 @@ internal sealed partial class RedisSigningKeyMirror(ISigningKeyStore primary, Re
         {
             keys = await primary.ListAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             var copy = await ReadCopyAsync();
             if (copy.Count == 0)
