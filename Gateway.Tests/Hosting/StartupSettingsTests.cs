@@ -120,6 +120,23 @@ public sealed class StartupSettingsTests
     }
 
     /// <summary>
+    /// An outside probe: a provider named <c>failed</c> started, and its button led to the hub's error page; one named
+    /// <c>password</c> would share the legacy accounts' identities (provider "password", subject = user id).
+    /// </summary>
+    [Theory]
+    [InlineData("password")]
+    [InlineData("Failed")]
+    public async Task A_provider_named_like_the_hubs_own_paths_stops_the_gateway(string name)
+    {
+        var result = await GatewayProcess.RunAsync(ProcessTimeout, [.. Isolated(),
+            $"--Gateway:Login:Providers:{name}:Authority=https://id.example", $"--Gateway:Login:Providers:{name}:ClientId=x",
+            $"--Gateway:Login:Providers:{name}:ClientSecret=y", "--Gateway:Login:AllowedOrigins:0=https://docs.example"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"'{name}' is reserved", result.Error);
+    }
+
+    /// <summary>
     /// An outside tester: a password holding the separator (<c>;</c> for Npgsql, <c>,</c> for StackExchange.Redis) made
     /// its end read as a keyword or an endpoint, which the message quoted. What follows a password is never repeated.
     /// </summary>

@@ -116,6 +116,59 @@ public sealed class HostileProviderTests : IAsyncLifetime
         Assert.Contains("token=", await LoginAsync("evil"));
     }
 
+    /// <summary>
+    /// An outside probe: <c>" alice@acme.fr"</c> (unverified, through a provider that does not link) became a second user,
+    /// whose X-Tribuo-User-Email every HTTP parser reads, trimmed, as alice's.
+    /// </summary>
+    [Theory]
+    [InlineData(" victim@acme.fr")]
+    [InlineData("victim@acme.fr  ")]
+    [InlineData("\tvictim@acme.fr")]
+    public async Task An_email_with_white_space_around_it_is_the_address_it_pads(string padded)
+    {
+        _idp.Sub = "victim-pad";
+        _idp.Email = "victim@acme.fr";
+        Assert.Contains("token=", await LoginAsync("linker"));
+
+        _idp.Sub = "mallory-pad";
+        _idp.Email = padded;
+        _idp.EmailVerified = false;
+        var redirect = await LoginAsync("evil");
+
+        Assert.DoesNotContain("token=", redirect);
+        Assert.Contains("error=link", redirect);
+    }
+
+    [Fact]
+    public async Task An_email_with_white_space_inside_is_refused()
+    {
+        _idp.Sub = "inside";
+        _idp.Email = "in side@acme.fr";
+
+        var redirect = await LoginAsync("evil");
+
+        Assert.DoesNotContain("token=", redirect);
+        Assert.Contains("error=provider", redirect);
+    }
+
+    /// <summary>
+    /// An outside probe: a known identity whose provider now asserted an e-mail in Admins (verified) made its account an
+    /// admin, though the account's own e-mail was not in Admins (and another user may own the asserted one).
+    /// </summary>
+    [Fact]
+    public async Task The_admin_role_follows_the_accounts_own_email_not_what_a_known_identity_asserts_later()
+    {
+        _idp.Sub = "changer";
+        _idp.Email = "changer@acme.fr";
+        Assert.Equal("default", Claims(await LoginAsync("evil")).GetProperty("role").GetString());
+
+        _idp.Email = "elliot@tribuo.fr"; // in Admins, verified
+        var again = Claims(await LoginAsync("evil"));
+
+        Assert.Equal("default", again.GetProperty("role").GetString());
+        Assert.Equal("changer@acme.fr", again.GetProperty("email").GetString());
+    }
+
     [Theory]
     [InlineData("bool:true", "admin")]
     [InlineData("true", "admin")]

@@ -82,6 +82,7 @@ public sealed class HubSessionTests : IAsyncLifetime
     [InlineData("%74oken=ATTACKER")]
     [InlineData("to%6Ben=ATTACKER&a=1")]
     [InlineData("a=1&token=ATTACKER&token=AGAIN&b=2")]
+    [InlineData("x=1;token=ATTACKER")] // an outside probe: a site splitting on ';' read the attacker's token first
     public async Task An_origins_own_token_parameter_is_replaced_by_the_gateways(string query)
     {
         var token = await TokenForAsync("origin@acme.fr");

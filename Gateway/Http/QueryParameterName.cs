@@ -22,6 +22,24 @@ internal static class QueryParameterName
         return (bracket < 0 ? decoded : decoded[..bracket]).Trim().Trim('\0').Trim();
     }
 
+    /// <summary>
+    /// Whether the <c>&amp;</c>-separated parameter, or any <c>;</c>-separated part of it, is called one of
+    /// <paramref name="names"/>: Rack 2, Python's <c>parse_qs</c> before 3.9.2 and Go before 1.17 split on <c>;</c> too,
+    /// so <c>?x=1;token=b</c> holds a <c>token</c> for them (the whole parameter goes).
+    /// </summary>
+    public static bool IsAnyOf(string parameter, IReadOnlyCollection<string> names)
+    {
+        foreach (var part in parameter.Split(';'))
+        {
+            if (names.Contains(Of(part), StringComparer.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether the parameter is called <paramref name="name"/>, compared the way frameworks compare names here: ignoring case.</summary>
     public static bool Is(string parameter, string name) => Of(parameter).Equals(name, StringComparison.OrdinalIgnoreCase);
 }

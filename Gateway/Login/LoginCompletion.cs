@@ -16,7 +16,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
         // Only what the gateway derived itself (ProviderClaims), never a claim of the same name the provider sent.
         var derived = ProviderClaims.Find(principal);
         string? Claim(string type) => derived?.FindFirst(type)?.Value;
-        if (Claim(ProviderClaims.Subject) is not { } subject || Claim(ProviderClaims.Email) is not { } email)
+        if (Claim(ProviderClaims.Subject) is not { } subject || ProviderEmail(Claim(ProviderClaims.Email)) is not { } email)
         {
             return null;
         }
@@ -26,7 +26,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
             Provider = provider,
             Subject = subject,
             Email = email,
-            Name = Claim(ProviderClaims.Name) ?? "",
+            Name = Claim(ProviderClaims.Name)?.Trim() ?? "",
             ImgUrl = Claim(ProviderClaims.Picture),
             EmailVerified = ProviderClaims.IsEmailVerified(principal, providerOptions),
             Company = providerOptions.Company ?? Claim(ProviderClaims.Company),
@@ -35,6 +35,17 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
             PreferredUserId = providerOptions.IsZoho ? Claim(ProviderClaims.PreferredUserId) : null,
             IsDataPass = providerOptions.IsDataPass,
         };
+    }
+
+    /// <summary>
+    /// The provider's e-mail as the address it is: without the white space around it (<c>" alice@acme.fr"</c> was a
+    /// second user, whose <c>X-Tribuo-User-Email</c> upstreams read, trimmed, as alice's: an outside probe), and null
+    /// (the login fails with <c>error=provider</c>) for one with white space or control characters inside, or no '@'.
+    /// </summary>
+    private static string? ProviderEmail(string? claimed)
+    {
+        var email = claimed?.Trim();
+        return email is { Length: > 2 } && email.IndexOf('@') > 0 && !email.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ? email : null;
     }
 
     /// <summary>

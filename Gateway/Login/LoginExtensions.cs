@@ -64,6 +64,9 @@ internal static partial class LoginExtensions
     public static string CallbackPath(string provider) => $"/auth/new-token/{provider.ToLowerInvariant()}";
 
     /// <summary>Checks the login configuration before the server starts; false, with every error on stderr, when invalid.</summary>
+    /// <summary>Provider names the hub's own paths and identities already use.</summary>
+    private static readonly string[] ReservedProviderNames = ["failed", "password"];
+
     public static bool TryValidateLogin(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<LoginOptions>();
@@ -80,6 +83,12 @@ internal static partial class LoginExtensions
             if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9-]+$"))
             {
                 errors.Add($"{subject}: the name may only hold letters, digits and '-' (it is part of /auth/login-<name>).");
+            }
+            else if (ReservedProviderNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                // /auth/login-failed is the hub's error page, and "password" is the legacy accounts' own identity
+                // provider: a provider of that name could assert any user's id as its subject and be that user.
+                errors.Add($"{subject}: '{name}' is reserved by the login hub ({string.Join(", ", ReservedProviderNames)}); choose another name.");
             }
 
             if (!provider.Type.Equals("oidc", StringComparison.OrdinalIgnoreCase) && !provider.IsZoho)

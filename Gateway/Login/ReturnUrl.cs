@@ -93,7 +93,9 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
 
     /// <summary>
     /// This URL without the query parameters of these names, compared as sites read them (<see cref="Http.QueryParameterName"/>:
-    /// <c>Token=</c>, <c>to%6Ben=</c>, <c>token[]=</c>); every other parameter is kept as it is.
+    /// <c>Token=</c>, <c>to%6Ben=</c>, <c>token[]=</c>, <c>x=1;token=b</c>); every other parameter is kept as it is. A
+    /// <c>;</c>-separated <c>token</c> in an origin was kept, and a site splitting on <c>;</c> read the attacker's token
+    /// ahead of the hub's (a login CSRF, an outside probe).
     /// </summary>
     public ReturnUrl Without(params string[] names)
     {
@@ -104,7 +106,7 @@ internal sealed partial record ReturnUrl(string Origin, string Url)
         }
 
         var parameters = Url[(mark + 1)..].Split('&');
-        var kept = parameters.Where(p => !names.Contains(Http.QueryParameterName.Of(p), StringComparer.OrdinalIgnoreCase)).ToArray();
+        var kept = parameters.Where(p => !Http.QueryParameterName.IsAnyOf(p, names)).ToArray();
         return kept.Length == parameters.Length ? this
             : this with { Url = Url[..mark] + (kept.Length == 0 ? "" : "?" + string.Join('&', kept)) };
     }

@@ -43,15 +43,22 @@ internal sealed record CallerUser(string Id, string Email, string Name, string R
             }
         }
 
-        if (safe)
+        // Spaces at either end too: every HTTP parser trims them, so "alice@acme.fr " would reach the upstream as another
+        // user's "alice@acme.fr" (an outside probe; the login hub trims e-mails and names, this covers every other value).
+        var edges = value.Length > 0 && (value[0] == ' ' || value[^1] == ' ');
+        if (safe && !edges)
         {
             return value;
         }
 
+        var bytes = Encoding.UTF8.GetBytes(value);
+        var first = Array.FindIndex(bytes, b => b != (byte)' ');
+        var last = Array.FindLastIndex(bytes, b => b != (byte)' ');
         var builder = new StringBuilder(value.Length * 2);
-        foreach (var b in Encoding.UTF8.GetBytes(value))
+        for (var i = 0; i < bytes.Length; i++)
         {
-            if (b > 0x7e || b < 0x20 || b == (byte)'%')
+            var b = bytes[i];
+            if (b > 0x7e || b < 0x20 || b == (byte)'%' || (b == (byte)' ' && (i < first || i > last || first < 0)))
             {
                 builder.Append('%').Append(b.ToString("X2"));
             }

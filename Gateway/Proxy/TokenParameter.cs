@@ -21,7 +21,7 @@ internal static class TokenParameter
         }
 
         var parameters = query[1..].Split('&');
-        var kept = parameters.Where(p => !p.Split(';').Any(IsToken)).ToArray();
+        var kept = parameters.Where(p => !Http.QueryParameterName.IsAnyOf(p, TokenName)).ToArray();
         if (kept.Length == parameters.Length)
         {
             return;
@@ -30,5 +30,5 @@ internal static class TokenParameter
         request.QueryString = kept.Length == 0 ? QueryString.Empty : new QueryString("?" + string.Join('&', kept));
     }
 
-    private static bool IsToken(string parameter) => Http.QueryParameterName.Is(parameter, BrowserSession.TokenParameter);
+    private static readonly string[] TokenName = [BrowserSession.TokenParameter];
 }

@@ -62,7 +62,10 @@ internal sealed partial class UserAccounts(IUserStore users, KeyService keys, Ro
         {
             if (await users.FindByIdentityAsync(login.Provider, login.Subject, cancellationToken) is { } known)
             {
-                var updated = await users.UpdateProfileAsync(known.User.Id, login, ownProfile: known.Primary, forcedRole, cancellationToken);
+                // The admin role follows the account's own e-mail: a known identity whose provider now asserts another
+                // address (one in Admins, perhaps another user's) made this account an admin (an outside probe).
+                var accountRole = string.Equals(known.User.Email, login.Email, StringComparison.OrdinalIgnoreCase) ? forcedRole : null;
+                var updated = await users.UpdateProfileAsync(known.User.Id, login, ownProfile: known.Primary, accountRole, cancellationToken);
                 return updated.ApiTokenProtected is null ? await EnsureApiTokenAsync(updated, cancellationToken) : updated;
             }
 
