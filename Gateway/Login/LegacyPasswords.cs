@@ -177,7 +177,7 @@ internal sealed class LegacyPasswordsSwitch(LoginOptions options, Users.IUserSto
             _known = new Known(on, time.GetTimestamp());
             return on;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, cancellationToken))
         {
             return _known?.On ?? false;
         }

@@ -68,7 +68,7 @@ internal sealed partial class LoginCompletion(UserAccounts accounts, TokenServic
             context.Response.Redirect(LoginEndpoints.FailureRedirect(returnUrl.Url, refused.Error));
             return;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
         {
             Log.StoreUnavailable(logger, login.Provider, ex.GetType().Name);
             metrics.Login(login.Provider, "unavailable");

@@ -59,7 +59,7 @@ internal static partial class LoginEndpoints
             {
                 user = await users.GetAsync(identity.UserId, context.RequestAborted);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
             {
                 await LoginPage.WriteUnavailableAsync(context);
                 return;
@@ -176,7 +176,7 @@ internal static partial class LoginEndpoints
             user = await users.FindByEmailAsync(email, context.RequestAborted);
             hash = user is null ? null : await users.GetLegacyPasswordHashAsync(user.Id, context.RequestAborted);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
         {
             await LoginPage.WriteUnavailableAsync(context);
             return;

@@ -121,7 +121,7 @@ internal static class TokenEndpoints
             {
                 await revoked.RevokeAsync(identity.Jti, identity.Expires, context.RequestAborted);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
             {
                 // A logout that only this process knows of is no logout (DESIGN §5): say so rather than 204.
                 await Problem.UnavailableAsync(context, "Logout not stored", "The gateway cannot record the logout right now; the token is still valid elsewhere. Try again.");
