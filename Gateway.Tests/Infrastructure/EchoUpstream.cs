@@ -66,6 +66,7 @@ public sealed class EchoUpstream : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<EchoedRequest> _received = [];
     private readonly ConcurrentDictionary<string, int> _statusByPath = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, KeyValuePair<string, string>[]> _headersByPath = new(StringComparer.Ordinal);
     private int _disposed;
     private int _openWebSockets;
 
@@ -129,6 +130,9 @@ public sealed class EchoUpstream : IAsyncDisposable
 
     /// <summary>Makes requests whose path is exactly <paramref name="path"/> answer <paramref name="statusCode"/> (the echo body is still sent when the status allows one).</summary>
     public void SetStatus(string path, int statusCode) => _statusByPath[path] = statusCode;
+
+    /// <summary>Makes requests whose path is exactly <paramref name="path"/> answer with these headers too.</summary>
+    public void SetHeaders(string path, params KeyValuePair<string, string>[] headers) => _headersByPath[path] = headers;
 
     /// <summary>Removes every <see cref="SetStatus"/> override.</summary>
     public void ClearStatuses() => _statusByPath.Clear();
@@ -203,6 +207,11 @@ public sealed class EchoUpstream : IAsyncDisposable
         var response = context.Response;
         response.StatusCode = status;
         response.Headers["X-Echo-Upstream"] = Name;
+        foreach (var (name, value) in _headersByPath.GetValueOrDefault(echoed.Path, []))
+        {
+            response.Headers.Append(name, value);
+        }
+
         if (status is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified || (status >= 100 && status < 200)
             || HttpMethods.IsHead(request.Method))
         {

@@ -233,6 +233,22 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
     }
 
+    /// <summary>An outside probe: the upstream's own RateLimit-* headers reached the client beside the gateway's, two limits.</summary>
+    [Fact]
+    public async Task The_gateways_rate_limit_headers_replace_the_upstreams()
+    {
+        var gateway = _bed.StartGateway();
+        _bed.Upstream.SetHeaders("/routed/own", new("RateLimit-Limit", "999"), new("RateLimit-Remaining", "998"), new("RateLimit-Reset", "77"), new("X-Other", "kept"));
+
+        var secret = await AddKeyAsync(gateway, "own-headers");
+        using var response = await SendAsync(gateway, "/routed/own", secret);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("3", "2"), (Header(response, "RateLimit-Limit"), Header(response, "RateLimit-Remaining")));
+        Assert.InRange(int.Parse(Header(response, "RateLimit-Reset")), 1, 11);
+        Assert.Equal("kept", Header(response, "X-Other"));
+    }
+
     [Fact]
     public async Task Refusals_are_counted_by_route_in_metrics()
     {

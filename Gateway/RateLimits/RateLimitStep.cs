@@ -34,11 +34,18 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
         var decision = await limiter.DecideAsync(set.Counters, set.Name, context.RequestAborted);
         var (counter, state) = decision.Tightest;
         var headers = context.Response.Headers;
-        headers["RateLimit-Limit"] = counter.LimitHeader;
-        headers["RateLimit-Remaining"] = state.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers["RateLimit-Reset"] = Seconds(state.ResetAfter);
+        var limit = (Limit: counter.LimitHeader, Remaining: state.Remaining.ToString(CultureInfo.InvariantCulture), Reset: Seconds(state.ResetAfter));
+        SetHeaders(headers, limit);
         if (decision.Allowed)
         {
+            // YARP adds the upstream's own RateLimit-* headers beside these: a client then read two limits (an outside
+            // probe). Set again just before the answer starts, the gateway's replace them.
+            context.Response.OnStarting(static state =>
+            {
+                var (response, limit) = ((HttpResponse, (string, string, string)))state;
+                SetHeaders(response.Headers, limit);
+                return Task.CompletedTask;
+            }, (context.Response, limit));
             await next(context);
             return;
         }
@@ -65,6 +72,13 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
         var set = CounterSet.For(policy, caller, keyCaller?.KeyId, keyLimits);
         _sets[(policy, caller)] = set;
         return set;
+    }
+
+    private static void SetHeaders(IHeaderDictionary headers, (string Limit, string Remaining, string Reset) limit)
+    {
+        headers["RateLimit-Limit"] = limit.Limit;
+        headers["RateLimit-Remaining"] = limit.Remaining;
+        headers["RateLimit-Reset"] = limit.Reset;
     }
 
     /// <summary>Whole seconds, rounded up: a client that waits that long finds the request passes.</summary>
