@@ -138,6 +138,16 @@ public sealed class RedisServer : IAsyncDisposable
     public Task ResumeAsync() => _process.SignalAsync("CONT");
 
     /// <summary>Sends a raw inline PING; true when the server answers +PONG within 1 s.</summary>
+    /// <summary>CLIENT PAUSE … WRITE: reads are answered, writes wait until the pause ends (then run).</summary>
+    public async Task PauseWritesAsync(TimeSpan duration)
+    {
+        var reply = await SendInlineCommandAsync($"CLIENT PAUSE {(long)duration.TotalMilliseconds} WRITE").ConfigureAwait(false);
+        if (reply?.StartsWith("+OK", StringComparison.Ordinal) != true)
+        {
+            throw new InvalidOperationException($"CLIENT PAUSE answered {reply}");
+        }
+    }
+
     public async Task<bool> PingAsync() => (await SendInlineCommandAsync("PING").ConfigureAwait(false))?.StartsWith("+PONG", StringComparison.Ordinal) == true;
 
     /// <summary>Deletes every key (FLUSHALL) through a raw socket; throws when the server does not answer +OK.</summary>

@@ -306,6 +306,35 @@ public sealed class KeyLifecycleTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Contains("\"routes\"", await admin.GetStringAsync("/gateway/config", ct));
     }
 
+    /// <summary>
+    /// An outside probe: a revocation answered 503 while Redis paused writes was stored once the pause ended, but no
+    /// instance was told, so the key kept working everywhere for minutes, and no key.revoked event was written.
+    /// </summary>
+    [Fact]
+    public async Task A_revocation_stored_after_the_store_timed_out_still_reaches_every_instance_and_the_audit_trail()
+    {
+        var server = redis.RequireServer();
+        var (a, b) = (_bed.StartGateway(), _bed.StartGateway());
+        await _bed.SeedKeysAsync(a);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(a, "/docs/x", ReaderSecret));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(b, "/docs/x", ReaderSecret));
+        using var admin = a.NewClient();
+        admin.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"KEY {StarSecret}");
+        admin.Timeout = TimeSpan.FromSeconds(30);
+
+        await server.PauseWritesAsync(TimeSpan.FromSeconds(4)); // longer than the test connection's 2 s timeout
+        using var revoke = await admin.DeleteAsync("/gateway/keys/reader", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, revoke.StatusCode);
+
+        // The write runs when the pause ends (4 s); both instances refuse the key soon after, without a restart.
+        var refused = await TimeUntilAsync(async () =>
+            await GetAsync(a, "/docs/x", ReaderSecret) == HttpStatusCode.Unauthorized && await GetAsync(b, "/docs/x", ReaderSecret) == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(15), () => $"a: {KeyState(a, ReaderSecret)}; b: {KeyState(b, ReaderSecret)}");
+        Assert.True(refused < TimeSpan.FromSeconds(10), $"refused everywhere only after {refused}");
+        await TimeUntilAsync(() => Task.FromResult(a.Logs.Any(l => l.Contains("Key reader: key.revoked was stored after the store did not answer in time", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(10));
+    }
+
     [Theory]
     [InlineData(null, HttpStatusCode.Unauthorized)]
     [InlineData(ReaderSecret, HttpStatusCode.Forbidden)]

@@ -39,7 +39,7 @@ internal sealed class KeyOperationException(string message, bool conflict = fals
 /// Every change to keys goes through here, whoever asks (CLI, HTTP, seeding): validate, write, tell every
 /// instance (so caches drop the key within a second), and leave an audit line. Never logs a secret.
 /// </summary>
-internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit, IKeySecretFollower? follower = null)
+internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChangeFeed changes, KeyChangeFanout local, TimeProvider time, Operations.AuditTrail trail, ILogger<KeyService> audit, IKeySecretFollower? follower = null, KeyWriteFollowUp? followUp = null)
 {
     public Task<IReadOnlyList<KeyRecord>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
 
@@ -81,33 +81,54 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
             CreatedAt = now,
         };
 
-        if (!await store.CreateAsync(record, cancellationToken))
+        var detail = $"by {actor}; scopes {string.Join(' ', record.Scopes)}" + BoundTo(record);
+        try
         {
-            throw new KeyOperationException($"key '{record.Id}': a key with this Id or this secret already exists (revoked keys keep their Id).");
+            if (!await store.CreateAsync(record, cancellationToken))
+            {
+                throw new KeyOperationException($"key '{record.Id}': a key with this Id or this secret already exists (revoked keys keep their Id).");
+            }
+
+            // Creation is a change too: another instance may have cached "no such key" for this hash.
+            await PublishAsync(record.Sha256, cancellationToken);
+        }
+        catch (Exception ex) when (StoreErrors.IsUnreachable(ex))
+        {
+            followUp?.Watch(record.Id, "key.created", detail, stored => stored?.Sha256 == record.Sha256, record.Sha256);
+            throw;
         }
 
-        // Creation is a change too: another instance may have cached "no such key" for this hash.
-        await PublishAsync(record.Sha256, cancellationToken);
         Log.Created(audit, record.Id, string.Join(' ', record.Scopes), record.UserId ?? "-", actor);
-        await trail.RecordAsync("key.created", record.Id, $"by {actor}; scopes {string.Join(' ', record.Scopes)}" + BoundTo(record));
+        await trail.RecordAsync("key.created", record.Id, detail);
         return new IssuedKey(record, secret);
     }
 
     public async Task<KeyRecord> RevokeAsync(string id, string actor, CancellationToken cancellationToken = default)
     {
         // Revoking a revoked key changes nothing: no second key.revoked event crediting someone who changed nothing.
-        if (await store.GetAsync(id, cancellationToken) is { RevokedAt: not null } revoked)
+        var before = await store.GetAsync(id, cancellationToken);
+        if (before is { RevokedAt: not null })
         {
-            return revoked;
+            return before;
         }
 
-        if (!await store.RevokeAsync(id, time.GetUtcNow(), cancellationToken))
+        KeyRecord key;
+        try
         {
-            throw new KeyNotFoundException($"key '{id}' does not exist.");
+            if (!await store.RevokeAsync(id, time.GetUtcNow(), cancellationToken))
+            {
+                throw new KeyNotFoundException($"key '{id}' does not exist.");
+            }
+
+            key = (await store.GetAsync(id, cancellationToken))!;
+            await PublishAsync(key.Sha256, cancellationToken);
+        }
+        catch (Exception ex) when (StoreErrors.IsUnreachable(ex) && before is not null)
+        {
+            followUp?.Watch(id, "key.revoked", $"by {actor}" + BoundTo(before), stored => stored?.RevokedAt is not null, before.Sha256);
+            throw;
         }
 
-        var key = (await store.GetAsync(id, cancellationToken))!;
-        await PublishAsync(key.Sha256, cancellationToken);
         Log.Revoked(audit, id, key.UserId ?? "-", actor);
         await trail.RecordAsync("key.revoked", id, $"by {actor}" + BoundTo(key));
         return key;
@@ -124,10 +145,20 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
 
         var secret = KeySecrets.Generate();
         var newHash = KeySecrets.HashHex(secret);
-        var oldHash = await store.ReplaceHashAsync(id, newHash, cancellationToken)
-            ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
-        await PublishAsync(oldHash, cancellationToken);
-        await PublishAsync(newHash, cancellationToken);
+        try
+        {
+            var oldHash = await store.ReplaceHashAsync(id, newHash, cancellationToken)
+                ?? throw new KeyOperationException($"key '{id}' changed while it was being rotated; try again.");
+            await PublishAsync(oldHash, cancellationToken);
+            await PublishAsync(newHash, cancellationToken);
+        }
+        catch (Exception ex) when (StoreErrors.IsUnreachable(ex))
+        {
+            // Stored later, the old secret stops working and the new one was never shown: the operator rotates again.
+            followUp?.Watch(id, "key.rotated", $"by {actor}" + BoundTo(current), stored => stored?.Sha256 == newHash, current.Sha256, newHash);
+            throw;
+        }
+
         if (follower is not null)
         {
             await follower.SecretChangedAsync(current with { Sha256 = newHash }, secret, cancellationToken);
@@ -169,14 +200,25 @@ internal sealed partial class KeyService(IKeyStore store, IKeyPager pager, IChan
             updated = updated with { RateLimits = ParseRateLimits(edit.RateLimits) };
         }
 
-        if (!await store.UpdateAsync(updated, cancellationToken))
+        var detail = $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}" + BoundTo(updated) + ChangedFields(current, updated);
+        try
         {
-            throw new KeyNotFoundException($"key '{id}' does not exist.");
+            if (!await store.UpdateAsync(updated, cancellationToken))
+            {
+                throw new KeyNotFoundException($"key '{id}' does not exist.");
+            }
+
+            await PublishAsync(updated.Sha256, cancellationToken);
+        }
+        catch (Exception ex) when (StoreErrors.IsUnreachable(ex))
+        {
+            followUp?.Watch(id, "key.updated", detail, stored => stored is not null && ChangedFields(stored, updated).Length == 0
+                && stored.Disabled == updated.Disabled && stored.Scopes.SequenceEqual(updated.Scopes), updated.Sha256);
+            throw;
         }
 
-        await PublishAsync(updated.Sha256, cancellationToken);
         Log.Updated(audit, id, string.Join(' ', updated.Scopes), updated.Disabled, updated.UserId ?? "-", actor);
-        await trail.RecordAsync("key.updated", id, $"by {actor}; scopes {string.Join(' ', updated.Scopes)}; disabled {updated.Disabled}" + BoundTo(updated) + ChangedFields(current, updated));
+        await trail.RecordAsync("key.updated", id, detail);
         return updated;
     }
 

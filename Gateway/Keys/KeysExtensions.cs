@@ -22,6 +22,8 @@ internal static class KeysExtensions
         services.AddHostedService(sp => sp.GetRequiredService<KeySeeder>());
         services.AddHostedService<KeyCacheSync>();
         services.AddHostedService<KeyStoreProbe>();
+        services.AddSingleton<KeyWriteFollowUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<KeyWriteFollowUp>());
         services.AddSingleton<KeyUsageRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<KeyUsageRecorder>());
         return services;
