@@ -257,6 +257,17 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Contains("b=2", echoed.Query);
     }
 
+    /// <summary>An outside probe: Symfony, Laravel and Express read <c>?_method=DELETE</c> on a POST as a DELETE.</summary>
+    [Fact]
+    public async Task A_method_override_query_parameter_is_removed()
+    {
+        var response = await RawHttp.SendAsync(_gateway.BaseAddress, "POST /open/override?a=1&_method=DELETE&_METHOD=PUT&b=2 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        var echoed = _upstream.Received.Last(r => r.Path == "/open/override");
+        Assert.Equal("?a=1&b=2", echoed.Query);
+    }
+
     [Fact]
     public async Task Valid_escapes_are_routed_and_forwarded()
     {

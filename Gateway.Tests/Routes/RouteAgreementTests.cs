@@ -99,6 +99,17 @@ public sealed class RouteAgreementTests : IAsyncLifetime
         Assert.StartsWith("HTTP/1.1 401", await RawHttp.SendAsync(_gateway.BaseAddress, "GET /svc/p HTTP/1.1\r\nHost: localhost\r\nX-Mode: admin\r\nConnection: close\r\n\r\n"));
     }
 
+    /// <summary>An outside probe: <c>Host: .wild.test</c> matched a <c>*.wild.test</c> route.</summary>
+    [Theory]
+    [InlineData(".secure.test")]
+    [InlineData("a..secure.test")]
+    public async Task A_host_with_an_empty_label_is_refused(string host)
+    {
+        var answer = await SendAsync("GET /empty-label", host, SecretA);
+        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.DoesNotContain(_upstream.Received, r => r.Path == "/empty-label");
+    }
+
     [Fact]
     public async Task A_host_with_a_trailing_dot_is_refused_not_sent_to_a_broader_route()
     {

@@ -38,6 +38,12 @@ internal static class RequestTargetGuard
                 return Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous host", "The host ends with a dot; send it without.");
             }
 
+            // ".wild.test" matched a "*.wild.test" route (an outside probe): a name with an empty label is no host at all.
+            if (context.Request.Host.Host is ['.', ..] || context.Request.Host.Host.Contains("..", StringComparison.Ordinal))
+            {
+                return Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "Ambiguous host", "The host has an empty label (a leading dot or '..').");
+            }
+
             if (routes.Snapshot?.MatchedHeaders is { Count: > 0 } matched)
             {
                 RemoveUnderscoreSpellings(context.Request.Headers, matched);

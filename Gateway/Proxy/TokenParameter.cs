@@ -30,5 +30,13 @@ internal static class TokenParameter
         request.QueryString = kept.Length == 0 ? QueryString.Empty : new QueryString("?" + string.Join('&', kept));
     }
 
-    private static readonly string[] TokenName = [BrowserSession.TokenParameter];
+    /// <summary>
+    /// The token, and <c>_method</c>: Symfony, Laravel and Express's method-override read <c>?_method=DELETE</c> on a POST
+    /// as a DELETE, the query form of the override headers the gateway removes (<see cref="OverrideHeaders"/>), so a
+    /// POST-only public route would run DELETE upstream (an outside probe). A form body's <c>_method</c> is the
+    /// upstream's own: the gateway does not read bodies.
+    /// </summary>
+    private static readonly string[] TokenName = [BrowserSession.TokenParameter, MethodOverride];
+
+    public const string MethodOverride = "_method";
 }
