@@ -241,6 +241,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         using var client = _gateway.NewClient();
         using var post = new HttpRequestMessage(HttpMethod.Post, "/gateway/console/keys")
         {
+            Headers = { Host = new Uri(Hub).Authority }, // the console answers on the hub's host only
             Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["id"] = KeyId("sneaky"), ["name"] = "Sneaky", ["scopes"] = "*" }),
         };
         post.Headers.Add("Cookie", await SessionCookiesAsync(context));
@@ -274,6 +275,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture browsers, OidcProviderFix
         using var client = _gateway.NewClient();
         using var post = new HttpRequestMessage(HttpMethod.Post, "/gateway/console/keys")
         {
+            Headers = { Host = new Uri(Hub).Authority }, // the console answers on the hub's host only
             Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["id"] = KeyId("forged"), ["name"] = "Forged", ["scopes"] = "*" }),
         };
         post.Headers.Add("Cookie", await SessionCookiesAsync(context));

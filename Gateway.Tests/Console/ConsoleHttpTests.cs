@@ -85,6 +85,46 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
     }
 
+    /// <summary>
+    /// An outside probe: the console answered on a proxied site's host, where the site's own scripts share the admin's
+    /// session cookie and origin, and a same-origin post from a docs page minted a '*' key.
+    /// </summary>
+    [Fact]
+    public async Task The_console_answers_only_on_the_hubs_host()
+    {
+        await using var gateway = GatewayApp.Start(_routes, new Dictionary<string, string?> { ["Gateway:PublicUrl"] = "http://hub.example" });
+        using var admin = await SignedInAsync(gateway, "admin");
+
+        using var navigation = new HttpRequestMessage(HttpMethod.Get, "/gateway/console/keys?q=x");
+        navigation.Headers.Accept.ParseAdd("text/html");
+        using var redirected = await admin.SendAsync(navigation, Ct);
+        Assert.Equal(HttpStatusCode.Found, redirected.StatusCode);
+        Assert.Equal("http://hub.example/gateway/console/keys?q=x", redirected.Headers.Location!.ToString());
+
+        using var script = await admin.GetAsync("/gateway/console/keys/new", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
+        Assert.DoesNotContain("csrf", await script.Content.ReadAsStringAsync(Ct));
+        using var post = await admin.PostAsync("/gateway/console/keys", new FormUrlEncodedContent([KeyValuePair.Create("id", "pwned")]), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
+    }
+
+    /// <summary>
+    /// An outside probe: a demoted admin kept the console for 30 s (the request path's user cache), long enough to restore
+    /// their own role and demote the admin who demoted them. The console reads the role from the store.
+    /// </summary>
+    [Fact]
+    public async Task A_demoted_admin_loses_the_console_at_once()
+    {
+        using var admin = await SignedInAsync("admin");
+        Assert.Contains("<h1>", await PageAsync(admin, "/gateway/console/keys"));
+
+        var users = _gateway.Services.GetRequiredService<IUserStore>();
+        Assert.True(await users.SetRoleAsync("admin@acme.fr", "default", Ct));
+
+        using var after = await admin.GetAsync("/gateway/console/keys", Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
+    }
+
     /// <summary>An outside review: behind a TLS balancer the session cookie was Secure and the antiforgery cookie was not.</summary>
     [Fact]
     public async Task Behind_a_trusted_TLS_balancer_the_antiforgery_cookie_is_Secure()

@@ -400,4 +400,19 @@ public sealed class KeysApiInputTests : IAsyncLifetime
         var problem = await ProblemAsync(refused, HttpStatusCode.BadRequest);
         Assert.Contains("bidirectional", problem.GetProperty("detail").GetString());
     }
+
+    /// <summary>An outside probe: a '*' key tied to a deleted user was refused on routes but still ran the admin API.</summary>
+    [Fact]
+    public async Task A_key_whose_user_no_longer_exists_is_refused_by_the_admin_API_too()
+    {
+        using var created = await Client().PostAsJsonAsync("/gateway/keys", new { id = "orphan", name = "Orphan", scopes = new[] { "*" }, userId = "gone-user" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var secret = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("secret").GetString()!;
+
+        using var listed = await Client(secret).GetAsync("/gateway/keys", Ct);
+        var problem = await ProblemAsync(listed, HttpStatusCode.Forbidden);
+        Assert.Contains("no longer exists", problem.GetProperty("detail").GetString());
+        using var metrics = await Client(secret).GetAsync("/metrics", Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, metrics.StatusCode);
+    }
 }

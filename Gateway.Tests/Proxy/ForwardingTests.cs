@@ -268,6 +268,23 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Equal("?a=1&b=2", echoed.Query);
     }
 
+    /// <summary>
+    /// An outside probe: an upstream behind a public route set the gateway's session cookie (session fixation) and the
+    /// login binding a crafted ?token= link needs to replace a valid session.
+    /// </summary>
+    [Fact]
+    public async Task An_upstream_cannot_set_the_gateways_own_cookies()
+    {
+        _upstream.SetHeaders("/open/cookies",
+            new("Set-Cookie", "tribuo_cloud_token=fixed; Path=/"), new("Set-Cookie", "TRIBUO_LOGIN=abc; Path=/"),
+            new("Set-Cookie", "__Host-tribuo_login=abc; Path=/; Secure"), new("Set-Cookie", "site=kept; Path=/"));
+
+        using var response = await _client.GetAsync("/open/cookies", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["site=kept; Path=/"], response.Headers.GetValues("Set-Cookie"));
+    }
+
     [Fact]
     public async Task Valid_escapes_are_routed_and_forwarded()
     {

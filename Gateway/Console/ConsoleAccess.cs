@@ -53,7 +53,7 @@ internal sealed record ConsoleOperator(string UserId, string Email, string Role)
 /// without a session goes to the hub's login page and comes back (the same hand-back as protected sites); someone
 /// signed in with another role gets a "not allowed" page (403), and so does any post they make.
 /// </summary>
-internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, BrowserSession browser, SessionHandBack handBack, ConsoleOptions options, IAntiforgery antiforgery)
+internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, BrowserSession browser, SessionHandBack handBack, ConsoleOptions options, IAntiforgery antiforgery, IConfiguration configuration)
     : IEndpointFilter
 {
     /// <summary>Form posts are small; anything larger is not one of the console's forms.</summary>
@@ -68,6 +68,21 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
         var request = context.Request;
         var texts = ConsoleTexts.Current;
         var navigation = BrowserSession.IsNavigation(request);
+
+        // Only on the hub's own host (Gateway:PublicUrl's): on a proxied site's host, the site's own scripts (or an XSS in
+        // them) shared the admin's session cookie and origin there, and drove the console (an outside probe minted a '*'
+        // key from a docs page). A page load goes to the hub; anything else is not served here.
+        if (LoginHost.Redirect(request, Hosting.PublicUrl.Read(configuration)) is { } hub)
+        {
+            if (navigation && HttpMethods.IsGet(request.Method))
+            {
+                context.Response.Redirect(hub);
+                return Results.Empty;
+            }
+
+            return ConsolePage.Message(texts.NotAllowedTitle, texts.SignInSentence, StatusCodes.Status404NotFound);
+        }
+
         if (navigation && request.Query.TryGetValue(BrowserSession.TokenParameter, out var handedBack))
         {
             // Back from the login page: the session is taken whatever the role; the console itself says "not allowed".
@@ -206,6 +221,6 @@ internal sealed class ConsoleAccess(TokenService tokens, UserDirectory users, Br
             return null;
         }
 
-        return await users.GetAsync(identity.UserId);
+        return await users.GetCurrentAsync(identity.UserId);
     }
 }

@@ -5,14 +5,16 @@ namespace Tribuo.Gateway.Keys;
 /// scopes (<c>gateway:admin</c> for <c>/gateway/*</c>; <c>gateway:metrics</c> also opens <c>/metrics</c>).
 /// Site keys (bound to browser origins) never pass, whatever their scopes.
 /// </summary>
-internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEndpointFilter
+internal sealed class AdminAccess(KeyAuthenticator keys, Users.UserDirectory users, string[] scopes) : IEndpointFilter
 {
     public const string AdminScope = "gateway:admin";
     public const string MetricsScope = "gateway:metrics";
 
-    public static AdminAccess ForAdministration(IServiceProvider services) => new(services.GetRequiredService<KeyAuthenticator>(), [AdminScope]);
+    public static AdminAccess ForAdministration(IServiceProvider services) =>
+        new(services.GetRequiredService<KeyAuthenticator>(), services.GetRequiredService<Users.UserDirectory>(), [AdminScope]);
 
-    public static AdminAccess ForMetrics(IServiceProvider services) => new(services.GetRequiredService<KeyAuthenticator>(), [AdminScope, MetricsScope]);
+    public static AdminAccess ForMetrics(IServiceProvider services) =>
+        new(services.GetRequiredService<KeyAuthenticator>(), services.GetRequiredService<Users.UserDirectory>(), [AdminScope, MetricsScope]);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
@@ -32,6 +34,28 @@ internal sealed class AdminAccess(KeyAuthenticator keys, string[] scopes) : IEnd
                 ? $"Key '{key.Record.Id}' is a site key (bound to browser origins, so its secret is public); site keys never use this endpoint, whatever their scopes."
                 : $"Key '{key.Record.Id}' may not use this endpoint; it needs '*' or one of: {string.Join(' ', scopes)}.");
             return Results.Empty;
+        }
+
+        // A key tied to a user is that user's credential here too, as on routes (CallerStep): an offboarded admin's
+        // personal token stayed an admin-API key after their user was deleted (an outside probe).
+        if (key.Record.UserId is { } userId)
+        {
+            Users.User? owner;
+            try
+            {
+                owner = await users.GetAsync(userId);
+            }
+            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
+            {
+                await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this key's owner right now.");
+                return Results.Empty;
+            }
+
+            if (owner is null)
+            {
+                await KeyProblems.ForbiddenAsync(context, "Key owner unknown", $"Key '{key.Record.Id}' belongs to a user who no longer exists.");
+                return Results.Empty;
+            }
         }
 
         context.Items[typeof(CachedKey)] = key;

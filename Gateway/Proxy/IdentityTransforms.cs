@@ -57,6 +57,8 @@ internal static class IdentityTransforms
 
         context.AddResponseTransform(static transform =>
         {
+            RemoveGatewayCookies(transform.HttpContext.Response.Headers);
+
             // The access step set only an origin that can be echoed; checked again here, where writing one that cannot
             // would throw after the upstream answered.
             if (transform.HttpContext.Features.Get<GatewayCaller>() is { CorsOrigin: { } origin } caller && Http.EchoedOrigin.CanEcho(origin))
@@ -73,6 +75,34 @@ internal static class IdentityTransforms
 
             return ValueTask.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// An upstream's <c>Set-Cookie</c> for the gateway's own cookies (the session, the login binding, in any case and
+    /// prefix): a site behind a public route could otherwise fix a visitor's session, or set the binding a crafted
+    /// <c>?token=</c> link needs to replace a valid session (an outside probe). The upstream's other cookies pass.
+    /// </summary>
+    private static void RemoveGatewayCookies(IHeaderDictionary headers)
+    {
+        var cookies = headers.SetCookie;
+        if (cookies.Count == 0 || !cookies.Any(IsGatewayCookie))
+        {
+            return;
+        }
+
+        headers.SetCookie = new Microsoft.Extensions.Primitives.StringValues(cookies.Where(c => !IsGatewayCookie(c)).ToArray());
+    }
+
+    private static bool IsGatewayCookie(string? setCookie)
+    {
+        var name = (setCookie ?? "").Split('=', 2)[0].Trim();
+        if (name.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase))
+        {
+            name = name[(name.IndexOf('-') + 1)..];
+        }
+
+        return name.Equals(Login.SessionCookie.Name, StringComparison.OrdinalIgnoreCase)
+            || name.Equals(Login.BrowserSession.HandBackBinding, StringComparison.OrdinalIgnoreCase);
     }
 
     private static void Add(HttpRequestHeaders headers, string name, string? value)

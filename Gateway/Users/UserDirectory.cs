@@ -15,6 +15,18 @@ internal sealed class UserDirectory(IUserStore users, TimeProvider time)
 
     private readonly ConcurrentDictionary<string, (User? User, long At)> _cache = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The user as the store has them now, for decisions that must not lag (the operators' console: a demoted admin
+    /// kept its power for 30 s, long enough to restore their role and demote the one who demoted them: an outside
+    /// probe). Refreshes the cached entry; throws when the store cannot be asked.
+    /// </summary>
+    public async ValueTask<User?> GetCurrentAsync(string id)
+    {
+        var user = await users.GetAsync(id);
+        _cache[id] = (user, time.GetTimestamp());
+        return user;
+    }
+
     /// <summary>The user, or null when there is none; throws when the store cannot be asked and nothing is cached.</summary>
     public async ValueTask<User?> GetAsync(string id)
     {
