@@ -36,26 +36,11 @@ internal sealed class AdminAccess(KeyAuthenticator keys, Users.UserDirectory use
             return Results.Empty;
         }
 
-        // A key tied to a user is that user's credential here too, as on routes (CallerStep): an offboarded admin's
-        // personal token stayed an admin-API key after their user was deleted (an outside probe).
-        if (key.Record.UserId is { } userId)
+        // A key tied to a user is that user's credential here too, as on routes: an offboarded admin's personal token
+        // stayed an admin-API key after their user was deleted (an outside probe).
+        if ((await KeyOwner.CheckAsync(context, key.Record, users)).Refused)
         {
-            Users.User? owner;
-            try
-            {
-                owner = await users.GetAsync(userId);
-            }
-            catch (Exception ex) when (Storage.StoreErrors.IsNotOwnCancellation(ex, context.RequestAborted))
-            {
-                await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this key's owner right now.");
-                return Results.Empty;
-            }
-
-            if (owner is null)
-            {
-                await KeyProblems.ForbiddenAsync(context, "Key owner unknown", $"Key '{key.Record.Id}' belongs to a user who no longer exists.");
-                return Results.Empty;
-            }
+            return Results.Empty;
         }
 
         context.Items[typeof(CachedKey)] = key;

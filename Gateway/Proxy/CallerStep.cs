@@ -135,28 +135,13 @@ internal sealed class CallerStep(RequestDelegate next, KeyAuthenticator keys, To
         }
 
         var key = result.Key!;
-        CallerUser? user = null;
-        if (key.Record!.UserId is { } userId)
+        var (refused, owner) = await KeyOwner.CheckAsync(context, key.Record!, users);
+        if (refused)
         {
-            User? owner;
-            try
-            {
-                owner = await users.GetAsync(userId);
-            }
-            catch (Exception)
-            {
-                await Http.Problem.UnavailableAsync(context, "User store unavailable", "The gateway cannot check this key's owner right now.");
-                return;
-            }
-
-            if (owner is null)
-            {
-                await KeyProblems.ForbiddenAsync(context, "Key owner unknown", $"Key '{key.Record.Id}' belongs to a user who no longer exists.");
-                return;
-            }
-
-            user = new CallerUser(owner.Id, owner.Email, owner.Name, owner.Role, owner.Company, owner.OrganizationSiret);
+            return;
         }
+
+        var user = owner is null ? null : new CallerUser(owner.Id, owner.Email, owner.Name, owner.Role, owner.Company, owner.OrganizationSiret);
 
         context.Features.Set(new ResolvedCaller { Key = key, User = user });
         await next(context);

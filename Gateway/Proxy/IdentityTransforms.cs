@@ -95,7 +95,7 @@ internal static class IdentityTransforms
 
     private static bool IsGatewayCookie(string? setCookie)
     {
-        var name = (setCookie ?? "").Split('=', 2)[0].Trim();
+        var name = Http.CookiePair.NameOf(setCookie ?? "");
         if (name.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase))
         {
             name = name[(name.IndexOf('-') + 1)..];

@@ -35,11 +35,10 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
         var (counter, state) = decision.Tightest;
         var headers = context.Response.Headers;
         var limit = (Limit: counter.LimitHeader, Remaining: state.Remaining.ToString(CultureInfo.InvariantCulture), Reset: Seconds(state.ResetAfter));
-        SetHeaders(headers, limit);
         if (decision.Allowed)
         {
-            // YARP adds the upstream's own RateLimit-* headers beside these: a client then read two limits (an outside
-            // probe). Set again just before the answer starts, the gateway's replace them.
+            // Set when the answer starts, whoever writes it: YARP adds the upstream's own RateLimit-* headers, and set
+            // before forwarding the gateway's stood beside them (a client read two limits: an outside probe).
             context.Response.OnStarting(static state =>
             {
                 var (response, limit) = ((HttpResponse, (string, string, string)))state;
@@ -50,6 +49,7 @@ internal sealed class RateLimitStep(RequestDelegate next, RateLimiter limiter, F
             return;
         }
 
+        SetHeaders(headers, limit);
         metrics.RateLimited(policy.RouteId);
         headers.RetryAfter = Seconds(state.ResetAfter);
         await Http.Problem.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Rate limit reached",
